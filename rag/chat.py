@@ -1,0 +1,152 @@
+"""The web chat's logic, kept apart from Gradio widgets so it can be tested by calling it.
+
+Each conversation's history travels with its request (Gradio state), so concurrent users never share answers.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.app import App
+from rag.checking import parse_citations, split_answer
+from rag.documents import TEXT_SUFFIXES
+from rag.errors import DocumentUnreadable, RagError
+from rag.lexical import terms
+from rag.records import Answer, Citation
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+MAX_NAME_CHARS = 100
+REFUSED_PREFIX = "🚫 **Not in the documents.** "
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name for an upload: no folders, no '..', no odd characters, bounded length."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^\w.\- ]+", "_", stem).strip(" ._") or "document"
+    return stem[:MAX_NAME_CHARS] + suffix
+
+
+def _marked(quote: str, sentence_terms: set[str]) -> str:
+    """HTML of a quote with the words that support the answer wrapped in <mark>."""
+    out = []
+    for token in re.split(r"(\W+)", quote):
+        escaped = html.escape(token)
+        t = terms(token)
+        out.append(f"<mark>{escaped}</mark>" if t and t[0] in sentence_terms else escaped)
+    return "".join(out)
+
+
+def sources_html(answer: Answer) -> str:
+    """The cited passages, each with its file and the supporting words marked."""
+    if not answer.citations:
+        return "<p><em>No sources.</em></p>"
+    words_by_n: dict[int, set[str]] = {}
+    for sentence in split_answer(answer.answer):
+        text, cited = parse_citations(sentence)
+        for n in cited:
+            words_by_n.setdefault(n, set()).update(terms(text))
+    title = "Nearest passages (they do not answer the question)" if answer.refused else "Sources"
+    parts = [f"<h3>{title}</h3>"]
+    for c in answer.citations:
+        parts.append(_citation_html(c, words_by_n.get(c.n, set())))
+    return "\n".join(parts)
+
+
+def _citation_html(c: Citation, sentence_terms: set[str]) -> str:
+    return (
+        f'<div class="rag-source"><b>[{c.n}] {html.escape(Path(c.source).name)}</b> '
+        f'<small>{html.escape(c.source)}, characters {c.start}-{c.end}, score {c.score:.2f}</small>'
+        f"<blockquote>{_marked(' '.join(c.quote.split()), sentence_terms)}</blockquote></div>"
+    )
+
+
+def draft_markdown(answer: Answer) -> str:
+    if not answer.raw_answer and not answer.removed:
+        return "_The model was not asked: the documents do not cover the question._" if answer.refused else ""
+    lines = [f"**Model draft:** {answer.raw_answer or '(empty)'}"]
+    if answer.removed:
+        lines.append("**Removed as unsupported by the cited passages:**")
+        lines.extend(f"- {s}" for s in answer.removed)
+    elif answer.fallback:
+        lines.append("The draft had no checkable sentence, so the answer quotes the best evidence.")
+    return "\n".join(lines)
+
+
+class ChatService:
+    """Answers chat messages and takes uploads for one running app."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._index_lock = threading.Lock()
+
+    def documents_markdown(self) -> str:
+        sources = self.app.store.sources()
+        listed = "\n".join(f"- {html.escape(s)}" for s in sources)
+        return f"**{len(sources)} document(s) indexed** ({self.app.store.count()} passages)\n\n{listed}"
+
+    def respond(self, message: str, history: list[Message], k: int | None = None
+                ) -> Iterator[tuple[list[Message], str, str]]:
+        """Stream (conversation, sources HTML, draft markdown) while answering ``message``."""
+        history = [dict(m) for m in (history or [])]
+        asked = [str(m["content"]) for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)]
+        conversation = history + [{"role": "user", "content": message or ""}, {"role": "assistant", "content": "…"}]
+        yield conversation, "", ""
+        shown = ""
+        try:
+            for event in self.app.pipeline.stream(message, asked, int(k) if k else None):
+                if event.kind == "text":
+                    shown += event.text
+                    conversation[-1] = {"role": "assistant", "content": shown}
+                    yield conversation, "", ""
+                elif event.kind == "token" and not shown:
+                    conversation[-1] = {"role": "assistant", "content": "… _(checking the draft against the sources)_"}
+                    yield conversation, "", ""
+                elif event.kind == "done" and event.answer is not None:
+                    answer = event.answer
+                    text = (REFUSED_PREFIX + answer.answer) if answer.refused else answer.answer
+                    conversation[-1] = {"role": "assistant", "content": text}
+                    yield conversation, sources_html(answer), draft_markdown(answer)
+        except RagError as exc:
+            conversation[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
+            yield conversation, "", ""
+
+    def add_files(self, paths: list[str | Path] | None) -> tuple[str, str]:
+        """Copy uploaded files into the documents folder and index them. Returns (status, documents list)."""
+        messages = []
+        for tmp in paths or []:
+            tmp = Path(tmp)
+            name = safe_filename(tmp.name)
+            if Path(name).suffix not in TEXT_SUFFIXES:
+                messages.append(f"❌ {html.escape(name)}: unsupported type; upload .txt or .md files.")
+                continue
+            target = self._free_path(name)
+            try:
+                shutil.copyfile(tmp, target)
+                with self._index_lock:
+                    report = self.app.indexer.add_file(target)
+                messages.append(f"✅ {html.escape(name)}: indexed ({report.chunks_embedded} passages).")
+            except (DocumentUnreadable, RagError, OSError) as exc:
+                target.unlink(missing_ok=True)
+                messages.append(f"❌ {html.escape(str(exc))}")
+        return "\n\n".join(messages), self.documents_markdown()
+
+    def _free_path(self, name: str) -> Path:
+        folder = self.app.settings.docs_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        stem, suffix = target.stem, target.suffix
+        n = 1
+        while target.exists():
+            n += 1
+            target = folder / f"{stem}-{n}{suffix}"
+        return target

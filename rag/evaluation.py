@@ -1,0 +1,171 @@
+"""Score the pipeline on a question set: retrieval, facts, citations, refusals, unsupported sentences."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.checking import parse_citations, split_answer, unsupported_reason
+from rag.errors import ConfigError
+from rag.followup import contextual_query
+from rag.lexical import fold
+from rag.pipeline import Pipeline
+from rag.records import Answer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    answerable: bool
+    sources: list[str]
+    facts: list[str]
+    follow_up_of: str | None = None
+    conflict: bool = False
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    if not path.is_file():
+        raise ConfigError(f"Question set {path} not found.")
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(EvalQuestion(id=row["id"], question=row["question"], answerable=bool(row["answerable"]),
+                                    sources=list(row.get("sources", [])), facts=list(row.get("facts", [])),
+                                    follow_up_of=row.get("follow_up_of"), conflict=bool(row.get("conflict"))))
+        except (ValueError, KeyError) as exc:
+            raise ConfigError(f"{path}:{n}: not a valid question row ({exc}).") from exc
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
+def has_facts(answer: str, facts: list[str]) -> bool:
+    norm = _norm(answer)
+    return all(_norm(f) in norm for f in facts)
+
+
+def _rank_of_gold(sources: list[str], gold: list[str]) -> int | None:
+    for rank, source in enumerate(sources, start=1):
+        if source in gold:
+            return rank
+    return None
+
+
+def citation_checks(answer: Answer, gold: list[str]) -> list[bool]:
+    """For each [n] in the answer: does its passage come from a gold source and support its sentence?"""
+    by_n = {c.n: c for c in answer.citations}
+    results = []
+    for sentence in split_answer(answer.answer):
+        text, cited = parse_citations(sentence)
+        text = re.sub(r"^The documents say:\s*", "", text).strip('"“” ')
+        for n in cited:
+            c = by_n.get(n)
+            results.append(c is not None and c.source in gold and not unsupported_reason(text, c.quote))
+    return results
+
+
+def _shown_unsupported(answer: Answer) -> tuple[int, int]:
+    """(unsupported, total) sentences of the shown answer, judged against the passages they cite."""
+    by_n = {c.n: c for c in answer.citations}
+    bad = total = 0
+    for sentence in split_answer(answer.answer):
+        text, cited = parse_citations(sentence)
+        text = re.sub(r"^The documents say:\s*", "", text).strip('"“” ')
+        total += 1
+        if not any(n in by_n and not unsupported_reason(text, by_n[n].quote) for n in cited):
+            bad += 1
+    return bad, total
+
+
+def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any]:
+    """Ask every question (follow-ups after their first question) and compute the metrics."""
+    by_id = {q.id: q for q in questions}
+    k = pipeline.settings.top_k
+    rows = []
+    for q in questions:
+        history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
+        retrieved = pipeline.retrieve(contextual_query(q.question, history), k)
+        answer = pipeline.ask(q.question, history)
+        raw_total = len(split_answer(answer.raw_answer)) if answer.raw_answer else 0
+        shown_bad, shown_total = _shown_unsupported(answer) if not answer.refused else (0, 0)
+        rows.append({
+            "id": q.id,
+            "question": q.question,
+            "answerable": q.answerable,
+            "answer": answer.answer,
+            "raw_answer": answer.raw_answer,
+            "refused": answer.refused,
+            "fallback": answer.fallback,
+            "gold_rank": _rank_of_gold([p.source for p in retrieved], q.sources) if q.answerable else None,
+            "facts_ok": q.answerable and not answer.refused and has_facts(answer.answer, q.facts),
+            "citations_ok": citation_checks(answer, q.sources) if q.answerable and not answer.refused else [],
+            "raw_sentences": raw_total,
+            "removed_sentences": len(answer.removed),
+            "shown_unsupported": shown_bad,
+            "shown_sentences": shown_total,
+            "timings_ms": answer.timings_ms,
+            "cited_sources": sorted({c.source for c in answer.citations}),
+        })
+        log.info("%s facts_ok=%s refused=%s", q.id, rows[-1]["facts_ok"], answer.refused)
+    return {"settings": {"model": pipeline.generator.name, "top_k": k,
+                         "evidence_k": pipeline.settings.evidence_k},
+            "metrics": _metrics(rows, k), "questions": rows}
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def _metrics(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    cites = [ok for r in answerable for ok in r["citations_ok"]]
+    raw = sum(r["raw_sentences"] for r in rows)
+    timings = [r["timings_ms"] for r in rows if not r["refused"]]
+    return {
+        "questions": len(rows),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        f"recall@{k}": _ratio(sum(r["gold_rank"] is not None for r in answerable), len(answerable)),
+        "mrr": _ratio(sum(1 / r["gold_rank"] for r in answerable if r["gold_rank"]), len(answerable)),
+        "fact_accuracy": _ratio(sum(r["facts_ok"] for r in answerable), len(answerable)),
+        "citation_precision": _ratio(sum(cites), len(cites)),
+        "refusal_accuracy": _ratio(sum(r["refused"] for r in unanswerable), len(unanswerable)),
+        "false_refusal_rate": _ratio(sum(r["refused"] for r in answerable), len(answerable)),
+        "unsupported_before_check": _ratio(sum(r["removed_sentences"] for r in rows), raw),
+        "unsupported_after_check": _ratio(sum(r["shown_unsupported"] for r in rows),
+                                          sum(r["shown_sentences"] for r in rows)),
+        "fallback_rate": _ratio(sum(r["fallback"] for r in answerable), len(answerable)),
+        "answer_ms_median": round(statistics.median(t["total"] for t in timings), 1) if timings else None,
+        "first_token_ms_median": round(statistics.median(t["first_token"] for t in timings), 1) if timings else None,
+        "retrieve_ms_median": round(statistics.median(r["timings_ms"]["retrieve"] for r in rows), 1) if rows else None,
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [f"model: {report['settings']['model']}  top_k: {report['settings']['top_k']}  "
+             f"evidence_k: {report['settings']['evidence_k']}"]
+    for name, value in report["metrics"].items():
+        shown = f"{value:.1%}" if isinstance(value, float) and name not in (
+            "mrr",) and not name.endswith("_ms_median") else str(value)
+        lines.append(f"  {name:28} {shown}")
+    misses = [r for r in report["questions"] if r["answerable"] and not r["facts_ok"]]
+    if misses:
+        lines.append("answerable questions without all key facts: " + ", ".join(r["id"] for r in misses))
+    wrong = [r for r in report["questions"] if not r["answerable"] and not r["refused"]]
+    if wrong:
+        lines.append("unanswerable questions that were answered: " + ", ".join(r["id"] for r in wrong))
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""Pick the few sentences of the retrieved passages that bear on the question.
+
+A tiny model answers best from short, focused evidence; each evidence sentence keeps its file offsets so it can
+be cited exactly. Score = dense similarity to the question + lexical overlap with the question's terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.chunking import sentences
+from rag.embedding import Embedder
+from rag.lexical import contains_term, terms
+from rag.records import Passage
+
+MIN_SENTENCE_CHARS = 25
+DENSE_WEIGHT = 0.6
+LEXICAL_WEIGHT = 0.4
+DUPLICATE_JACCARD = 0.7
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    passage: Passage  # the sentence itself, as a passage of its file
+    dense: float
+    lexical: float
+
+    @property
+    def score(self) -> float:
+        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical
+
+
+def split_passages(passages: list[Passage]) -> list[Passage]:
+    """Every sentence of the passages, as passages of the same files (offsets into the file)."""
+    out: list[Passage] = []
+    seen: set[tuple[str, int, int]] = set()
+    for p in passages:
+        for span in sentences(p.text):
+            key = (p.source, p.start + span.start, p.start + span.end)
+            text = p.text[span.start : span.end]
+            if len(text) < MIN_SENTENCE_CHARS or key in seen:
+                continue
+            seen.add(key)
+            out.append(Passage(source=p.source, start=key[1], end=key[2], text=text, score=p.score))
+    return out
+
+
+def lexical_overlap(question_terms: list[str], text: str) -> float:
+    """Share of the question's distinct terms that occur in ``text``."""
+    wanted = set(question_terms)
+    if not wanted:
+        return 0.0
+    have = set(terms(text))
+    return sum(1 for t in wanted if contains_term(have, t)) / len(wanted)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def drop_near_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Keep the best-scored of sentences that repeat each other (wire copy quoted by two reports)."""
+    kept: list[ScoredSentence] = []
+    kept_terms: list[set[str]] = []
+    for item in ranked:
+        t = set(terms(item.passage.text))
+        if any(_jaccard(t, other) >= DUPLICATE_JACCARD for other in kept_terms):
+            continue
+        kept.append(item)
+        kept_terms.append(t)
+    return kept
+
+
+def score_sentences(query: str, candidates: list[Passage], embedder: Embedder) -> list[ScoredSentence]:
+    """Score candidate sentences against the query, best first, near-duplicates removed."""
+    if not candidates:
+        return []
+    vectors = embedder.embed([query] + [c.text for c in candidates])
+    dense = vectors[1:] @ vectors[0]
+    q_terms = terms(query)
+    scored = [
+        ScoredSentence(passage=c, dense=float(d), lexical=lexical_overlap(q_terms, c.text))
+        for c, d in zip(candidates, np.atleast_1d(dense), strict=True)
+    ]
+    scored.sort(key=lambda s: s.score, reverse=True)
+    return drop_near_duplicates(scored)
+
+
+def select_evidence(query: str, passages: list[Passage], embedder: Embedder, k: int) -> list[ScoredSentence]:
+    """The ``k`` best sentences of ``passages`` for ``query``."""
+    return score_sentences(query, split_passages(passages), embedder)[:k]

@@ -1,0 +1,57 @@
+"""Typed records that flow between the modules."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of a source file: ``file_text[start:end] == text``."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer, as printed and returned in JSON."""
+
+    n: int
+    source: str
+    start: int
+    end: int
+    quote: str
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """The checked answer to a question, with its citations and what was removed on the way."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    raw_answer: str = ""  # the model's text before checking
+    removed: list[str] = field(default_factory=list)  # model sentences the checker rejected
+    fallback: bool = False  # True when the answer quotes the evidence because no model sentence held up
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "raw_answer": self.raw_answer,
+            "removed": self.removed,
+        }
