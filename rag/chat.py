@@ -100,25 +100,25 @@ class ChatService:
         history = [dict(m) for m in (history or [])]
         asked = [str(m["content"]) for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)]
         conversation = history + [{"role": "user", "content": message or ""}, {"role": "assistant", "content": "…"}]
-        yield conversation, "", ""
+        yield [*conversation], "", ""
         shown = ""
         try:
             for event in self.app.pipeline.stream(message, asked, int(k) if k else None):
                 if event.kind == "text":
                     shown += event.text
                     conversation[-1] = {"role": "assistant", "content": shown}
-                    yield conversation, "", ""
+                    yield [*conversation], "", ""
                 elif event.kind == "token" and not shown:
                     conversation[-1] = {"role": "assistant", "content": "… _(checking the draft against the sources)_"}
-                    yield conversation, "", ""
+                    yield [*conversation], "", ""
                 elif event.kind == "done" and event.answer is not None:
                     answer = event.answer
                     text = (REFUSED_PREFIX + answer.answer) if answer.refused else answer.answer
                     conversation[-1] = {"role": "assistant", "content": text}
-                    yield conversation, sources_html(answer), draft_markdown(answer)
+                    yield [*conversation], sources_html(answer), draft_markdown(answer)
         except RagError as exc:
             conversation[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
-            yield conversation, "", ""
+            yield [*conversation], "", ""
 
     def add_files(self, paths: list[str | Path] | None) -> tuple[str, str]:
         """Copy uploaded files into the documents folder and index them. Returns (status, documents list)."""

@@ -119,10 +119,12 @@ def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from rag.app import build_app
 
+    from rag.llm import resolve_model_path
     from rag.pipeline import validate_question
 
     validate_question(args.question)  # fail fast, before any model loads
     app = build_app(settings)
+    resolve_model_path(settings)  # a missing model file is an error even when the question would be refused
     if args.json:
         answer = app.pipeline.ask(args.question)
         print(json.dumps(answer.to_json(), ensure_ascii=False))

@@ -6,6 +6,7 @@ be cited exactly. Score = dense similarity to the question + lexical overlap wit
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,13 +48,27 @@ def split_passages(passages: list[Passage]) -> list[Passage]:
     return out
 
 
-def lexical_overlap(question_terms: list[str], text: str) -> float:
-    """Share of the question's distinct terms that occur in ``text``."""
+def lexical_overlap(question_terms: list[str], text: str, weights: dict[str, float] | None = None) -> float:
+    """Weighted share of the question's distinct terms that occur in ``text`` (weights default to 1)."""
     wanted = set(question_terms)
     if not wanted:
         return 0.0
     have = set(terms(text))
-    return sum(1 for t in wanted if contains_term(have, t)) / len(wanted)
+    weight = (lambda t: weights.get(t, 1.0)) if weights else (lambda t: 1.0)
+    total = sum(weight(t) for t in wanted)
+    return sum(weight(t) for t in wanted if contains_term(have, t)) / total if total else 0.0
+
+
+def term_weights(question_terms: list[str], candidates: list[Passage]) -> dict[str, float]:
+    """Inverse document frequency of each question term among the candidates: a term every candidate has
+    ('Lavrov') tells less than one only a few have ('Mongolia')."""
+    candidate_terms = [set(terms(c.text)) for c in candidates]
+    n = len(candidate_terms)
+    weights = {}
+    for t in set(question_terms):
+        df = sum(1 for have in candidate_terms if contains_term(have, t))
+        weights[t] = math.log((n + 1) / (df + 0.5))
+    return weights
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -80,8 +95,9 @@ def score_sentences(query: str, candidates: list[Passage], embedder: Embedder) -
     vectors = embedder.embed([query] + [c.text for c in candidates])
     dense = vectors[1:] @ vectors[0]
     q_terms = terms(query)
+    weights = term_weights(q_terms, candidates)
     scored = [
-        ScoredSentence(passage=c, dense=float(d), lexical=lexical_overlap(q_terms, c.text))
+        ScoredSentence(passage=c, dense=float(d), lexical=lexical_overlap(q_terms, c.text, weights))
         for c, d in zip(candidates, np.atleast_1d(dense), strict=True)
     ]
     scored.sort(key=lambda s: s.score, reverse=True)

@@ -1,0 +1,78 @@
+"""End to end with real parts: the packaged embedder, the packaged Gemma GGUF, a real Chroma store."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.app import ensure_index
+from rag.config import PROJECT_ROOT
+
+from conftest import SEEDS, make_settings
+
+pytestmark = pytest.mark.slow
+
+# Questions whose answers sit in different seed files.
+CASES = [
+    ("When will Lavrov visit China?", {"seeds/004_6a4118b6b4af9dbd.txt"}, "April 8-9"),
+    ("How many projects have Russian companies invested in Vietnam?", {"seeds/002_cd5c2d4c352cb8e4.txt"}, "151"),
+    ("Who is the Prime Minister of Mongolia?", {"seeds/003_8696cf6703ef46b9.txt"}, "Oyun-Erdene"),
+]
+
+
+def _source_text(source: str) -> str:
+    # Inside the project a source is relative to its root; outside (the temp copy) it is absolute.
+    return (PROJECT_ROOT / source).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("question", "sources", "fact"), CASES)
+def test_answers_cite_the_right_files_with_exact_quotes(real_app, question, sources, fact):
+    answer = real_app.pipeline.ask(question)
+    assert not answer.refused
+    assert answer.citations, answer
+    assert {Path(c.source).name for c in answer.citations} <= {Path(s).name for s in sources}
+    assert fact.lower() in answer.answer.lower()
+    for c in answer.citations:
+        assert _source_text(c.source)[c.start : c.end] == c.quote
+        assert f"[{c.n}]" in answer.answer
+
+
+def test_question_outside_the_documents_is_refused_with_nearest_passages(real_app):
+    answer = real_app.pipeline.ask("What did Lavrov discuss with Thailand?")
+    assert answer.refused
+    assert answer.citations  # the nearest passages, so the user can check
+    assert "[" not in answer.answer
+
+
+def test_every_marker_has_a_citation_and_shown_sentences_are_supported(real_app):
+    from rag.checking import parse_citations, split_answer, unsupported_reason
+
+    answer = real_app.pipeline.ask("Who did Lavrov meet in Hanoi?")
+    by_n = {c.n: c for c in answer.citations}
+    for sentence in split_answer(answer.answer):
+        text, cited = parse_citations(sentence)
+        text = text.removeprefix("The documents say: ").strip('"')
+        assert cited and all(n in by_n for n in cited)
+        assert any(not unsupported_reason(text, by_n[n].quote) for n in cited)
+
+
+def test_streaming_yields_text_before_done(real_app):
+    kinds = [event.kind for event in real_app.pipeline.stream("When will Lavrov visit China?")]
+    assert kinds[-1] == "done"
+    assert "text" in kinds[:-1]
+
+
+def test_resync_reembeds_nothing_and_deleted_file_disappears(tmp_path):
+    shutil.copytree(SEEDS, tmp_path / "docs")
+    settings = make_settings(tmp_path)
+    app, first = ensure_index(settings)
+    assert first.chunks_embedded > 0
+    _, again = ensure_index(settings)
+    assert again.chunks_embedded == 0 and not again.changed
+    (tmp_path / "docs" / "004_6a4118b6b4af9dbd.txt").unlink()
+    app, third = ensure_index(settings)
+    assert third.removed == [settings.display_path(tmp_path / "docs" / "004_6a4118b6b4af9dbd.txt")]
+    answer = app.pipeline.ask("When will Lavrov visit China?")
+    assert all("004_6a4118b6b4af9dbd" not in c.source for c in answer.citations)

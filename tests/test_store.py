@@ -1,0 +1,119 @@
+"""The index against a real Chroma store in a temp folder (fast: a hash embedder stands in for the model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.errors import IndexBroken, IndexMissing
+from rag.indexer import Indexer, chunk_document
+from rag.documents import read_document
+from rag.store import ChromaStore, IndexInfo
+
+
+def _indexer(index_dir: Path, embedder, chunk_chars: int = 700) -> Indexer:
+    store = ChromaStore(index_dir, "documents", IndexInfo(embedder.name, embedder.dimension, chunk_chars))
+    store.open(create=True)
+    return Indexer(store, embedder, chunk_chars, lambda p: p.name)
+
+
+def test_sync_adds_every_file_and_quotes_round_trip(tmp_path, docs_copy, hash_embedder):
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    report = indexer.sync(docs_copy)
+    assert sorted(report.added) == sorted(p.name for p in docs_copy.glob("*.txt"))
+    assert indexer.store.count() == report.chunks_embedded > 0
+    got = indexer.store.collection.get(include=["documents", "metadatas"])
+    for text, meta in zip(got["documents"], got["metadatas"]):
+        file_text = (docs_copy / meta["source"]).read_text(encoding="utf-8")
+        assert file_text[meta["start"] : meta["end"]] == text
+
+
+def test_resync_with_nothing_changed_embeds_nothing(tmp_path, docs_copy, hash_embedder):
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    indexer.sync(docs_copy)
+    calls = len(hash_embedder.calls)
+    report = indexer.sync(docs_copy)
+    assert report.chunks_embedded == 0
+    assert not report.changed
+    assert len(report.unchanged) == 5
+    assert len(hash_embedder.calls) == calls
+
+
+def test_changed_file_replaces_its_chunks(tmp_path, docs_copy, hash_embedder):
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    indexer.sync(docs_copy)
+    target = docs_copy / "004_6a4118b6b4af9dbd.txt"
+    target.write_text("A short new text about a meeting in Oslo.\n", encoding="utf-8")
+    report = indexer.sync(docs_copy)
+    assert report.updated == [target.name]
+    got = indexer.store.collection.get(where={"source": target.name}, include=["documents"])
+    assert got["documents"] == ["A short new text about a meeting in Oslo."]
+
+
+def test_deleted_file_loses_its_chunks(tmp_path, docs_copy, hash_embedder):
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    indexer.sync(docs_copy)
+    (docs_copy / "003_8696cf6703ef46b9.txt").unlink()
+    report = indexer.sync(docs_copy)
+    assert report.removed == ["003_8696cf6703ef46b9.txt"]
+    assert indexer.store.collection.get(where={"source": "003_8696cf6703ef46b9.txt"})["ids"] == []
+    assert "003_8696cf6703ef46b9.txt" not in indexer.store.sources()
+
+
+def test_unreadable_file_is_skipped_with_reason_and_others_indexed(tmp_path, docs_copy, hash_embedder):
+    (docs_copy / "broken.txt").write_bytes(b"\xff\xfe\x00binary\x00")
+    (docs_copy / "empty.md").write_bytes(b"")
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    report = indexer.sync(docs_copy)
+    assert set(report.skipped) == {"broken.txt", "empty.md"}
+    assert "binary" in report.skipped["broken.txt"]
+    assert "empty" in report.skipped["empty.md"]
+    assert len(report.added) == 5
+
+
+def test_interrupted_add_is_finished_by_next_sync(tmp_path, docs_copy, hash_embedder):
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    path = docs_copy / "001_9f4acd3a2150c267.txt"
+    records = chunk_document(read_document(path, path.name), 700)
+    # Simulate a crash after the first half of one file's chunks was stored.
+    half = records[: len(records) // 2]
+    indexer.store.add(half, hash_embedder.embed([r.text for r in half]))
+    states = indexer.store.file_states()
+    assert states[path.name].partial and not states[path.name].complete
+    indexer.sync(docs_copy)
+    states = indexer.store.file_states()
+    assert states[path.name].complete == {records[0].sha256} and not states[path.name].partial
+    assert len(indexer.store.collection.get(where={"source": path.name})["ids"]) == len(records)
+
+
+def test_query_returns_passages_with_scores(tmp_path, docs_copy, hash_embedder):
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    indexer.sync(docs_copy)
+    [vector] = hash_embedder.embed(["Lavrov will visit China on April 8-9"])
+    passages = indexer.store.query(vector, 3)
+    assert len(passages) == 3
+    assert passages[0].source == "004_6a4118b6b4af9dbd.txt"
+    assert passages[0].score >= passages[1].score >= passages[2].score
+
+
+def test_missing_index_is_reported(tmp_path, hash_embedder):
+    store = ChromaStore(tmp_path / "nothing", "documents", IndexInfo("x", 64, 700))
+    with pytest.raises(IndexMissing, match="rag index"):
+        store.open(create=False)
+
+
+def test_index_built_with_other_settings_is_refused(tmp_path, docs_copy, hash_embedder):
+    _indexer(tmp_path / "index", hash_embedder).sync(docs_copy)
+    other = ChromaStore(tmp_path / "index", "documents", IndexInfo(hash_embedder.name, 64, 300))
+    with pytest.raises(IndexBroken, match="--rebuild"):
+        other.open(create=False)
+
+
+def test_corrupt_index_file_is_reported_not_crashed(tmp_path, hash_embedder):
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    store = ChromaStore(index_dir, "documents", IndexInfo("x", 64, 700))
+    with pytest.raises((IndexBroken, IndexMissing)):
+        store.open(create=False)
