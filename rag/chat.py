@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 MAX_NAME_CHARS = 100
+MAX_SUFFIX_CHARS = 16
 REFUSED_PREFIX = "🚫 **Not in the documents.** "
 
 
@@ -33,6 +34,7 @@ def safe_filename(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
     stem = re.sub(r"[^\w.\- ]+", "_", stem).strip(" ._") or "document"
+    suffix = re.sub(r"[^\w.]+", "_", suffix)[:MAX_SUFFIX_CHARS]
     return stem[:MAX_NAME_CHARS] + suffix
 
 

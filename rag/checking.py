@@ -80,8 +80,13 @@ def check_sentence(raw: str, evidence: list[Passage]) -> CheckedSentence:
     return CheckedSentence(text=text, cited=cited, support=None, reason=reason)
 
 
+_MARKERS_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
+
+
 def split_answer(text: str) -> list[str]:
     """Sentences of a model's answer, each keeping the citation markers that follow it."""
+    # 'Sentence. [2] Next.' -> 'Sentence [2]. Next.': a marker after the full stop belongs to its sentence.
+    text = _MARKERS_AFTER_END.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
     pieces = [text[s.start : s.end] for s in sentences(text)]
     # A marker sentence-split from its sentence ('... 1932. [1]') belongs to the sentence before.
     merged: list[str] = []

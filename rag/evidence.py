@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer_type import answer_type, has_answer_type
 from rag.chunking import sentences
 from rag.embedding import Embedder
 from rag.lexical import contains_term, terms
@@ -20,6 +21,7 @@ MIN_SENTENCE_CHARS = 25
 DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
 DUPLICATE_JACCARD = 0.7
+TYPE_PENALTY = 0.1  # for a sentence without the kind of fact asked for
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,11 @@ class ScoredSentence:
     passage: Passage  # the sentence itself, as a passage of its file
     dense: float
     lexical: float
+    typed: bool = True  # holds the kind of fact the question asks for (a number, a date, a name)
 
     @property
     def score(self) -> float:
-        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical
+        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical - (0.0 if self.typed else TYPE_PENALTY)
 
 
 def split_passages(passages: list[Passage]) -> list[Passage]:
@@ -88,8 +91,15 @@ def drop_near_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
     return kept
 
 
-def score_sentences(query: str, candidates: list[Passage], embedder: Embedder) -> list[ScoredSentence]:
-    """Score candidate sentences against the query, best first, near-duplicates removed."""
+def score_sentences(query: str, candidates: list[Passage], embedder: Embedder,
+                    question: str | None = None) -> list[ScoredSentence]:
+    """Score candidate sentences against the query, best first, near-duplicates removed.
+
+    ``question`` (default: the query) decides the kind of fact wanted; for a follow-up the query also holds
+    the previous question, whose kind does not count.
+    """
+    question = question or query
+    kind = answer_type(question)
     if not candidates:
         return []
     vectors = embedder.embed([query] + [c.text for c in candidates])
@@ -97,13 +107,11 @@ def score_sentences(query: str, candidates: list[Passage], embedder: Embedder) -
     q_terms = terms(query)
     weights = term_weights(q_terms, candidates)
     scored = [
-        ScoredSentence(passage=c, dense=float(d), lexical=lexical_overlap(q_terms, c.text, weights))
+        ScoredSentence(passage=c, dense=float(d), lexical=lexical_overlap(q_terms, c.text, weights),
+                       typed=has_answer_type(kind, c.text, question))
         for c, d in zip(candidates, np.atleast_1d(dense), strict=True)
     ]
     scored.sort(key=lambda s: s.score, reverse=True)
     return drop_near_duplicates(scored)
 
 
-def select_evidence(query: str, passages: list[Passage], embedder: Embedder, k: int) -> list[ScoredSentence]:
-    """The ``k`` best sentences of ``passages`` for ``query``."""
-    return score_sentences(query, split_passages(passages), embedder)[:k]

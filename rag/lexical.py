@@ -7,6 +7,8 @@ import unicodedata
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_POSSESSIVE = re.compile(r"['’]s$")
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 
 STOPWORDS = frozenset(
     """a an the and or but if then than so of to in on at by for with from into onto about as is are was were be
@@ -20,6 +22,11 @@ STOPWORDS = frozenset(
 )
 QUESTION_WORDS = frozenset("what which who whom whose when where why how whether".split())
 
+SENTENCE_OPENERS = STOPWORDS | frozenset(
+    """however yesterday today tomorrow meanwhile moreover furthermore although though while since despite
+    currently finally first second third instead still yet thus therefore later earlier next last according
+    in on at after before during for with without as because unless until upon among between""".split()
+)
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s")
 
 
@@ -45,7 +52,7 @@ def terms(text: str) -> list[str]:
     """Stemmed, folded content words (stopwords and one-letter words dropped), in order."""
     out = []
     for w in words(fold(text)):
-        w = w.strip(".'")
+        w = _POSSESSIVE.sub("", w).strip(".'")
         if len(w) > 1 and w not in STOPWORDS and not w.isdigit():
             out.append(stem(w))
     return out
@@ -56,7 +63,7 @@ def numbers(text: str) -> set[str]:
     found = set()
     for m in _NUMBER.finditer(text):
         value = m.group()
-        if re.fullmatch(r"\d{1,3}(,\d{3})+", value):
+        if _THOUSANDS.fullmatch(value):
             value = value.replace(",", "")
         found.add(value.rstrip(".,"))
     return found
@@ -68,10 +75,11 @@ def names(text: str) -> set[str]:
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
         tokens = words(sentence)
         for i, token in enumerate(tokens):
-            if i == 0 and fold(token) in STOPWORDS | QUESTION_WORDS:
+            # A sentence's first word is capitalised whatever it is; common openers are not names.
+            if i == 0 and fold(token) in SENTENCE_OPENERS:
                 continue
             if token[:1].isupper() and fold(token) not in STOPWORDS:
-                found.add(fold(token))
+                found.add(_POSSESSIVE.sub("", fold(token)))
     return found
 
 

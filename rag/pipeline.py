@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from rag.answer_type import answer_type, has_answer_type
 from rag.checking import CheckedSentence, check_sentence, split_answer
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import EmptyQuestion, RagError
 from rag.evidence import ScoredSentence, score_sentences, split_passages
 from rag.followup import contextual_query
+from rag.lexical import terms
 from rag.llm import TextGenerator
 from rag.prompting import build_prompt
 from rag.records import Answer, Citation, Passage
@@ -84,6 +87,20 @@ class Pipeline:
         self.store = store
         self.embedder = embedder
         self.generator = generator
+        self._vocab: set[str] = set()
+        self._vocab_count = -1
+        self._vocab_lock = threading.Lock()
+
+    def vocabulary(self) -> set[str]:
+        """Terms of every indexed chunk, rebuilt when the index changes size."""
+        count = self.store.count()
+        with self._vocab_lock:
+            if self._vocab_count != count:
+                vocab: set[str] = set()
+                for text in self.store.texts():
+                    vocab.update(terms(text))
+                self._vocab, self._vocab_count = vocab, count
+            return self._vocab
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         vector = self.embedder.embed([query])[0]
@@ -103,11 +120,11 @@ class Pipeline:
         started = time.perf_counter()
         query = contextual_query(question, history)
         passages = self.retrieve(query, k or self.settings.top_k)
-        scored = score_sentences(query, split_passages(passages), self.embedder)
+        scored = score_sentences(query, split_passages(passages), self.embedder, question)
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         evidence = scored[: self.settings.evidence_k]
 
-        reason = refusal_reason(query, passages, evidence, self.settings.min_evidence_score)
+        reason = refusal_reason(question, scored, self.vocabulary(), self.settings.min_evidence_score)
         if reason:
             log.info("refusing %r: %s", question, reason)
             yield from self._refuse(question, evidence, timings, started)
@@ -148,12 +165,16 @@ class Pipeline:
                 yield AnswerEvent("text", ("" if len(kept) == 1 else " ") + shown)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
 
-        fallback = not kept
+        kind = answer_type(question)
+        fallback = not kept or not any(has_answer_type(kind, s, question) for s in kept)
         if fallback:
-            quote = evidence[0].passage.text
-            shown = f'The documents say: "{" ".join(quote.split())}" [{numbering.number(0)}]'
-            kept.append(shown)
-            yield AnswerEvent("text", shown)
+            if kept:
+                removed.extend(f"{s} (does not give the {kind} asked for)" for s in kept)
+            best = next((i for i, e in enumerate(evidence) if e.typed), 0)
+            quote = " ".join(evidence[best].passage.text.split())
+            shown = f'The documents say: "{quote}" [{numbering.number(best)}]'
+            yield AnswerEvent("text", ("\n\n" if kept else "") + shown)
+            kept = [shown]
         timings["total"] = (time.perf_counter() - started) * 1000
         answer = Answer(
             question=question,

@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
+from rag.answer_type import answer_type
 from rag.evidence import ScoredSentence
 from rag.lexical import contains_term, names, terms
-from rag.records import Passage
 
 
-def missing_names(query: str, passages: list[Passage]) -> list[str]:
-    """Names in the question (people, places, things) that occur in none of the retrieved passages."""
-    have = set()
-    for p in passages:
-        have.update(terms(p.text))
+def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
+    """Names in the question (people, places, things) that occur in no indexed document at all."""
     missing = []
-    for name in sorted(names(query)):
+    for name in sorted(names(question)):
         name_terms = terms(name)
-        if name_terms and not any(contains_term(have, t) for t in name_terms):
+        if name_terms and not any(contains_term(vocabulary, t) for t in name_terms):
             missing.append(name)
     return missing
 
 
-def refusal_reason(query: str, passages: list[Passage], evidence: list[ScoredSentence], min_score: float) -> str:
-    """Why the question should be refused; empty when the evidence is good enough to answer."""
-    if not evidence:
+def _has_names(sentence: ScoredSentence, wanted: set[str]) -> bool:
+    have = set(terms(sentence.passage.text))
+    return all(any(contains_term(have, t) for t in terms(n)) for n in wanted)
+
+
+def refusal_reason(question: str, scored: list[ScoredSentence], vocabulary: set[str], min_score: float,
+                   depth: int = 8) -> str:
+    """Why the question should be refused; empty when the evidence is good enough to answer.
+
+    ``scored`` are the candidate evidence sentences, best first; ``vocabulary`` the terms of every indexed chunk.
+    """
+    if not scored:
         return "no passage was retrieved"
-    absent = missing_names(query, passages)
+    absent = unknown_names(question, vocabulary)
     if absent:
-        return f"{', '.join(absent)} occur(s) in no retrieved passage"
-    best = evidence[0].score
+        return f"{', '.join(absent)} occur(s) in no document"
+    best = scored[0].score
     if best < min_score:
         return f"best evidence score {best:.2f} is below {min_score:.2f}"
+    kind = answer_type(question)
+    if kind is not None:
+        wanted = names(question)
+        if not any(s.typed and _has_names(s, wanted) for s in scored[:depth]):
+            return f"no passage names {', '.join(sorted(wanted)) or 'the subject'} together with a {kind}"
     return ""

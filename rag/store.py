@@ -162,6 +162,18 @@ class ChromaStore:
             (states[source].complete if n == totals[(source, sha)] else states[source].partial).add(sha)
         return dict(states)
 
+    def texts(self) -> list[str]:
+        """The text of every stored chunk (for the vocabulary that refusal checks names against)."""
+        out: list[str] = []
+        offset = 0
+        while True:
+            got = self.collection.get(include=["documents"], limit=_PAGE, offset=offset)
+            docs = got.get("documents") or []
+            out.extend(docs)
+            if len(docs) < _PAGE:
+                return out
+            offset += len(docs)
+
     def add(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
         for i in range(0, len(records), _BATCH):
             batch = records[i : i + _BATCH]

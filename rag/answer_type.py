@@ -1,0 +1,48 @@
+"""What kind of answer a question asks for (a number, a date, a name), and whether a text has one.
+
+Cheap and rule-based: it steers evidence selection, lets a refusal happen when no passage holds the kind of
+fact asked for, and rejects model sentences that are supported but do not answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.lexical import fold, names
+
+_NUMBER_Q = re.compile(r"^\s*(and\s+)?(how (much|many|old|long|far|big|large)|by how much|what (share|percentage|"
+                       r"proportion|amount|number))\b", re.I)
+_DATE_Q = re.compile(r"^\s*(and\s+)?(when|(in |on |until |since )?(what|which) (year|date|day|month|time))\b|"
+                     r"\b(what|which) (year|date|day of the week|month)\b", re.I)
+_NUMBER_WORDS_Q = re.compile(r"\b(population|exchange rate|worth|cost|price|capital|percent|share of)\b", re.I)
+_NAME_Q = re.compile(r"^\s*(and\s+)?(who|whom|whose|which|where|(in|at|near|from|to) which|what is the name)\b|"
+                     r"\bname of\b", re.I)
+
+_MONTHS = ("january february march april may june july august september october november december "
+           "monday tuesday wednesday thursday friday saturday sunday").split()
+_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(" + "|".join(_MONTHS) + r")\b", re.I)
+_NUMBERISH = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
+                        r"billion|percent|half|twice)\b", re.I)
+
+
+def answer_type(question: str) -> str | None:
+    """'number', 'date', 'name' or None (anything else: how/why questions, yes/no)."""
+    if _NUMBER_Q.search(question) or _NUMBER_WORDS_Q.search(question):
+        return "number"
+    if _DATE_Q.search(question):
+        return "date"
+    if _NAME_Q.search(question):
+        return "name"
+    return None
+
+
+def has_answer_type(kind: str | None, text: str, question: str) -> bool:
+    """Whether ``text`` holds something of the kind asked for that the question does not already say."""
+    if kind is None:
+        return True
+    if kind == "number":
+        return bool(_NUMBERISH.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    asked = names(question) | {fold(w) for w in question.split()}
+    return bool(names(text) - asked)

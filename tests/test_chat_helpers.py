@@ -1,0 +1,119 @@
+"""Pure helpers of the web chat: upload file names and the sources panel HTML."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.chat import MAX_NAME_CHARS, safe_filename, sources_html
+from rag.records import Answer, Citation
+
+# safe_filename
+
+
+def _assert_plain(name: str) -> None:
+    assert name
+    assert "/" not in name and "\\" not in name
+    assert not name.startswith(".")
+    assert ".." not in name
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["../../x.txt", "..\\..\\x.txt", "/etc/../../x.txt", "a/b/../../../x.txt", "C:\\Users\\me\\x.txt"],
+)
+def test_safe_filename_drops_folders_and_dot_dot(raw: str) -> None:
+    name = safe_filename(raw)
+    _assert_plain(name)
+    assert name == "x.txt"
+
+
+def test_safe_filename_bounds_a_long_name() -> None:
+    raw = "a" * 496 + ".txt"
+    assert len(raw) == 500
+    name = safe_filename(raw)
+    assert name == "a" * MAX_NAME_CHARS + ".txt"
+    assert len(name) <= MAX_NAME_CHARS + len(".txt")
+
+
+@pytest.mark.parametrize("raw", ["x." + "b" * 498, "x.t<x>t"], ids=["long-suffix", "odd-suffix"])
+def test_safe_filename_sanitises_and_bounds_the_suffix(raw: str) -> None:
+    name = safe_filename(raw)
+    assert len(name) <= MAX_NAME_CHARS + 16
+    assert re.fullmatch(r"[\w.\- ]+", name)
+
+
+def test_safe_filename_replaces_odd_characters() -> None:
+    name = safe_filename('my <report> & "notes"?|*:.MD')
+    assert name.endswith(".md")
+    assert re.fullmatch(r"[\w.\- ]+", name)
+    assert name.startswith("my _report_")
+
+
+def test_safe_filename_keeps_unicode_letters_and_lowers_the_suffix() -> None:
+    assert safe_filename("Résumé 2022.TXT") == "Résumé 2022.txt"
+
+
+@pytest.mark.parametrize("raw", ["", ".", "..", "...", "../../", "  "])
+def test_safe_filename_of_nothing_but_dots_is_a_default_name(raw: str) -> None:
+    assert safe_filename(raw) == "document"
+
+
+def test_safe_filename_with_only_dots_before_the_suffix() -> None:
+    assert safe_filename("....txt") == "document.txt"
+
+
+def test_safe_filename_does_not_create_hidden_files() -> None:
+    assert safe_filename(".bashrc") == "bashrc"
+    assert safe_filename(".hidden.txt") == "hidden.txt"
+
+
+# sources_html
+
+
+def _answer(answer: str, quote: str, *, refused: bool = False, source: str = "seeds/news.txt") -> Answer:
+    citation = Citation(n=1, source=source, start=10, end=10 + len(quote), quote=quote, score=0.8123)
+    return Answer(question="Who visited Vietnam?", answer=answer, refused=refused, citations=[citation])
+
+
+def test_sources_html_escapes_the_quote_and_the_source() -> None:
+    html = sources_html(
+        _answer("Lavrov visited Vietnam [1].", 'Lavrov <script>alert("x")</script> & co', source="seeds/a<b>.txt")
+    )
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "&amp; co" in html
+    assert "&quot;x&quot;" in html
+    assert "a&lt;b&gt;.txt" in html
+    assert "<b>[1] a&lt;b&gt;.txt</b>" in html
+
+
+def test_sources_html_marks_the_words_that_support_the_answer() -> None:
+    html = sources_html(_answer("Lavrov visited Vietnam [1].", "On Wednesday Lavrov visited Vietnam and Laos."))
+    marked = re.findall(r"<mark>(.*?)</mark>", html)
+    assert marked == ["Lavrov", "visited", "Vietnam"]
+    assert "Laos" in html and "<mark>Laos</mark>" not in html
+
+
+def test_sources_html_marks_nothing_for_an_uncited_answer() -> None:
+    html = sources_html(_answer("Lavrov visited Vietnam.", "Lavrov visited Vietnam."))
+    assert "<mark>" not in html
+
+
+def test_sources_html_shows_offsets_score_and_collapses_whitespace() -> None:
+    html = sources_html(_answer("x [1].", "Line one\n\n  line   two."))
+    assert "characters 10-33" in html  # start=10, end=10 + len(quote)
+    assert "score 0.81" in html
+    assert "Line one line two." in html
+    assert "<h3>Sources</h3>" in html
+
+
+def test_sources_html_titles_a_refusal_differently() -> None:
+    html = sources_html(_answer("", "Some nearby passage.", refused=True))
+    assert "<h3>Nearest passages (they do not answer the question)</h3>" in html
+
+
+def test_sources_html_without_citations() -> None:
+    answer = Answer(question="q", answer="", refused=True, citations=[])
+    assert sources_html(answer) == "<p><em>No sources.</em></p>"

@@ -1,0 +1,232 @@
+"""Answer checking: citation markers, sentence splitting, and support of each sentence by its passage."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.checking import (
+    CheckedSentence,
+    check_answer,
+    check_sentence,
+    parse_citations,
+    split_answer,
+    unsupported_reason,
+)
+from rag.records import Passage
+
+
+def _passage(text: str, source: str = "seeds/news.txt", start: int = 0) -> Passage:
+    return Passage(source=source, start=start, end=start + len(text), text=text, score=0.5)
+
+
+EVIDENCE = [
+    _passage("The weather in Oslo was cold and wet for most of the week.", "seeds/weather.txt"),
+    _passage("Russian Foreign Minister Sergey Lavrov visited Vietnam on Wednesday.", "seeds/lavrov.txt"),
+    _passage("The bridge carries about 12,000 cars a day and opened in 1932.", "seeds/bridge.txt"),
+]
+
+
+# parse_citations
+
+
+def test_parse_citations_collects_all_markers_in_order() -> None:
+    assert parse_citations("Lavrov visited Hanoi [1] [2, 3].") == ("Lavrov visited Hanoi.", [1, 2, 3])
+
+
+def test_parse_citations_handles_spaces_inside_markers_and_mid_sentence() -> None:
+    text, cited = parse_citations("Lavrov [2] visited Hanoi [4 ,5].")
+    assert text == "Lavrov visited Hanoi."
+    assert cited == [2, 4, 5]
+
+
+def test_parse_citations_without_markers_returns_the_text() -> None:
+    assert parse_citations("  No markers here.  ") == ("No markers here.", [])
+
+
+def test_parse_citations_ignores_non_numeric_brackets() -> None:
+    text, cited = parse_citations("See [a] and [1-2] here [3].")
+    assert cited == [3]
+    assert "[a]" in text and "[1-2]" in text
+
+
+# split_answer
+
+
+def test_split_answer_keeps_markers_before_the_period_with_their_sentence() -> None:
+    answer = "Lavrov visited Vietnam on Wednesday [2]. The bridge opened in 1932 [3]."
+    assert split_answer(answer) == [
+        "Lavrov visited Vietnam on Wednesday [2].",
+        "The bridge opened in 1932 [3].",
+    ]
+
+
+def test_split_answer_attaches_a_trailing_marker_to_the_sentence_before() -> None:
+    # A marker after the full stop is moved before it, staying with its sentence.
+    assert split_answer("The bridge opened in 1932. [3]") == ["The bridge opened in 1932 [3]."]
+
+
+@pytest.mark.parametrize("gap", [" ", ""], ids=["space-before-marker", "no-space-before-marker"])
+def test_split_answer_marker_after_period_followed_by_another_sentence(gap: str) -> None:
+    answer = f"Lavrov visited Vietnam.{gap}[2] The bridge opened in 1932.{gap}[3]"
+    assert [parse_citations(piece) for piece in split_answer(answer)] == [
+        ("Lavrov visited Vietnam.", [2]),
+        ("The bridge opened in 1932.", [3]),
+    ]
+
+
+def test_split_answer_of_empty_text_is_empty() -> None:
+    assert split_answer("") == []
+    assert split_answer("   ") == []
+
+
+# unsupported_reason
+
+
+def test_supported_sentence_has_no_reason() -> None:
+    assert unsupported_reason("Lavrov visited Vietnam on Wednesday.", EVIDENCE[1].text) == ""
+
+
+def test_numbers_match_across_thousands_separators() -> None:
+    assert unsupported_reason("The bridge carries 12000 cars a day.", EVIDENCE[2].text) == ""
+
+
+def test_missing_number_is_reported() -> None:
+    reason = unsupported_reason("The bridge carries 13,000 cars a day.", EVIDENCE[2].text)
+    assert "13000" in reason
+    assert "number" in reason
+
+
+def test_missing_decimal_number_is_reported() -> None:
+    reason = unsupported_reason("Inflation rose to 5.54 percent.", "Inflation rose to 5.5 percent.")
+    assert "5.54" in reason
+
+
+def test_missing_name_is_reported() -> None:
+    reason = unsupported_reason("Putin visited Vietnam on Wednesday.", EVIDENCE[1].text)
+    assert reason.startswith("name(s)")
+    assert "putin" in reason
+
+
+def test_several_missing_names_are_reported_sorted() -> None:
+    reason = unsupported_reason("The mayor Anna Berg opened the bridge.", "The mayor opened the bridge.")
+    assert reason == "name(s) anna, berg not in the cited passage"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "passage"),
+    [
+        ("Mélanie Joly visited Hanoi in May.", "Foreign Minister Melanie Joly visited Hanoi in May."),
+        ("Melanie Joly visited Hanoi in May.", "Foreign Minister Mélanie Joly visited Hanoi in May."),
+        ("MÉLANIE JOLY visited Hanoi in May.", "Foreign Minister mélanie joly visited Hanoi in May."),
+    ],
+)
+def test_accents_and_case_do_not_matter(sentence: str, passage: str) -> None:
+    assert unsupported_reason(sentence, passage) == ""
+
+
+def test_name_matches_its_adjective_by_shared_stem() -> None:
+    assert unsupported_reason("The Vietnamese leaders met Lavrov.", "Lavrov met the leaders of Vietnam.") == ""
+
+
+def test_low_word_overlap_is_reported() -> None:
+    reason = unsupported_reason("The bridge carries trucks, buses and bicycles daily.", "The bridge opened in spring.")
+    assert reason.startswith("only ")
+    assert "of its words are in the cited passage" in reason
+
+
+def test_sentence_of_stopwords_only_has_no_content() -> None:
+    assert unsupported_reason("It is what it is.", EVIDENCE[0].text) == "no content"
+
+
+def test_possessive_of_a_short_name_is_supported() -> None:
+    assert unsupported_reason("Iran's president visited Hanoi.", "The president of Iran visited Hanoi.") == ""
+
+
+def test_capitalised_sentence_opener_is_not_a_name() -> None:
+    assert unsupported_reason("However, Lavrov visited Vietnam on Wednesday.", EVIDENCE[1].text) == ""
+
+
+# check_sentence
+
+
+def test_check_sentence_accepts_the_cited_supporting_passage() -> None:
+    checked = check_sentence("Lavrov visited Vietnam on Wednesday [2].", EVIDENCE)
+    assert checked == CheckedSentence(
+        text="Lavrov visited Vietnam on Wednesday.", cited=[2], support=2, reason=""
+    )
+
+
+def test_check_sentence_prefers_a_supporting_passage_among_several_cited() -> None:
+    checked = check_sentence("Lavrov visited Vietnam on Wednesday [1, 2].", EVIDENCE)
+    assert checked.support == 2
+    assert checked.reason == ""
+
+
+def test_check_sentence_re_cites_to_the_passage_that_supports_it() -> None:
+    checked = check_sentence("Lavrov visited Vietnam on Wednesday [1].", EVIDENCE)
+    assert checked.cited == [1]
+    assert checked.support == 2
+    assert checked.reason == "re-cited"
+
+
+def test_check_sentence_re_cites_an_uncited_sentence() -> None:
+    checked = check_sentence("The bridge opened in 1932.", EVIDENCE)
+    assert checked.cited == []
+    assert checked.support == 3
+    assert checked.reason == "re-cited"
+
+
+def test_check_sentence_never_accepts_an_out_of_range_citation() -> None:
+    checked = check_sentence("Lavrov visited Vietnam on Wednesday [7].", EVIDENCE)
+    assert checked.support == 2  # re-cited to the real passage, never to the missing 7
+    assert checked.reason == "re-cited"
+
+
+@pytest.mark.parametrize("marker", ["[0]", "[4]", "[99]"])
+def test_check_sentence_rejects_an_out_of_range_citation(marker: str) -> None:
+    checked = check_sentence(f"Putin flew to Mars {marker}.", EVIDENCE)
+    assert checked.support is None
+    assert checked.reason == "cites a source that does not exist"
+
+
+def test_check_sentence_without_citation_or_support() -> None:
+    checked = check_sentence("Putin flew to Mars.", EVIDENCE)
+    assert checked.support is None
+    assert checked.reason == "cites no source"
+
+
+def test_check_sentence_reports_why_the_cited_passage_fails() -> None:
+    checked = check_sentence("Putin visited Vietnam on Wednesday [2].", EVIDENCE)
+    assert checked.support is None
+    assert checked.cited == [2]
+    assert checked.reason == "name(s) putin not in the cited passage"
+
+
+def test_check_sentence_with_no_evidence() -> None:
+    checked = check_sentence("Lavrov visited Vietnam [1].", [])
+    assert checked.support is None
+    assert checked.reason == "cites a source that does not exist"
+
+
+# check_answer
+
+
+def test_check_answer_splits_kept_and_removed() -> None:
+    answer = (
+        "Lavrov visited Vietnam on Wednesday [2]. "
+        "Putin flew to Mars [1]. "
+        "The bridge carries about 12,000 cars a day [1]."
+    )
+    result = check_answer(answer, EVIDENCE)
+    assert [(c.text, c.support) for c in result.kept] == [
+        ("Lavrov visited Vietnam on Wednesday.", 2),
+        ("The bridge carries about 12,000 cars a day.", 3),
+    ]
+    assert [c.text for c in result.removed] == ["Putin flew to Mars."]
+    assert result.removed[0].support is None
+    assert result.kept[1].reason == "re-cited"
+
+
+def test_check_answer_of_empty_text_keeps_nothing() -> None:
+    result = check_answer("", EVIDENCE)
+    assert result.kept == [] and result.removed == []
