@@ -21,6 +21,8 @@ _NAME_Q = re.compile(r"^\s*(and\s+)?(who|whom|whose|which|where|(in|at|near|from
 _MONTHS = ("january february march april may june july august september october november december "
            "monday tuesday wednesday thursday friday saturday sunday").split()
 _DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(" + "|".join(_MONTHS) + r")\b", re.I)
+_DATE_EXPR = re.compile(r"\b(\d{1,2}\s+)?(" + "|".join(_MONTHS[:12]) + r")(\s+\d{1,2}(-\d{1,2})?)?(,?\s+\d{4})?\b|"
+                        r"\b(1[89]\d\d|20\d\d)\b", re.I)
 _NUMBERISH = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
                         r"billion|percent|half|twice)\b", re.I)
 
@@ -41,7 +43,8 @@ def has_answer_type(kind: str | None, text: str, question: str) -> bool:
     if kind is None:
         return True
     if kind == "number":
-        return bool(_NUMBERISH.search(text))
+        # Dates are not amounts: '5 July 2022' does not answer 'how much'.
+        return bool(_NUMBERISH.search(_DATE_EXPR.sub(" ", text)))
     if kind == "date":
         return bool(_DATE.search(text))
     asked = names(question) | {fold(w) for w in question.split()}

@@ -57,7 +57,7 @@ def _with_marker(text: str, n: int) -> str:
     """'Lavrov met Son.' -> 'Lavrov met Son [1].'"""
     if text and text[-1] in ".!?":
         return f"{text[:-1]} [{n}]{text[-1]}"
-    return f"{text} [{n}]"
+    return f"{text} [{n}]."  # a fragment ('The United States') still ends, so the next sentence stays apart
 
 
 class _Citations:
@@ -134,6 +134,7 @@ class Pipeline:
         numbering = _Citations(evidence)
         kept: list[str] = []
         removed: list[str] = []
+        supports: set[int] = set()  # evidence numbers (1-based) that kept sentences rest on
         raw = ""
         pending = ""
 
@@ -143,6 +144,7 @@ class Pipeline:
                 return None
             shown = _with_marker(sentence.text, numbering.number(sentence.support - 1))
             kept.append(shown)
+            supports.add(sentence.support)
             return shown
 
         for piece in self.generator.stream(prompt, self.settings.max_tokens):
@@ -165,16 +167,17 @@ class Pipeline:
                 yield AnswerEvent("text", ("" if len(kept) == 1 else " ") + shown)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
 
+        # The model's sentences stand when they rest on the best evidence and give the kind of fact asked for;
+        # otherwise the best evidence is quoted after them, so the answer never hinges on a weaker passage.
         kind = answer_type(question)
-        fallback = not kept or not any(has_answer_type(kind, s, question) for s in kept)
-        if fallback:
-            if kept:
-                removed.extend(f"{s} (does not give the {kind} asked for)" for s in kept)
-            best = next((i for i, e in enumerate(evidence) if e.typed), 0)
+        best = next((i for i, e in enumerate(evidence) if e.typed), 0)
+        answered = any(has_answer_type(kind, s, question) for s in kept) and best + 1 in supports
+        fallback = not kept
+        if not answered:
             quote = " ".join(evidence[best].passage.text.split())
             shown = f'The documents say: "{quote}" [{numbering.number(best)}]'
-            yield AnswerEvent("text", ("\n\n" if kept else "") + shown)
-            kept = [shown]
+            yield AnswerEvent("text", (" " if kept else "") + shown)
+            kept.append(shown)
         timings["total"] = (time.perf_counter() - started) * 1000
         answer = Answer(
             question=question,

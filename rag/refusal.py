@@ -18,8 +18,10 @@ def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
 
 
 def _has_names(sentence: ScoredSentence, wanted: set[str]) -> bool:
+    """Whether the sentence mentions the question's names: all of them, or all but one when there are 3+."""
     have = set(terms(sentence.passage.text))
-    return all(any(contains_term(have, t) for t in terms(n)) for n in wanted)
+    found = sum(1 for n in wanted if any(contains_term(have, t) for t in terms(n)))
+    return found >= (len(wanted) - 1 if len(wanted) >= 3 else len(wanted))
 
 
 def refusal_reason(question: str, scored: list[ScoredSentence], vocabulary: set[str], min_score: float,
