@@ -11,20 +11,19 @@ import re
 from rag.lexical import fold, names
 
 _NUMBER_Q = re.compile(r"^\s*(and\s+)?(how (much|many|old|long|far|big|large)|by how much|what (share|percentage|"
-                       r"proportion|amount|number))\b", re.I)
+                       r"proportion|amount|number))\b", re.IGNORECASE)
 _DATE_Q = re.compile(r"^\s*(and\s+)?(when|(in |on |until |since )?(what|which) (year|date|day|month|time))\b|"
-                     r"\b(what|which) (year|date|day of the week|month)\b", re.I)
-_NUMBER_WORDS_Q = re.compile(r"\b(population|exchange rate|worth|cost|price|capital|percent|share of)\b", re.I)
+                     r"\b(what|which) (year|date|day of the week|month)\b", re.IGNORECASE)
+_NUMBER_WORDS_Q = re.compile(r"\b(population|exchange rate|worth|cost|price|capital|percent|share of)\b", re.IGNORECASE)
 _NAME_Q = re.compile(r"^\s*(and\s+)?(who|whom|whose|which|where|(in|at|near|from|to) which|what is the name)\b|"
-                     r"\bname of\b", re.I)
+                     r"\bname of\b", re.IGNORECASE)
 
-_MONTHS = ("january february march april may june july august september october november december "
-           "monday tuesday wednesday thursday friday saturday sunday").split()
-_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(" + "|".join(_MONTHS) + r")\b", re.I)
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
 _DATE_EXPR = re.compile(r"\b(\d{1,2}\s+)?(" + "|".join(_MONTHS[:12]) + r")(\s+\d{1,2}(-\d{1,2})?)?(,?\s+\d{4})?\b|"
-                        r"\b(1[89]\d\d|20\d\d)\b", re.I)
+                        r"\b(1[89]\d\d|20\d\d)\b", re.IGNORECASE)
 _NUMBERISH = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
-                        r"billion|percent|half|twice)\b", re.I)
+                        r"billion|percent|half|twice)\b", re.IGNORECASE)
 
 
 def answer_type(question: str) -> str | None:

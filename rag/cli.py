@@ -118,7 +118,6 @@ def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from rag.app import build_app
-
     from rag.llm import resolve_model_path
     from rag.pipeline import validate_question
 

@@ -64,30 +64,32 @@ def _rank_of_gold(sources: list[str], gold: list[str]) -> int | None:
     return None
 
 
+def _answer_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
+    """(claim text, cited numbers) for each sentence; a quoted-evidence sentence is judged by its quote."""
+    out = []
+    for sentence in split_answer(answer.answer):
+        text, cited = parse_citations(sentence)
+        out.append((re.sub(r"^The documents say:\s*", "", text).strip('"“” '), cited))
+    return out
+
+
 def citation_checks(answer: Answer, gold: list[str]) -> list[bool]:
     """For each [n] in the answer: does its passage come from a gold source and support its sentence?"""
     by_n = {c.n: c for c in answer.citations}
-    results = []
-    for sentence in split_answer(answer.answer):
-        text, cited = parse_citations(sentence)
-        text = re.sub(r"^The documents say:\s*", "", text).strip('"“” ')
-        for n in cited:
-            c = by_n.get(n)
-            results.append(c is not None and c.source in gold and not unsupported_reason(text, c.quote))
-    return results
+    return [
+        n in by_n and by_n[n].source in gold and not unsupported_reason(text, by_n[n].quote)
+        for text, cited in _answer_sentences(answer)
+        for n in cited
+    ]
 
 
 def _shown_unsupported(answer: Answer) -> tuple[int, int]:
     """(unsupported, total) sentences of the shown answer, judged against the passages they cite."""
     by_n = {c.n: c for c in answer.citations}
-    bad = total = 0
-    for sentence in split_answer(answer.answer):
-        text, cited = parse_citations(sentence)
-        text = re.sub(r"^The documents say:\s*", "", text).strip('"“” ')
-        total += 1
-        if not any(n in by_n and not unsupported_reason(text, by_n[n].quote) for n in cited):
-            bad += 1
-    return bad, total
+    sentences = _answer_sentences(answer)
+    bad = sum(1 for text, cited in sentences
+              if not any(n in by_n and not unsupported_reason(text, by_n[n].quote) for n in cited))
+    return bad, len(sentences)
 
 
 def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any]:

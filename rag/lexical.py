@@ -11,21 +11,12 @@ _POSSESSIVE = re.compile(r"['’]s$")
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 
 STOPWORDS = frozenset(
-    """a an the and or but if then than so of to in on at by for with from into onto about as is are was were be
-    been being am do does did done have has had having it its it's this that these those there here their they them
-    he him his she her hers we us our you your i me my mine what which who whom whose when where why how whether
-    not no nor can could would should will shall may might must also just only very more most much many some any
-    all each every both either neither one ones other another such same own again further once up down out over
-    under between through during before after above below off too s t don tell say said says according please
-    did does know want like get got make made let yes ok okay
-    """.split()
+    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "about", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "have", "has", "had", "having", "it", "its", "it's", "this", "that", "these", "those", "there", "here", "their", "they", "them", "he", "him", "his", "she", "her", "hers", "we", "us", "our", "you", "your", "i", "me", "my", "mine", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whether", "not", "no", "nor", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "also", "just", "only", "very", "more", "most", "much", "many", "some", "any", "all", "each", "every", "both", "either", "neither", "one", "ones", "other", "another", "such", "same", "own", "again", "further", "once", "up", "down", "out", "over", "under", "between", "through", "during", "before", "after", "above", "below", "off", "too", "s", "t", "don", "tell", "say", "said", "says", "according", "please", "did", "does", "know", "want", "like", "get", "got", "make", "made", "let", "yes", "ok", "okay"]
 )
-QUESTION_WORDS = frozenset("what which who whom whose when where why how whether".split())
+QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whether"])
 
 SENTENCE_OPENERS = STOPWORDS | frozenset(
-    """however yesterday today tomorrow meanwhile moreover furthermore although though while since despite
-    currently finally first second third instead still yet thus therefore later earlier next last according
-    in on at after before during for with without as because unless until upon among between""".split()
+    ["however", "yesterday", "today", "tomorrow", "meanwhile", "moreover", "furthermore", "although", "though", "while", "since", "despite", "currently", "finally", "first", "second", "third", "instead", "still", "yet", "thus", "therefore", "later", "earlier", "next", "last", "according", "in", "on", "at", "after", "before", "during", "for", "with", "without", "as", "because", "unless", "until", "upon", "among", "between"]
 )
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s")
 

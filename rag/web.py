@@ -6,12 +6,11 @@ Nothing is loaded at import time; ``serve()`` builds the pipeline once and the p
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
 from rag.app import App, ensure_index
 from rag.chat import ChatService
-from rag.config import Settings, load_settings, offline_environment
+from rag.config import Settings
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,8 @@ def build_ui(app: App) -> Any:
                     ask = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("New conversation")
             with gr.Column(scale=2):
-                sources = gr.HTML(label="Sources", elem_id="sources")
+                sources = gr.HTML("<p><em>The sources of each answer appear here.</em></p>", label="Sources",
+                                  elem_id="sources")
                 with gr.Accordion("Model draft and removed sentences", open=False):
                     draft = gr.Markdown(elem_id="draft")
         with gr.Row():
@@ -86,18 +86,3 @@ def serve(settings: Settings) -> None:
     demo.queue(default_concurrency_limit=4)
     log.warning("serving on http://%s:%d", settings.host, settings.port)
     demo.launch(server_name=settings.host, server_port=settings.port, css=CSS, show_error=True)
-
-
-def main() -> int:
-    offline_environment()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        serve(load_settings())
-    except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

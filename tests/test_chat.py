@@ -39,6 +39,7 @@ def test_refused_answer_looks_different(real_app):
     *_, (conversation, sources, draft) = ChatService(real_app).respond("What is the recipe for pho?", [])
     assert conversation[-1]["content"].startswith(REFUSED_PREFIX)
     assert "Nearest passages" in sources
+    assert "not asked" in draft  # the draft section says no model text was generated
 
 
 def test_empty_question_gets_a_message_not_a_crash(real_app):

@@ -9,11 +9,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import SEEDS
 
 from rag.cli import main
 from rag.config import PROJECT_ROOT
-
-from conftest import SEEDS
 
 
 def _env(tmp_path, **extra: str) -> dict[str, str]:

@@ -6,11 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS, make_settings
 
 from rag.app import ensure_index
 from rag.config import PROJECT_ROOT
-
-from conftest import SEEDS, make_settings
 
 pytestmark = pytest.mark.slow
 

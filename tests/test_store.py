@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.documents import read_document
 from rag.errors import IndexBroken, IndexMissing
 from rag.indexer import Indexer, chunk_document
-from rag.documents import read_document
 from rag.store import ChromaStore, IndexInfo
 
 
