@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from rag.lexical import fold, names
+from rag.lexical import fold, names, numbers
 
 _NUMBER_Q = re.compile(r"^\s*(and\s+)?(how (much|many|old|long|far|big|large)|by how much|what (share|percentage|"
                        r"proportion|amount|number))\b", re.IGNORECASE)
@@ -24,6 +24,11 @@ _DATE_EXPR = re.compile(r"\b(\d{1,2}\s+)?(" + "|".join(_MONTHS[:12]) + r")(\s+\d
                         r"\b(1[89]\d\d|20\d\d)\b", re.IGNORECASE)
 _NUMBERISH = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
                         r"billion|percent|half|twice)\b", re.IGNORECASE)
+
+
+def amounts(text: str) -> set[str]:
+    """The numbers of a text that are not part of a date ('$5.54 billion in 2021' -> {'5.54'})."""
+    return numbers(_DATE_EXPR.sub(" ", text))
 
 
 def answer_type(question: str) -> str | None:

@@ -69,7 +69,7 @@ def _answer_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
     out = []
     for sentence in split_answer(answer.answer):
         text, cited = parse_citations(sentence)
-        out.append((re.sub(r"^The documents say:\s*", "", text).strip('"“” '), cited))
+        out.append((re.sub(r"^(The documents say|Another source gives a different figure):\s*", "", text).strip('"“” '), cited))
     return out
 
 

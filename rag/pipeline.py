@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from rag.answer_type import answer_type, has_answer_type
 from rag.checking import CheckedSentence, check_sentence, split_answer
 from rag.config import Settings
+from rag.conflicts import conflicting_evidence
 from rag.embedding import Embedder
 from rag.errors import EmptyQuestion, RagError
 from rag.evidence import ScoredSentence, score_sentences, split_passages
@@ -177,6 +178,13 @@ class Pipeline:
             quote = " ".join(evidence[best].passage.text.split())
             shown = f'The documents say: "{quote}" [{numbering.number(best)}]'
             yield AnswerEvent("text", (" " if kept else "") + shown)
+            kept.append(shown)
+        rival = conflicting_evidence(question, evidence, best)
+        if rival is not None and rival + 1 not in supports:
+            # Sources disagree: show the other figure with its own citation instead of silently picking one.
+            quote = " ".join(evidence[rival].passage.text.split())
+            shown = f'Another source gives a different figure: "{quote}" [{numbering.number(rival)}]'
+            yield AnswerEvent("text", " " + shown)
             kept.append(shown)
         timings["total"] = (time.perf_counter() - started) * 1000
         answer = Answer(

@@ -1,0 +1,44 @@
+"""Conflicting figures from two sources are both shown, each with its own citation."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.conflicts import conflicting_evidence
+from rag.evidence import ScoredSentence
+from rag.records import Passage
+
+
+def _s(source: str, text: str, dense: float, lexical: float = 0.5) -> ScoredSentence:
+    return ScoredSentence(passage=Passage(source, 0, len(text), text), dense=dense, lexical=lexical)
+
+
+Q = "How much was trade between Vietnam and Russia worth in 2021?"
+A = _s("a.txt", "Bilateral trade reached $5.54 billion in 2021.", 0.8)
+B = _s("b.txt", "Two-way trade reached $7.1 billion in 2021.", 0.75)
+
+
+def test_different_figures_from_another_file_conflict():
+    assert conflicting_evidence(Q, [A, B], 0) == 1
+
+
+def test_same_figure_from_another_file_does_not_conflict():
+    same = _s("b.txt", "Trade was $5.54 billion in 2021, officials said.", 0.75)
+    assert conflicting_evidence(Q, [A, same], 0) is None
+
+
+def test_same_file_or_much_weaker_sentence_does_not_conflict():
+    assert conflicting_evidence(Q, [A, _s("a.txt", "Trade reached $7.1 billion in 2021.", 0.75)], 0) is None
+    assert conflicting_evidence(Q, [A, _s("b.txt", "It has 151 projects.", 0.2, 0.0)], 0) is None
+
+
+def test_only_questions_asking_for_an_amount():
+    assert conflicting_evidence("Who signed the trade deal?", [A, B], 0) is None
+
+
+@pytest.mark.slow
+def test_pipeline_shows_both_figures_with_their_own_citations(real_app):
+    answer = real_app.pipeline.ask(Q)
+    assert "5.54" in answer.answer and "7.1" in answer.answer
+    by_source = {c.source.rsplit("/", 1)[-1] for c in answer.citations}
+    assert {"001_9f4acd3a2150c267.txt", "002_cd5c2d4c352cb8e4.txt"} <= by_source
