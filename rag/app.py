@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 
 from rag.config import Settings
@@ -39,8 +40,6 @@ def build_app(settings: Settings, create_index: bool = False) -> App:
 
 def rebuild_index(settings: Settings) -> None:
     """Delete the index folder's Chroma files so the next sync builds it from scratch (documents untouched)."""
-    import shutil
-
     index_dir = settings.index_dir
     if not index_dir.exists():
         return

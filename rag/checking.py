@@ -7,10 +7,10 @@ of its content words do. Unsupported sentences are re-cited to a passage that su
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rag.chunking import sentences
-from rag.lexical import contains_term, fold, names, numbers, terms, words
+from rag.lexical import contains_term, fold, mentions, names, numbers, terms, words
 from rag.records import Passage
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -23,12 +23,6 @@ class CheckedSentence:
     cited: list[int]  # 1-based evidence numbers the model gave
     support: int | None  # the evidence number that supports it, None when nothing does
     reason: str = ""
-
-
-@dataclass
-class CheckResult:
-    kept: list[CheckedSentence] = field(default_factory=list)
-    removed: list[CheckedSentence] = field(default_factory=list)
 
 
 def parse_citations(text: str) -> tuple[str, list[int]]:
@@ -51,7 +45,7 @@ def unsupported_reason(sentence: str, passage: str) -> str:
     passage_terms = set(terms(passage))
     missing_names = sorted(
         n for n in names(sentence)
-        if n not in passage_words and not any(contains_term(passage_terms, t) for t in terms(n))
+        if n not in passage_words and not mentions(passage_terms, n)
     )
     if missing_names:
         return f"name(s) {', '.join(missing_names)} not in the cited passage"
@@ -96,11 +90,3 @@ def split_answer(text: str) -> list[str]:
         else:
             merged.append(piece)
     return merged
-
-
-def check_answer(text: str, evidence: list[Passage]) -> CheckResult:
-    result = CheckResult()
-    for raw in split_answer(text):
-        checked = check_sentence(raw, evidence)
-        (result.kept if checked.support is not None else result.removed).append(checked)
-    return result

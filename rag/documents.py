@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,13 +72,3 @@ def read_document(path: Path, source: str) -> Document:
             f"{source}: is not valid UTF-8 text (byte {exc.start}); save it as UTF-8 and index again."
         ) from exc
     return Document(path=path, source=source, text=text, sha256=hashlib.sha256(raw).hexdigest())
-
-
-def iter_readable(paths: list[Path], sources: list[str]) -> Iterator[Document | DocumentUnreadable]:
-    """Read each path; yield the Document or the error explaining why it was skipped."""
-    for path, source in zip(paths, sources, strict=True):
-        try:
-            yield read_document(path, source)
-        except DocumentUnreadable as exc:
-            log.warning("skipping %s", exc)
-            yield exc

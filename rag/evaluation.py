@@ -12,7 +12,6 @@ from typing import Any
 
 from rag.checking import parse_citations, split_answer, unsupported_reason
 from rag.errors import ConfigError
-from rag.followup import contextual_query
 from rag.lexical import fold
 from rag.pipeline import Pipeline
 from rag.records import Answer
@@ -99,7 +98,6 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
     rows = []
     for q in questions:
         history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
-        retrieved = pipeline.retrieve(contextual_query(q.question, history), k)
         answer = pipeline.ask(q.question, history)
         raw_total = len(split_answer(answer.raw_answer)) if answer.raw_answer else 0
         shown_bad, shown_total = _shown_unsupported(answer) if not answer.refused else (0, 0)
@@ -111,7 +109,7 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "raw_answer": answer.raw_answer,
             "refused": answer.refused,
             "fallback": answer.fallback,
-            "gold_rank": _rank_of_gold([p.source for p in retrieved], q.sources) if q.answerable else None,
+            "gold_rank": _rank_of_gold(answer.retrieved_sources, q.sources) if q.answerable else None,
             "facts_ok": q.answerable and not answer.refused and has_facts(answer.answer, q.facts),
             "citations_ok": citation_checks(answer, q.sources) if q.answerable and not answer.refused else [],
             "raw_sentences": raw_total,
@@ -161,8 +159,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [f"model: {report['settings']['model']}  top_k: {report['settings']['top_k']}  "
              f"evidence_k: {report['settings']['evidence_k']}"]
     for name, value in report["metrics"].items():
-        shown = f"{value:.1%}" if isinstance(value, float) and name not in (
-            "mrr",) and not name.endswith("_ms_median") else str(value)
+        is_share = isinstance(value, float) and name != "mrr" and not name.endswith("_ms_median")
+        shown = f"{value:.1%}" if is_share else str(value)
         lines.append(f"  {name:28} {shown}")
     misses = [r for r in report["questions"] if r["answerable"] and not r["facts_ok"]]
     if misses:

@@ -13,7 +13,6 @@ _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 STOPWORDS = frozenset(
     ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "about", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "have", "has", "had", "having", "it", "its", "it's", "this", "that", "these", "those", "there", "here", "their", "they", "them", "he", "him", "his", "she", "her", "hers", "we", "us", "our", "you", "your", "i", "me", "my", "mine", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whether", "not", "no", "nor", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "also", "just", "only", "very", "more", "most", "much", "many", "some", "any", "all", "each", "every", "both", "either", "neither", "one", "ones", "other", "another", "such", "same", "own", "again", "further", "once", "up", "down", "out", "over", "under", "between", "through", "during", "before", "after", "above", "below", "off", "too", "s", "t", "don", "tell", "say", "said", "says", "according", "please", "did", "does", "know", "want", "like", "get", "got", "make", "made", "let", "yes", "ok", "okay"]
 )
-QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whether"])
 
 SENTENCE_OPENERS = STOPWORDS | frozenset(
     ["however", "yesterday", "today", "tomorrow", "meanwhile", "moreover", "furthermore", "although", "though", "while", "since", "despite", "currently", "finally", "first", "second", "third", "instead", "still", "yet", "thus", "therefore", "later", "earlier", "next", "last", "according", "in", "on", "at", "after", "before", "during", "for", "with", "without", "as", "because", "unless", "until", "upon", "among", "between"]
@@ -79,6 +78,10 @@ def contains_term(haystack_terms: set[str], term: str) -> bool:
     if term in haystack_terms:
         return True
     if len(term) >= 5:
-        return any(len(t) >= 5 and (t.startswith(term[:5]) and (t.startswith(term) or term.startswith(t)))
-                   for t in haystack_terms)
+        return any(len(t) >= 5 and (t.startswith(term) or term.startswith(t)) for t in haystack_terms)
     return False
+
+
+def mentions(haystack_terms: set[str], name: str) -> bool:
+    """Whether any term of ``name`` occurs among ``haystack_terms`` (False for a name with no terms)."""
+    return any(contains_term(haystack_terms, t) for t in terms(name))

@@ -9,7 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.answer_type import answer_type, has_answer_type
-from rag.checking import CheckedSentence, check_sentence, split_answer
+from rag.checking import check_sentence, split_answer
+from rag.compose import AnswerBuilder
 from rag.config import Settings
 from rag.conflicts import conflicting_evidence
 from rag.embedding import Embedder
@@ -19,7 +20,7 @@ from rag.followup import contextual_query
 from rag.lexical import terms
 from rag.llm import TextGenerator
 from rag.prompting import build_prompt
-from rag.records import Answer, Citation, Passage
+from rag.records import Answer, Passage
 from rag.refusal import refusal_reason
 from rag.store import ChromaStore
 
@@ -52,32 +53,6 @@ def validate_question(question: str) -> str:
             "Ask a shorter question."
         )
     return question
-
-
-def _with_marker(text: str, n: int) -> str:
-    """'Lavrov met Son.' -> 'Lavrov met Son [1].'"""
-    if text and text[-1] in ".!?":
-        return f"{text[:-1]} [{n}]{text[-1]}"
-    return f"{text} [{n}]."  # a fragment ('The United States') still ends, so the next sentence stays apart
-
-
-class _Citations:
-    """Numbers evidence passages 1, 2, ... in the order the answer first cites them."""
-
-    def __init__(self, evidence: list[ScoredSentence]) -> None:
-        self._evidence = evidence
-        self._numbers: dict[int, int] = {}
-
-    def number(self, evidence_index: int) -> int:
-        return self._numbers.setdefault(evidence_index, len(self._numbers) + 1)
-
-    def citations(self) -> list[Citation]:
-        out = []
-        for idx, n in sorted(self._numbers.items(), key=lambda kv: kv[1]):
-            item = self._evidence[idx]
-            p = item.passage
-            out.append(Citation(n=n, source=p.source, start=p.start, end=p.end, quote=p.text, score=round(item.score, 4)))
-        return out
 
 
 class Pipeline:
@@ -128,82 +103,61 @@ class Pipeline:
         reason = refusal_reason(question, scored, self.vocabulary(), self.settings.min_evidence_score)
         if reason:
             log.info("refusing %r: %s", question, reason)
-            yield from self._refuse(question, evidence, timings, started)
+            yield from self._refuse(question, evidence, passages, timings, started)
             return
 
-        prompt = build_prompt(question, [e.passage for e in evidence])
-        numbering = _Citations(evidence)
-        kept: list[str] = []
-        removed: list[str] = []
-        supports: set[int] = set()  # evidence numbers (1-based) that kept sentences rest on
-        raw = ""
-        pending = ""
-
-        def accept(sentence: CheckedSentence) -> str | None:
-            if sentence.support is None:
-                removed.append(f"{sentence.text} ({sentence.reason})")
-                return None
-            shown = _with_marker(sentence.text, numbering.number(sentence.support - 1))
-            kept.append(shown)
-            supports.add(sentence.support)
-            return shown
-
-        for piece in self.generator.stream(prompt, self.settings.max_tokens):
-            if "first_token" not in timings:
-                timings["first_token"] = (time.perf_counter() - started) * 1000
+        passages_shown = [e.passage for e in evidence]
+        builder = AnswerBuilder(evidence)
+        raw = pending = ""
+        for piece in self.generator.stream(build_prompt(question, passages_shown), self.settings.max_tokens):
+            timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
             raw += piece
             pending += piece
             yield AnswerEvent("token", piece)
             parts = split_answer(pending)
             # All but the last part are complete sentences; check and show them as they finish.
             for part in parts[:-1]:
-                shown = accept(check_sentence(part, [e.passage for e in evidence]))
-                if shown:
-                    yield AnswerEvent("text", ("" if len(kept) == 1 else " ") + shown)
+                delta = builder.add_model_sentence(check_sentence(part, passages_shown))
+                if delta:
+                    yield AnswerEvent("text", delta)
             if len(parts) > 1:
                 pending = pending[pending.rfind(parts[-1]) :]
         if pending.strip():
-            shown = accept(check_sentence(pending, [e.passage for e in evidence]))
-            if shown:
-                yield AnswerEvent("text", ("" if len(kept) == 1 else " ") + shown)
+            delta = builder.add_model_sentence(check_sentence(pending, passages_shown))
+            if delta:
+                yield AnswerEvent("text", delta)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
+        fallback = not builder.parts
 
         # The model's sentences stand when they rest on the best evidence and give the kind of fact asked for;
         # otherwise the best evidence is quoted after them, so the answer never hinges on a weaker passage.
         kind = answer_type(question)
         best = next((i for i, e in enumerate(evidence) if e.typed), 0)
-        answered = any(has_answer_type(kind, s, question) for s in kept) and best + 1 in supports
-        fallback = not kept
-        if not answered:
-            quote = " ".join(evidence[best].passage.text.split())
-            shown = f'The documents say: "{quote}" [{numbering.number(best)}]'
-            yield AnswerEvent("text", (" " if kept else "") + shown)
-            kept.append(shown)
+        if best not in builder.supports or not any(has_answer_type(kind, s, question) for s in builder.parts):
+            yield AnswerEvent("text", builder.add_quote(best, "The documents say"))
         rival = conflicting_evidence(question, evidence, best)
-        if rival is not None and rival + 1 not in supports:
+        if rival is not None and rival not in builder.supports:
             # Sources disagree: show the other figure with its own citation instead of silently picking one.
-            quote = " ".join(evidence[rival].passage.text.split())
-            shown = f'Another source gives a different figure: "{quote}" [{numbering.number(rival)}]'
-            yield AnswerEvent("text", " " + shown)
-            kept.append(shown)
+            yield AnswerEvent("text", builder.add_quote(rival, "Another source gives a different figure"))
         timings["total"] = (time.perf_counter() - started) * 1000
         answer = Answer(
             question=question,
-            answer=" ".join(kept),
+            answer=builder.text,
             refused=False,
-            citations=numbering.citations(),
+            citations=builder.citations(),
             timings_ms=timings,
             raw_answer=raw.strip(),
-            removed=removed,
+            removed=builder.removed,
             fallback=fallback,
+            retrieved_sources=[p.source for p in passages],
         )
         yield AnswerEvent("done", answer=answer)
 
-    def _refuse(self, question: str, evidence: list[ScoredSentence], timings: dict[str, float],
-                started: float) -> Iterator[AnswerEvent]:
-        numbering = _Citations(evidence)
+    def _refuse(self, question: str, evidence: list[ScoredSentence], passages: list[Passage],
+                timings: dict[str, float], started: float) -> Iterator[AnswerEvent]:
+        nearest = AnswerBuilder(evidence)
         for i in range(min(3, len(evidence))):
-            numbering.number(i)
+            nearest.number(i)
         text = REFUSAL_TEXT
         if evidence:
             text += " The nearest passages are listed below so you can check."
@@ -211,6 +165,6 @@ class Pipeline:
         timings["first_token"] = timings["total"] = (time.perf_counter() - started) * 1000
         yield AnswerEvent(
             "done",
-            answer=Answer(question=question, answer=text, refused=True, citations=numbering.citations(),
-                          timings_ms=timings),
+            answer=Answer(question=question, answer=text, refused=True, citations=nearest.citations(),
+                          timings_ms=timings, retrieved_sources=[p.source for p in passages]),
         )

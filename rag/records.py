@@ -44,6 +44,7 @@ class Answer:
     raw_answer: str = ""  # the model's text before checking
     removed: list[str] = field(default_factory=list)  # model sentences the checker rejected
     fallback: bool = False  # True when the answer quotes the evidence because no model sentence held up
+    retrieved_sources: list[str] = field(default_factory=list)  # files of the retrieved passages, best first
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from rag.answer_type import answer_type
 from rag.evidence import ScoredSentence
-from rag.lexical import contains_term, names, terms
+from rag.lexical import mentions, names, terms
 
 
 def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
     """Names in the question (people, places, things) that occur in no indexed document at all."""
     missing = []
     for name in sorted(names(question)):
-        name_terms = terms(name)
-        if name_terms and not any(contains_term(vocabulary, t) for t in name_terms):
+        if terms(name) and not mentions(vocabulary, name):
             missing.append(name)
     return missing
 
@@ -20,7 +19,7 @@ def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
 def _has_names(sentence: ScoredSentence, wanted: set[str]) -> bool:
     """Whether the sentence mentions the question's names: all of them, or all but one when there are 3+."""
     have = set(terms(sentence.passage.text))
-    found = sum(1 for n in wanted if any(contains_term(have, t) for t in terms(n)))
+    found = sum(1 for n in wanted if mentions(have, n))
     return found >= (len(wanted) - 1 if len(wanted) >= 3 else len(wanted))
 
 

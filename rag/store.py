@@ -106,8 +106,6 @@ class ChromaStore:
                 )
             else:
                 coll = client.get_collection(self.collection_name, embedding_function=None)
-        except IndexMissing:
-            raise
         except Exception as exc:  # chromadb raises many types (NotFoundError, sqlite errors, ValueError)
             if not create and "does not exist" in str(exc).lower():
                 raise IndexMissing(

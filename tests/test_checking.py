@@ -6,7 +6,6 @@ import pytest
 
 from rag.checking import (
     CheckedSentence,
-    check_answer,
     check_sentence,
     parse_citations,
     split_answer,
@@ -208,25 +207,29 @@ def test_check_sentence_with_no_evidence() -> None:
     assert checked.reason == "cites a source that does not exist"
 
 
-# check_answer
+# checking a whole answer, sentence by sentence (as the pipeline does while streaming)
 
 
-def test_check_answer_splits_kept_and_removed() -> None:
+def _check_all(answer: str) -> tuple[list[CheckedSentence], list[CheckedSentence]]:
+    checked = [check_sentence(sentence, EVIDENCE) for sentence in split_answer(answer)]
+    return [c for c in checked if c.support is not None], [c for c in checked if c.support is None]
+
+
+def test_whole_answer_splits_kept_and_removed() -> None:
     answer = (
         "Lavrov visited Vietnam on Wednesday [2]. "
         "Putin flew to Mars [1]. "
         "The bridge carries about 12,000 cars a day [1]."
     )
-    result = check_answer(answer, EVIDENCE)
-    assert [(c.text, c.support) for c in result.kept] == [
+    kept, removed = _check_all(answer)
+    assert [(c.text, c.support) for c in kept] == [
         ("Lavrov visited Vietnam on Wednesday.", 2),
         ("The bridge carries about 12,000 cars a day.", 3),
     ]
-    assert [c.text for c in result.removed] == ["Putin flew to Mars."]
-    assert result.removed[0].support is None
-    assert result.kept[1].reason == "re-cited"
+    assert [c.text for c in removed] == ["Putin flew to Mars."]
+    assert removed[0].support is None
+    assert kept[1].reason == "re-cited"
 
 
-def test_check_answer_of_empty_text_keeps_nothing() -> None:
-    result = check_answer("", EVIDENCE)
-    assert result.kept == [] and result.removed == []
+def test_empty_answer_keeps_nothing() -> None:
+    assert _check_all("") == ([], [])

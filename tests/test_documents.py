@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import iter_readable, list_documents, read_document
+from rag.documents import list_documents, read_document
 from rag.errors import DocsFolderMissing, DocumentUnreadable
 
 
@@ -113,13 +113,3 @@ def test_unsupported_suffix_is_unreadable(tmp_path: Path, name: str) -> None:
 
 def test_missing_file_is_unreadable(tmp_path: Path) -> None:
     assert "cannot be read" in _reason(tmp_path / "gone.txt")
-
-
-def test_iter_readable_yields_documents_and_errors_in_order(tmp_path: Path) -> None:
-    good = _write(tmp_path / "good.txt", "fine")
-    bad = _write(tmp_path / "bad.txt", b"")
-    results = list(iter_readable([good, bad], ["good.txt", "bad.txt"]))
-    first, second = results
-    assert not isinstance(first, DocumentUnreadable) and first.text == "fine"
-    assert isinstance(second, DocumentUnreadable)
-    assert "bad.txt" in str(second)

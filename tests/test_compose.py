@@ -1,0 +1,39 @@
+"""Assembling the shown answer: markers, spacing of streamed pieces, citation numbering by first use."""
+
+from __future__ import annotations
+
+from rag.checking import CheckedSentence
+from rag.compose import AnswerBuilder, with_marker
+from rag.evidence import ScoredSentence
+from rag.records import Passage
+
+EVIDENCE = [
+    ScoredSentence(Passage("a.txt", 0, 21, "Lavrov visited Hanoi."), dense=0.9, lexical=1.0),
+    ScoredSentence(Passage("b.txt", 5, 27, "Trade was $5.54 billion."), dense=0.8, lexical=0.5),
+]
+
+
+def test_marker_goes_before_the_final_stop_and_ends_a_fragment():
+    assert with_marker("Lavrov met Son.", 1) == "Lavrov met Son [1]."
+    assert with_marker("The United States", 2) == "The United States [2]."
+
+
+def test_citations_are_numbered_by_first_use_and_deltas_join_with_spaces():
+    builder = AnswerBuilder(EVIDENCE)
+    first = builder.add_model_sentence(CheckedSentence("Trade was $5.54 billion.", [2], support=2))
+    second = builder.add_quote(0, "The documents say")
+    assert first == "Trade was $5.54 billion [1]."
+    assert second == ' The documents say: "Lavrov visited Hanoi." [2]'
+    assert builder.text == first + second
+    assert [(c.n, c.source, c.quote) for c in builder.citations()] == [
+        (1, "b.txt", "Trade was $5.54 billion."),
+        (2, "a.txt", "Lavrov visited Hanoi."),
+    ]
+    assert builder.supports == {1}
+
+
+def test_unsupported_sentence_is_recorded_not_shown():
+    builder = AnswerBuilder(EVIDENCE)
+    assert builder.add_model_sentence(CheckedSentence("Putin flew.", [1], support=None, reason="no")) is None
+    assert builder.parts == [] and builder.removed == ["Putin flew. (no)"]
+    assert builder.citations() == []
