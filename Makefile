@@ -4,12 +4,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install index eval clean-index
+.PHONY: run test install index eval bench clean-index
 
 run: $(STAMP)
 	$(VENV)/bin/rag serve
 
+# The browser tests drive Debian's chromium (Playwright downloads no browser); CI machines start without it.
 test: $(STAMP)
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	$(PY) -m pytest
 
 install: $(STAMP)
@@ -29,6 +31,12 @@ index: $(STAMP)
 
 eval: $(STAMP)
 	$(VENV)/bin/rag eval --out eval-results.json
+
+# Indexing, re-indexing, retrieval latency and memory on the Python documentation (Debian's python3-doc ships
+# its plain-text sources); takes several minutes. BENCH_ARGS="--chunks 2000 --big 20000" for a quicker run.
+bench: $(STAMP)
+	@test -d /usr/share/doc/python3/html/_sources || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-doc)
+	$(VENV)/bin/rag bench --out bench-results.json $(BENCH_ARGS)
 
 clean-index:
 	$(VENV)/bin/rag index --rebuild

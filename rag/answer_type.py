@@ -31,6 +31,21 @@ def amounts(text: str) -> set[str]:
     return numbers(_DATE_EXPR.sub(" ", text))
 
 
+def specifics(kind: str | None, text: str) -> set[str]:
+    """The figures a text gives for a number or date question: amounts, or years, months and weekdays."""
+    if kind == "number":
+        return amounts(text)
+    if kind == "date":
+        return {fold(m.group()) for m in _DATE.finditer(text)}
+    return set()
+
+
+def less_specific(kind: str | None, answer: str, evidence: str, question: str) -> bool:
+    """Whether ``answer`` drops part of the figure its evidence gives ('in 2022' for 'in February 2022')."""
+    wanted = specifics(kind, evidence) - specifics(kind, question)
+    return bool(wanted - specifics(kind, answer))
+
+
 def answer_type(question: str) -> str | None:
     """'number', 'date', 'name' or None (anything else: how/why questions, yes/no)."""
     if _NUMBER_Q.search(question) or _NUMBER_WORDS_Q.search(question):

@@ -7,9 +7,10 @@ import shutil
 from dataclasses import dataclass
 
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder
+from rag.embedding import Embedder, make_embedder
+from rag.errors import IndexBroken
 from rag.indexer import Indexer, Progress, SyncReport
-from rag.llm import LlamaCppGenerator
+from rag.llm import LlamaCppGenerator, TextGenerator
 from rag.pipeline import Pipeline
 from rag.store import ChromaStore, IndexInfo
 
@@ -21,7 +22,7 @@ class App:
     """The objects one process uses. Nothing heavy is loaded until first used."""
 
     settings: Settings
-    embedder: SentenceTransformerEmbedder
+    embedder: Embedder
     store: ChromaStore
     indexer: Indexer
     pipeline: Pipeline
@@ -29,27 +30,50 @@ class App:
 
 def build_app(settings: Settings, create_index: bool = False) -> App:
     """Open (or with ``create_index`` create) the index and assemble the pipeline around it."""
-    embedder = SentenceTransformerEmbedder(settings.embedder_path)
+    embedder = make_embedder(settings)
     info = IndexInfo(embedder=embedder.name, dimension=embedder.dimension, chunk_chars=settings.chunk_chars)
-    store = ChromaStore(settings.index_dir, settings.collection, info)
+    store = ChromaStore(settings.index_dir, settings.collection, info, url=settings.chroma_url)
     store.open(create=create_index)
-    indexer = Indexer(store, embedder, settings.chunk_chars, settings.display_path)
-    pipeline = Pipeline(settings, store, embedder, LlamaCppGenerator(settings))
+    indexer = Indexer(store, embedder, settings.chunk_chars, settings.display_path, batch_size=settings.embed_batch)
+    pipeline = Pipeline(settings, store, embedder, make_generator(settings))
     return App(settings=settings, embedder=embedder, store=store, indexer=indexer, pipeline=pipeline)
 
 
+def make_generator(settings: Settings) -> TextGenerator:
+    """The model server named by ``llm_url`` if set, else the local GGUF model."""
+    if settings.llm_url:
+        from rag.remote_llm import OpenAIChatGenerator
+
+        return OpenAIChatGenerator(settings)
+    return LlamaCppGenerator(settings)
+
+
 def rebuild_index(settings: Settings) -> None:
-    """Delete the index folder's Chroma files so the next sync builds it from scratch (documents untouched)."""
+    """Drop the index so the next sync builds it from scratch (documents untouched): the index folder's Chroma
+    files, or with ``chroma_url`` its collections on the server."""
+    if settings.chroma_url:
+        from rag.chroma_server import delete_collections
+        from rag.manifest import files_collection_name
+
+        delete_collections(settings.chroma_url, settings.collection, files_collection_name(settings.collection))
+        return
     index_dir = settings.index_dir
     if not index_dir.exists():
         return
-    for child in index_dir.iterdir():
-        if child.name in {".gitkeep", ".gitignore"}:
-            continue
-        if child.is_dir():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
+    try:
+        for child in index_dir.iterdir():
+            if child.name in {".gitkeep", ".gitignore"}:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    except OSError as exc:  # e.g. a read-only folder
+        raise IndexBroken(
+            f"Cannot clear the index in {index_dir} ({exc.strerror or exc}: {exc.filename}). Make the folder "
+            f"writable (e.g. `chmod -R u+w {index_dir}`) and run `rag index --rebuild` again; your documents are "
+            "not touched."
+        ) from exc
     log.info("cleared the index in %s", index_dir)
 
 
@@ -57,4 +81,6 @@ def ensure_index(settings: Settings, progress: Progress | None = None) -> tuple[
     """Open the index, build it if missing and sync it with the documents folder if stale."""
     app = build_app(settings, create_index=True)
     report = app.indexer.sync(settings.docs_dir, progress=progress)
+    if settings.retrieval != "dense":
+        app.pipeline.retriever.lexical.refresh()  # build (or load) BM25 now rather than on the first question
     return app, report

@@ -16,9 +16,10 @@ from typing import Any
 
 from rag.app import App
 from rag.checking import parse_citations, split_answer
-from rag.documents import TEXT_SUFFIXES
+from rag.documents import MAX_FILE_BYTES, SUPPORTED_LIST, SUPPORTED_SUFFIXES
 from rag.errors import DocumentUnreadable, RagError
 from rag.lexical import terms
+from rag.models import ModelPool
 from rag.records import Answer, Citation
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 Message = dict[str, Any]
 MAX_NAME_CHARS = 100
 MAX_SUFFIX_CHARS = 16
-REFUSED_PREFIX = "🚫 **Not in the documents.** "
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leaves room for _free_path's "-N"
+# A badge (styled by rag.web.CSS) so a refusal looks different from an answer, not only reads differently.
+REFUSED_PREFIX = '<span class="rag-refused">🚫 Not in the documents.</span> '
 
 
 def safe_filename(name: str) -> str:
@@ -35,7 +38,10 @@ def safe_filename(name: str) -> str:
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
     stem = re.sub(r"[^\w.\- ]+", "_", stem).strip(" ._") or "document"
     suffix = re.sub(r"[^\w.]+", "_", suffix)[:MAX_SUFFIX_CHARS]
-    return stem[:MAX_NAME_CHARS] + suffix
+    stem = stem[:MAX_NAME_CHARS]
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:  # 100 CJK characters are 300 bytes
+        stem = stem[:-1]
+    return stem + suffix
 
 
 def _marked(quote: str, sentence_terms: set[str]) -> str:
@@ -58,24 +64,32 @@ def sources_html(answer: Answer) -> str:
         for n in cited:
             words_by_n.setdefault(n, set()).update(terms(text))
     title = "Nearest passages (they do not answer the question)" if answer.refused else "Sources"
-    parts = [f"<h3>{title}</h3>"]
+    parts = [f'<h3 class="rag-refused-sources">{title}</h3>' if answer.refused else f"<h3>{title}</h3>"]
     for c in answer.citations:
         parts.append(_citation_html(c, words_by_n.get(c.n, set())))
     return "\n".join(parts)
 
 
+def _file_and_page(c: Citation) -> str:
+    """'report.pdf, p. 3' for a PDF page, else the file name."""
+    name = Path(c.source).name
+    return name if c.page is None else f"{name}, p. {c.page}"
+
+
 def _citation_html(c: Citation, sentence_terms: set[str]) -> str:
     return (
-        f'<div class="rag-source"><b>[{c.n}] {html.escape(Path(c.source).name)}</b> '
+        f'<div class="rag-source"><b>[{c.n}] {html.escape(_file_and_page(c))}</b> '
         f'<small>{html.escape(c.source)}, characters {c.start}-{c.end}, score {c.score:.2f}</small>'
         f"<blockquote>{_marked(' '.join(c.quote.split()), sentence_terms)}</blockquote></div>"
     )
 
 
-def draft_markdown(answer: Answer) -> str:
+def draft_markdown(answer: Answer, model: str = "") -> str:
+    """The model's unchecked draft and what the checker removed; ``model`` names the model that wrote it."""
     if not answer.raw_answer and not answer.removed:
         return "_The model was not asked: the documents do not cover the question._" if answer.refused else ""
-    lines = [f"**Model draft:** {answer.raw_answer or '(empty)'}"]
+    label = f"**Model draft** ({html.escape(model)}):" if model else "**Model draft:**"
+    lines = [f"{label} {answer.raw_answer or '(empty)'}"]
     if answer.removed:
         lines.append("**Removed as unsupported by the cited passages:**")
         lines.extend(f"- {s}" for s in answer.removed)
@@ -84,28 +98,47 @@ def draft_markdown(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def message_text(message: Message) -> str:
+    """A chat message's text: Gradio 6 hands content back as a list of blocks ({"type": "text", "text": ...})."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text")
+    return ""
+
+
 class ChatService:
     """Answers chat messages and takes uploads for one running app."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, models: ModelPool | None = None) -> None:
         self.app = app
+        self.models = models or ModelPool(app.settings, app.pipeline.generator)
         self._index_lock = threading.Lock()
 
     def documents_markdown(self) -> str:
-        sources = self.app.store.sources()
+        try:
+            sources = self.app.store.sources()
+            count = self.app.store.count()
+        except RagError as exc:  # the page must still load when the index cannot be read
+            return f"⚠️ {html.escape(str(exc))}"
         listed = "\n".join(f"- {html.escape(s)}" for s in sources)
-        return f"**{len(sources)} document(s) indexed** ({self.app.store.count()} passages)\n\n{listed}"
+        return f"**{len(sources)} document(s) indexed** ({count} passages)\n\n{listed}"
 
-    def respond(self, message: str, history: list[Message], k: int | None = None
+    def respond(self, message: str, history: list[Message], k: int | None = None, model: str | None = None
                 ) -> Iterator[tuple[list[Message], str, str]]:
-        """Stream (conversation, sources HTML, draft markdown) while answering ``message``."""
+        """Stream (conversation, sources HTML, draft markdown) while answering ``message``.
+
+        ``model`` names one of ``self.models.names()`` for this question only (None: the configured model).
+        """
         history = [dict(m) for m in (history or [])]
-        asked = [str(m["content"]) for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)]
+        asked = [message_text(m) for m in history if m.get("role") == "user"]
         conversation = history + [{"role": "user", "content": message or ""}, {"role": "assistant", "content": "…"}]
         yield [*conversation], "", ""
         shown = ""
         try:
-            for event in self.app.pipeline.stream(message, asked, int(k) if k else None):
+            generator = self.models.get(model)
+            for event in self.app.pipeline.stream(message, asked, int(k) if k else None, generator):
                 if event.kind == "text":
                     shown += event.text
                     conversation[-1] = {"role": "assistant", "content": shown}
@@ -117,7 +150,7 @@ class ChatService:
                     answer = event.answer
                     text = (REFUSED_PREFIX + answer.answer) if answer.refused else answer.answer
                     conversation[-1] = {"role": "assistant", "content": text}
-                    yield [*conversation], sources_html(answer), draft_markdown(answer)
+                    yield [*conversation], sources_html(answer), draft_markdown(answer, generator.name)
         except RagError as exc:
             conversation[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
             yield [*conversation], "", ""
@@ -128,15 +161,19 @@ class ChatService:
         for tmp in paths or []:
             tmp = Path(tmp)
             name = safe_filename(tmp.name)
-            if Path(name).suffix not in TEXT_SUFFIXES:
-                messages.append(f"❌ {html.escape(name)}: unsupported type; upload .txt or .md files.")
+            if Path(name).suffix not in SUPPORTED_SUFFIXES:
+                messages.append(f"❌ {html.escape(name)}: unsupported type; upload {SUPPORTED_LIST} files.")
+                continue
+            if tmp.stat().st_size > MAX_FILE_BYTES:  # refuse before copying gigabytes into the documents folder
+                messages.append(f"❌ {html.escape(name)}: file is larger than {MAX_FILE_BYTES // 2**20} MB; "
+                                "split it into smaller files.")
                 continue
             target = self._free_path(name)
             try:
                 shutil.copyfile(tmp, target)
                 with self._index_lock:
                     report = self.app.indexer.add_file(target)
-                messages.append(f"✅ {html.escape(name)}: indexed ({report.chunks_embedded} passages).")
+                messages.append(f"✅ {html.escape(target.name)}: indexed ({report.chunks_embedded} passages).")
             except (DocumentUnreadable, RagError, OSError) as exc:
                 target.unlink(missing_ok=True)
                 messages.append(f"❌ {html.escape(str(exc))}")

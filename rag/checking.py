@@ -74,7 +74,7 @@ def check_sentence(raw: str, evidence: list[Passage]) -> CheckedSentence:
     return CheckedSentence(text=text, cited=cited, support=None, reason=reason)
 
 
-_MARKERS_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
+_MARKERS_AFTER_END = re.compile(r"([.!?][\"”’']*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 
 
 def split_answer(text: str) -> list[str]:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.config import PACKAGED_MODELS, Settings, load_settings, offline_environment
+from rag.config import PACKAGED_MODELS, RETRIEVAL_MODES, Settings, load_settings, offline_environment
 from rag.errors import RagError
 
 log = logging.getLogger("rag")
@@ -50,6 +50,17 @@ def _parser() -> argparse.ArgumentParser:
         "--model", metavar="NAME_OR_FILE",
         help=f"GGUF model file, or a packaged model: {', '.join(PACKAGED_MODELS)} (RAG_MODEL_PATH)",
     )
+    common.add_argument(
+        "--chroma-url", metavar="URL", help="use a Chroma server instead of the index folder (RAG_CHROMA_URL)"
+    )
+    common.add_argument(
+        "--llm-url", metavar="URL",
+        help="use an OpenAI-compatible server instead of the GGUF model (RAG_LLM_URL; RAG_LLM_MODEL, RAG_LLM_API_KEY)",
+    )
+    common.add_argument(
+        "--retrieval", choices=RETRIEVAL_MODES,
+        help="dense (vectors), lexical (BM25) or hybrid (both, rank-fused) (RAG_RETRIEVAL, default hybrid)",
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
 
     parser = argparse.ArgumentParser(
@@ -73,6 +84,22 @@ def _parser() -> argparse.ArgumentParser:
     p_eval = sub.add_parser("eval", parents=[common], help="score the pipeline on the project's question set")
     p_eval.add_argument("--questions", type=Path, help="JSONL question set (default tests/data/questions.jsonl)")
     p_eval.add_argument("--out", type=Path, help="write the full results as JSON to this file")
+    p_eval.add_argument("--retrieval-only", action="store_true",
+                        help="score only retrieval (recall@k, MRR) for every mode; no model is loaded")
+
+    p_text = sub.add_parser("text", parents=[common], help="print the text the index holds for a file "
+                            "(citation offsets index it; for a PDF the page starts go to stderr)")
+    p_text.add_argument("file", type=Path, help="a .txt/.md/.html/.pdf/.docx file")
+
+    p_bench = sub.add_parser("bench", parents=[common], help="measure indexing, re-indexing, retrieval latency "
+                             "and memory on a real corpus (Debian's python3-doc); prints a table")
+    p_bench.add_argument("--corpus", type=Path, help="folder of .txt/.md files (default: the python3-doc sources)")
+    p_bench.add_argument("--work", type=Path, metavar="DIR", help="new or empty folder to work in (default: a temp folder)")
+    p_bench.add_argument("--chunks", type=int, default=10_000, metavar="N", help="corpus size in chunks (default 10000)")
+    p_bench.add_argument("--big", type=int, default=100_000, metavar="N",
+                         help="chunks of the large collection, made of copies of the corpus (default 100000; 0: skip)")
+    p_bench.add_argument("--queries", type=int, default=200, metavar="N", help="heading queries to time (default 200)")
+    p_bench.add_argument("--out", type=Path, help="write the report as JSON to this file")
     return parser
 
 
@@ -81,9 +108,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         "docs_dir": getattr(args, "docs", None),
         "index_dir": getattr(args, "index", None),
         "model": getattr(args, "model", None),
+        "chroma_url": getattr(args, "chroma_url", None),
+        "llm_url": getattr(args, "llm_url", None),
         "top_k": getattr(args, "k", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
+        "retrieval": getattr(args, "retrieval", None),
     }
     return load_settings(**overrides)
 
@@ -96,6 +126,7 @@ def _setup_logging(verbose: bool) -> None:
     )
     for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # warns about every repairable flaw of a PDF
 
 
 def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
@@ -107,12 +138,15 @@ def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
     app = build_app(settings, create_index=True)
     with ProgressBar("indexing", unit="file") as bar:
         report = app.indexer.sync(settings.docs_dir, progress=bar.update)
-    for label, items in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+    if settings.retrieval != "dense":
+        app.pipeline.retriever.lexical.refresh()  # saved next to the index, so `rag serve` only loads it
+    for label, items in (("cleaned", report.recovered), ("added", report.added), ("updated", report.updated),
+                         ("removed", report.removed)):
         for source in items:
             print(f"{label:8} {source}")
     for source, reason in report.skipped.items():
         print(f"skipped  {source}: {reason}")
-    print(f"{report.summary()}. Index: {settings.index_dir} ({app.store.count()} chunks).")
+    print(f"{report.summary()}. Index: {app.store.location} ({app.store.count()} chunks).")
     return 0
 
 
@@ -123,7 +157,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
     validate_question(args.question)  # fail fast, before any model loads
     app = build_app(settings)
-    resolve_model_path(settings)  # a missing model file is an error even when the question would be refused
+    if not settings.llm_url:
+        resolve_model_path(settings)  # a missing model file is an error even when the question would be refused
     if args.json:
         answer = app.pipeline.ask(args.question)
         print(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -141,7 +176,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         print("\nSources:" if not answer.refused else "\nNearest passages:")
         for c in answer.citations:
             quote = " ".join(c.quote.split())
-            print(f"  [{c.n}] {c.source} (chars {c.start}-{c.end}): \"{quote}\"")
+            print(f"  [{c.n}] {c.location} (chars {c.start}-{c.end}): \"{quote}\"")
     if answer.removed:
         print(f"\n({len(answer.removed)} sentence(s) of the model's draft were removed as unsupported; -v shows them)")
         for sentence in answer.removed:
@@ -163,15 +198,45 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     path = args.questions or settings.project_root / "tests" / "data" / "questions.jsonl"
     questions = load_questions(path)
     app, _ = ensure_index(settings)
-    report = evaluate(app.pipeline, questions)
-    print(format_report(report))
+    if args.retrieval_only:
+        from rag.evaluation import evaluate_retrieval, format_retrieval_report
+
+        report = evaluate_retrieval(app.pipeline.retriever, questions, settings.top_k)
+        print(format_retrieval_report(report))
+    else:
+        report = evaluate(app.pipeline, questions)
+        print(format_report(report))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
         print(f"results written to {args.out}")
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}
+def cmd_text(settings: Settings, args: argparse.Namespace) -> int:
+    from rag.documents import read_document
+
+    doc = read_document(args.file, settings.display_path(args.file))  # DocumentUnreadable says why not
+    sys.stdout.write(doc.text if doc.text.endswith("\n") else doc.text + "\n")
+    if doc.pages:
+        starts = ", ".join(f"p. {n} at {start}" for n, start in enumerate(doc.pages, start=1))
+        print(f"{doc.source}: {len(doc.text)} characters, {len(doc.pages)} pages ({starts})", file=sys.stderr)
+    return 0
+
+
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from rag.bench import DEFAULT_CORPUS, format_report, run_in
+
+    report = run_in(settings, args.work, corpus=args.corpus or DEFAULT_CORPUS, chunks=args.chunks, big=args.big,
+                    queries=args.queries)
+    print(format_report(report))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        print(f"report written to {args.out}")
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval, "text": cmd_text,
+            "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

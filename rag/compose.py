@@ -58,5 +58,5 @@ class AnswerBuilder:
             item = self.evidence[index]
             p = item.passage
             out.append(Citation(n=n, source=p.source, start=p.start, end=p.end, quote=p.text,
-                                score=round(item.score, 4)))
+                                score=round(item.score, 4), page=p.page))
         return out

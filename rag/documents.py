@@ -8,28 +8,41 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import DocsFolderMissing, DocumentUnreadable
+from rag.formats import EXTRACTED_SUFFIXES, extract, page_of
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
+# Every suffix the index reads: plain text as it is, HTML/PDF/DOCX through rag.formats.
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | EXTRACTED_SUFFIXES
+SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Document:
-    """A readable document. ``text`` is the file decoded as UTF-8; citation offsets index into it."""
+    """A readable document; citation offsets index into ``text``.
+
+    For a plain-text file ``text`` is the file decoded as UTF-8; for HTML, PDF and DOCX it is the extracted
+    text (what `rag text FILE` prints). ``pages`` holds the start offset of each page of a PDF, else is empty.
+    """
 
     path: Path
     source: str  # the name citations use (see Settings.display_path)
     text: str
-    sha256: str
+    sha256: str  # of the file's bytes
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding ``offset`` (PDF), or None for documents without pages."""
+        return page_of(self.pages, offset)
 
 
 def list_documents(folder: Path) -> list[Path]:
     """All files under ``folder`` with a supported suffix, sorted, hidden files and folders skipped."""
     if not folder.is_dir():
         raise DocsFolderMissing(
-            f"The documents folder {folder} does not exist. Create it and put .txt or .md files in it, "
+            f"The documents folder {folder} does not exist. Create it and put documents ({SUPPORTED_LIST}) in it, "
             "or point RAG_DOCS_DIR / --docs at another folder."
         )
     found = []
@@ -37,7 +50,7 @@ def list_documents(folder: Path) -> list[Path]:
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.is_file() and path.suffix.lower() in TEXT_SUFFIXES:
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
             found.append(path)
     return found
 
@@ -51,9 +64,11 @@ def file_sha256(path: Path) -> str:
 
 
 def read_document(path: Path, source: str) -> Document:
-    """Read one text file. Raises DocumentUnreadable with the reason when it is not usable text."""
-    if path.suffix.lower() not in TEXT_SUFFIXES:
-        raise DocumentUnreadable(f"{source}: unsupported file type {path.suffix!r}; use .txt or .md.")
+    """Read one document (plain text as it is, HTML/PDF/DOCX extracted). Raises DocumentUnreadable with the
+    reason when it gives no usable text."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentUnreadable(f"{source}: unsupported file type {path.suffix!r}; use one of {SUPPORTED_LIST}.")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -63,6 +78,10 @@ def read_document(path: Path, source: str) -> Document:
         raise DocumentUnreadable(f"{source}: cannot be read ({exc.strerror or exc}).") from exc
     if not raw.strip():
         raise DocumentUnreadable(f"{source}: file is empty.")
+    sha256 = hashlib.sha256(raw).hexdigest()
+    if suffix in EXTRACTED_SUFFIXES:
+        extracted = extract(raw, suffix, source)
+        return Document(path=path, source=source, text=extracted.text, sha256=sha256, pages=extracted.pages)
     if b"\x00" in raw[:8192]:
         raise DocumentUnreadable(f"{source}: looks like a binary file, not text.")
     try:
@@ -71,4 +90,4 @@ def read_document(path: Path, source: str) -> Document:
         raise DocumentUnreadable(
             f"{source}: is not valid UTF-8 text (byte {exc.start}); save it as UTF-8 and index again."
         ) from exc
-    return Document(path=path, source=source, text=text, sha256=hashlib.sha256(raw).hexdigest())
+    return Document(path=path, source=source, text=text, sha256=sha256)

@@ -1,17 +1,37 @@
-"""Sentence embeddings from a local sentence-transformers folder, loaded on first use."""
+"""Sentence embeddings from a local sentence-transformers folder, loaded on first use.
+
+Two backends (Settings.embed_backend / RAG_EMBED_BACKEND):
+
+- ``torch``: sentence-transformers on PyTorch, as shipped.
+- ``onnx-int8``: the same model exported once to ONNX (mean pooling and normalisation inside the graph) with its
+  weights quantised to int8 per channel, run by onnxruntime. The export is made locally from the packaged weights
+  into ``<cache_dir>/embedders/`` and moved into place atomically; nothing is downloaded. (sentence-transformers'
+  own ``backend="onnx"`` needs optimum-onnx, whose only release pins transformers<4.58 while
+  sentence-transformers 6.2 needs transformers>=5, so the export is done with torch.onnx and
+  onnxruntime.quantization directly.)
+
+Vectors of the two backends differ slightly, so the backend is part of the embedder name an index records.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
+import os
+import tempfile
 import threading
+import warnings
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from rag.errors import ModelMissing
+
+if TYPE_CHECKING:
+    from rag.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -62,17 +82,14 @@ class SentenceTransformerEmbedder:
 
     @property
     def name(self) -> str:
-        # The packaged folder is called "model"; name it after the model it holds.
-        return PACKAGED_NAME if self.model_dir.name == "model" else self.model_dir.name
+        return _model_name(self.model_dir)
 
     @property
     def dimension(self) -> int:
         """Vector size, read from the model folder's pooling config when present (no model load needed)."""
-        pooling = self.model_dir / "1_Pooling" / "config.json"
-        if pooling.is_file():
-            dim = json.loads(pooling.read_text()).get("word_embedding_dimension")
-            if dim:
-                return int(dim)
+        dim = _pooling_dimension(self.model_dir)
+        if dim is not None:
+            return dim
         self.warm_up()
         assert self._model is not None
         return int(self._model.get_embedding_dimension())
@@ -106,3 +123,167 @@ class SentenceTransformerEmbedder:
                 show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _model_name(model_dir: Path) -> str:
+    # The packaged folder is called "model"; name it after the model it holds.
+    return PACKAGED_NAME if model_dir.name == "model" else model_dir.name
+
+
+def _pooling_dimension(model_dir: Path) -> int | None:
+    pooling = model_dir / "1_Pooling" / "config.json"
+    if pooling.is_file():
+        dim = json.loads(pooling.read_text()).get("word_embedding_dimension")
+        if dim:
+            return int(dim)
+    return None
+
+
+def _max_seq_length(model_dir: Path) -> int:
+    config = model_dir / "sentence_bert_config.json"
+    if config.is_file():
+        return int(json.loads(config.read_text()).get("max_seq_length") or 256)
+    return 256
+
+
+ONNX_EXPORT_VERSION = 1  # bump when the export recipe changes, so cached exports are redone
+_ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class OnnxInt8Embedder:
+    """The model folder's transformer, exported to ONNX with int8 weights and run with onnxruntime.
+
+    Expects a BERT-like model with mean pooling and normalisation (as all-MiniLM-L6-v2 is); the export is cached
+    under ``cache_dir`` and made on first use (a few seconds, needs torch once).
+    """
+
+    backend = "onnx-int8"
+
+    def __init__(self, cache_dir: Path, model_dir: Path | None = None, batch_size: int = 1) -> None:
+        # One text per run by default: dynamic int8 quantisation scales activations over the whole input tensor,
+        # so in a padded batch a text's vector would depend on its neighbours (cosine ~0.99 to itself alone).
+        # Alone it is reproducible, and measured no slower on CPU (no padding; `python -m rag.indexbench embed`).
+        self._cache_dir = cache_dir
+        self._model_dir = model_dir
+        self._batch_size = batch_size
+        self._session = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_dir(self) -> Path:
+        if self._model_dir is None:
+            self._model_dir = packaged_embedder_path()
+        return self._model_dir
+
+    @property
+    def name(self) -> str:
+        return f"{_model_name(self.model_dir)}+{self.backend}"
+
+    @property
+    def dimension(self) -> int:
+        dim = _pooling_dimension(self.model_dir)
+        if dim is None:
+            raise ModelMissing(f"{self.model_dir} has no 1_Pooling/config.json; the onnx-int8 backend needs one. "
+                               "Use RAG_EMBED_BACKEND=torch.")
+        return dim
+
+    @property
+    def onnx_path(self) -> Path:
+        """Where the export lives: keyed by the model folder's weights and the export recipe."""
+        weights = [p for p in sorted(self.model_dir.iterdir()) if p.suffix in {".safetensors", ".bin"}]
+        key = hashlib.sha256(str(ONNX_EXPORT_VERSION).encode())
+        for path in [self.model_dir / "config.json", *weights]:
+            st = path.stat()
+            key.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        folder = f"{_model_name(self.model_dir)}-{self.backend}-{key.hexdigest()[:16]}"
+        return self._cache_dir / "embedders" / folder / "model.onnx"
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                return
+            if not (self.model_dir / "modules.json").is_file():
+                raise ModelMissing(f"{self.model_dir} is not a sentence-transformers model folder (no modules.json).")
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            path = self.onnx_path
+            if not path.is_file():
+                export_onnx_int8(self.model_dir, path)
+            tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+            tokenizer.enable_truncation(max_length=_max_seq_length(self.model_dir))
+            tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
+            options = ort.SessionOptions()
+            options.log_severity_level = 3
+            log.info("loading embedder %s", path)
+            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._tokenizer = tokenizer
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Normalised float32 vectors, one row per text."""
+        self.warm_up()
+        assert self._session is not None and self._tokenizer is not None
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        # Batches (if any) of similar length waste little on padding, as sentence-transformers does.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        with self._lock:
+            for start in range(0, len(order), self._batch_size):
+                rows = order[start : start + self._batch_size]
+                encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+                feed = {
+                    "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                    "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                    "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+                }
+                out[rows] = self._session.run(None, feed)[0]
+        return out
+
+
+def export_onnx_int8(model_dir: Path, target: Path) -> None:
+    """Export ``model_dir``'s transformer with mean pooling and normalisation to ONNX, quantise its weights to int8
+    (dynamic, per channel) and move the result to ``target`` atomically. Needs torch and onnx; no network."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel
+
+    log.warning("exporting the embedder to int8 ONNX in %s (once; takes a few seconds)", target.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                    token_type_ids: torch.Tensor) -> torch.Tensor:
+            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    example = {name: torch.ones((2, 8), dtype=torch.int64) for name in _ONNX_INPUTS}
+    example["token_type_ids"] = torch.zeros((2, 8), dtype=torch.int64)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as tmp:
+        fp32 = Path(tmp) / "model-fp32.onnx"
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer warnings about shapes; the axes below are dynamic
+            torch.onnx.export(
+                Pooled(model), tuple(example[n] for n in _ONNX_INPUTS), str(fp32), input_names=list(_ONNX_INPUTS),
+                output_names=["sentence_embedding"], opset_version=17, dynamo=False,
+                dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in _ONNX_INPUTS}, "sentence_embedding": {0: "batch"}},
+            )
+        int8 = Path(tmp) / "model-int8.onnx"
+        # Per-channel int8 weights on the MatMuls keep vectors within ~1% (cosine) of the float model.
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"])
+        os.replace(int8, target)  # atomic: a concurrent or killed export never leaves a half-written file
+
+
+def make_embedder(settings: Settings) -> SentenceTransformerEmbedder | OnnxInt8Embedder:
+    """The embedder the settings ask for (nothing is loaded until first use)."""
+    if settings.embed_backend == OnnxInt8Embedder.backend:
+        return OnnxInt8Embedder(settings.cache_dir, settings.embedder_path)
+    return SentenceTransformerEmbedder(settings.embedder_path)

@@ -33,3 +33,7 @@ class EmptyQuestion(RagError):
 
 class DocumentUnreadable(RagError):
     """A document cannot be read as text (binary, not UTF-8, empty, unsupported type)."""
+
+
+class ServerError(RagError):
+    """A Chroma or language-model server named in the settings cannot be reached or answered with an error."""

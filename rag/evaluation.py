@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from rag.checking import parse_citations, split_answer, unsupported_reason
+from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
+from rag.followup import contextual_query
 from rag.lexical import fold
 from rag.pipeline import Pipeline
 from rag.records import Answer
+from rag.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -168,4 +171,35 @@ def format_report(report: dict[str, Any]) -> str:
     wrong = [r for r in report["questions"] if not r["answerable"] and not r["refused"]]
     if wrong:
         lines.append("unanswerable questions that were answered: " + ", ".join(r["id"] for r in wrong))
+    return "\n".join(lines)
+
+
+def evaluate_retrieval(retriever: Retriever, questions: list[EvalQuestion], k: int,
+                       modes: tuple[str, ...] = RETRIEVAL_MODES) -> dict[str, Any]:
+    """Retrieval alone, per mode: recall@k and MRR of a gold file, as ``evaluate`` computes them (no model)."""
+    by_id = {q.id: q for q in questions}
+    answerable = [q for q in questions if q.answerable]
+    out: dict[str, Any] = {"top_k": k, "answerable": len(answerable), "modes": {}}
+    for mode in modes:
+        ranks = []
+        for q in answerable:
+            history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
+            passages = retriever.search(contextual_query(q.question, history), k, mode)
+            ranks.append(_rank_of_gold([p.source for p in passages], q.sources))
+        out["modes"][mode] = {
+            f"recall@{k}": _ratio(sum(r is not None for r in ranks), len(ranks)),
+            "recall@1": _ratio(sum(r == 1 for r in ranks), len(ranks)),
+            "mrr": _ratio(sum(1 / r for r in ranks if r), len(ranks)),
+            "misses": [q.id for q, r in zip(answerable, ranks, strict=True) if r is None],
+        }
+    return out
+
+
+def format_retrieval_report(report: dict[str, Any]) -> str:
+    k = report["top_k"]
+    lines = [f"retrieval only, {report['answerable']} answerable questions, top_k {k}",
+             f"  {'mode':8} {'recall@' + str(k):>9} {'recall@1':>9} {'MRR':>6}  misses"]
+    for mode, m in report["modes"].items():
+        lines.append(f"  {mode:8} {m[f'recall@{k}']:>9.1%} {m['recall@1']:>9.1%} {m['mrr']:>6.3f}  "
+                     f"{', '.join(m['misses']) or '-'}")
     return "\n".join(lines)

@@ -36,6 +36,15 @@ class ScoredSentence:
         return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical - (0.0 if self.typed else TYPE_PENALTY)
 
 
+def context_of(sentence: ScoredSentence, passages: list[Passage]) -> str:
+    """The retrieved passage a sentence comes from (a sentence often leaves out a name its paragraph gives)."""
+    s = sentence.passage
+    for p in passages:
+        if p.source == s.source and p.start <= s.start and s.end <= p.end:
+            return p.text
+    return s.text
+
+
 def split_passages(passages: list[Passage]) -> list[Passage]:
     """Every sentence of the passages, as passages of the same files (offsets into the file)."""
     out: list[Passage] = []
@@ -47,7 +56,7 @@ def split_passages(passages: list[Passage]) -> list[Passage]:
             if len(text) < MIN_SENTENCE_CHARS or key in seen:
                 continue
             seen.add(key)
-            out.append(Passage(source=p.source, start=key[1], end=key[2], text=text, score=p.score))
+            out.append(Passage(source=p.source, start=key[1], end=key[2], text=text, score=p.score, page=p.page))
     return out
 
 

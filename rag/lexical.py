@@ -73,6 +73,25 @@ def names(text: str) -> set[str]:
     return found
 
 
+def question_names(question: str) -> set[str]:
+    """Names in a question. Stricter than :func:`names`: a question's first word is capitalised whatever it is
+    ('Apart from...', 'Roughly what...'), so it counts only when the next word is capitalised too (a name of
+    several words); a hyphenated word with a lower-case part keeps only its capitalised parts ('US-led' -> 'US')."""
+    found = set()
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", question):
+        tokens = words(sentence)
+        for i, token in enumerate(tokens):
+            if i == 0 and not (len(tokens) > 1 and tokens[1][:1].isupper()):
+                continue
+            parts = token.split("-")
+            if any(ch.isdigit() for ch in token) or all(part[:1].isupper() for part in parts):
+                parts = [token]  # 'G-20', 'Vietnam-Russia', 'Inter-Governmental' are names as a whole
+            for part in parts:
+                if part[:1].isupper() and fold(part) not in STOPWORDS:
+                    found.add(_POSSESSIVE.sub("", fold(part)))
+    return found
+
+
 def contains_term(haystack_terms: set[str], term: str) -> bool:
     """Whether a term occurs among ``haystack_terms``, allowing a shared 5-letter stem ('Vietnamese'~'Vietnam')."""
     if term in haystack_terms:

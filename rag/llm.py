@@ -28,6 +28,9 @@ class TextGenerator(Protocol):
 
     def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]: ...
 
+    def warm_up(self) -> None:
+        """Load the model or check the server now, so a problem shows before the first question."""
+
 
 def _assemble_gemma(cache_dir: Path) -> Path:
     """Write the packaged Gemma 3 270M GGUF into the cache once; later calls reuse the file."""
@@ -84,13 +87,14 @@ class LlamaCppGenerator:
     """A GGUF model in llama.cpp. Uses the file's chat template if it has one, else a completion prompt.
 
     llama.cpp model objects are not thread-safe: a lock serialises generations, so concurrent users queue.
+    Generators given the same ``run_lock`` (see rag/models.py) never generate at the same time either.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, run_lock: threading.Lock | None = None) -> None:
         self._settings = settings
         self._llm: Any = None
         self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()
+        self.run_lock = run_lock or threading.Lock()
         self.name = settings.model if settings.model_is_packaged() else Path(settings.model).name
         self.path: Path | None = None
 
@@ -122,7 +126,7 @@ class LlamaCppGenerator:
     def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
         """Yield pieces of text as the model writes them (temperature 0: the same prompt, the same answer)."""
         self.warm_up()
-        with self._run_lock:
+        with self.run_lock:
             if self.has_chat_template:
                 chunks = self._llm.create_chat_completion(
                     messages=prompt.messages, max_tokens=max_tokens, temperature=0.0, stream=True

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from rag.answer_type import answer_type, has_answer_type
+from rag.answer_type import answer_type, has_answer_type, less_specific
 from rag.checking import check_sentence, split_answer
 from rag.compose import AnswerBuilder
 from rag.config import Settings
@@ -22,6 +22,7 @@ from rag.llm import TextGenerator
 from rag.prompting import build_prompt
 from rag.records import Answer, Passage
 from rag.refusal import refusal_reason
+from rag.retrieval import Retriever
 from rag.store import ChromaStore
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Pipeline:
         self._vocab: set[str] = set()
         self._vocab_count = -1
         self._vocab_lock = threading.Lock()
+        self.retriever = Retriever(store, embedder, settings.retrieval)
 
     def vocabulary(self) -> set[str]:
         """Terms of every indexed chunk, rebuilt when the index changes size."""
@@ -79,19 +81,23 @@ class Pipeline:
             return self._vocab
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
-        vector = self.embedder.embed([query])[0]
-        return self.store.query(vector, k)
+        return self.retriever.search(query, k)
 
-    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
+            generator: TextGenerator | None = None) -> Answer:
         answer = None
-        for event in self.stream(question, history, k):
+        for event in self.stream(question, history, k, generator):
             if event.kind == "done":
                 answer = event.answer
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Iterator[AnswerEvent]:
-        """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first."""
+    def stream(self, question: str, history: Sequence[str] = (), k: int | None = None,
+               generator: TextGenerator | None = None) -> Iterator[AnswerEvent]:
+        """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first.
+
+        ``generator`` overrides the pipeline's model for this question only (the web chat's model choice).
+        """
         question = validate_question(question)
         started = time.perf_counter()
         query = contextual_query(question, history)
@@ -100,7 +106,7 @@ class Pipeline:
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         evidence = scored[: self.settings.evidence_k]
 
-        reason = refusal_reason(question, scored, self.vocabulary(), self.settings.min_evidence_score)
+        reason = refusal_reason(question, scored, self.vocabulary(), self.settings.min_evidence_score, passages)
         if reason:
             log.info("refusing %r: %s", question, reason)
             yield from self._refuse(question, evidence, passages, timings, started)
@@ -109,7 +115,8 @@ class Pipeline:
         passages_shown = [e.passage for e in evidence]
         builder = AnswerBuilder(evidence)
         raw = pending = ""
-        for piece in self.generator.stream(build_prompt(question, passages_shown), self.settings.max_tokens):
+        model = generator or self.generator
+        for piece in model.stream(build_prompt(question, passages_shown), self.settings.max_tokens):
             timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
             raw += piece
             pending += piece
@@ -133,9 +140,11 @@ class Pipeline:
         # otherwise the best evidence is quoted after them, so the answer never hinges on a weaker passage.
         kind = answer_type(question)
         best = next((i for i, e in enumerate(evidence) if e.typed), 0)
-        if best not in builder.supports or not any(has_answer_type(kind, s, question) for s in builder.parts):
+        shown = " ".join(builder.parts)
+        if (best not in builder.supports or not any(has_answer_type(kind, s, question) for s in builder.parts)
+                or less_specific(kind, shown, evidence[best].passage.text, question)):
             yield AnswerEvent("text", builder.add_quote(best, "The documents say"))
-        rival = conflicting_evidence(question, evidence, best)
+        rival = conflicting_evidence(question, evidence, best, passages)
         if rival is not None and rival not in builder.supports:
             # Sources disagree: show the other figure with its own citation instead of silently picking one.
             yield AnswerEvent("text", builder.add_quote(rival, "Another source gives a different figure"))

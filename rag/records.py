@@ -8,13 +8,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Passage:
-    """A piece of a source file: ``file_text[start:end] == text``."""
+    """A piece of a source file: ``file_text[start:end] == text`` (for HTML/PDF/DOCX, the extracted text)."""
 
     source: str
     start: int
     end: int
     text: str
     score: float = 0.0
+    page: int | None = None  # 1-based page of a PDF; None for files without pages
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,12 @@ class Citation:
     end: int
     quote: str
     score: float
+    page: int | None = None  # 1-based page of a PDF; None (JSON null) for files without pages
+
+    @property
+    def location(self) -> str:
+        """'file.pdf, p. 3' for a PDF page, else the source."""
+        return self.source if self.page is None else f"{self.source}, p. {self.page}"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+import re
+
 from rag.answer_type import answer_type
-from rag.evidence import ScoredSentence
-from rag.lexical import mentions, names, terms
+from rag.evidence import ScoredSentence, context_of
+from rag.lexical import contains_term, mentions, question_names, terms
+from rag.records import Passage
 
 
 def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
     """Names in the question (people, places, things) that occur in no indexed document at all."""
     missing = []
-    for name in sorted(names(question)):
+    for name in sorted(question_names(question)):
         if terms(name) and not mentions(vocabulary, name):
             missing.append(name)
     return missing
 
 
-def _has_names(sentence: ScoredSentence, wanted: set[str]) -> bool:
-    """Whether the sentence mentions the question's names: all of them, or all but one when there are 3+."""
-    have = set(terms(sentence.passage.text))
+def _has_names(sentence: ScoredSentence, wanted: set[str], passages: list[Passage]) -> bool:
+    """Whether the sentence, read in its passage, mentions the question's names: all of them, or all but one
+    when there are 3+."""
+    have = set(terms(context_of(sentence, passages)))
     found = sum(1 for n in wanted if mentions(have, n))
     return found >= (len(wanted) - 1 if len(wanted) >= 3 else len(wanted))
 
 
+_COUNTED = re.compile(r"\bhow many ((?:\w[\w'-]*\s+){0,3}?\w[\w'-]*?)(?=\s+(?:are|were|is|was|do|does|did|have|has|had|"
+                      r"will|would|can|could|in|on|at|of|for|to|from|with|during|by)\b|\s*\?|$)", re.IGNORECASE)
+
+
+def counted_terms(question: str) -> list[str]:
+    """What a 'how many' question counts ('How many Vietnamese students are...' -> vietnamese, student)."""
+    match = _COUNTED.search(question)
+    return terms(match.group(1)) if match else []
+
+
 def refusal_reason(question: str, scored: list[ScoredSentence], vocabulary: set[str], min_score: float,
-                   depth: int = 8) -> str:
+                   passages: list[Passage] = (), depth: int = 8) -> str:
     """Why the question should be refused; empty when the evidence is good enough to answer.
 
     ``scored`` are the candidate evidence sentences, best first; ``vocabulary`` the terms of every indexed chunk.
@@ -39,7 +53,11 @@ def refusal_reason(question: str, scored: list[ScoredSentence], vocabulary: set[
         return f"best evidence score {best:.2f} is below {min_score:.2f}"
     kind = answer_type(question)
     if kind is not None:
-        wanted = names(question)
-        if not any(s.typed and _has_names(s, wanted) for s in scored[:depth]):
+        wanted = question_names(question)
+        if not any(s.typed and _has_names(s, wanted, list(passages)) for s in scored[:depth]):
             return f"no passage names {', '.join(sorted(wanted)) or 'the subject'} together with a {kind}"
+        counted = counted_terms(question)
+        if counted and not any(s.typed and all(contains_term(set(terms(s.passage.text)), t) for t in counted)
+                               for s in scored[:depth]):
+            return f"no passage gives a number of {' '.join(counted)}"
     return ""

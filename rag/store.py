@@ -7,6 +7,7 @@ never embeds (its default function would download a model).
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from rag import chroma_server
 from rag.errors import IndexBroken, IndexMissing
+from rag.manifest import FileManifest, FileRecord, files_collection_name
 from rag.records import Passage
+from rag.store_errors import GuardedCollection, index_error
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: per-file records in a `<collection>_files` collection (rag/manifest.py)
 _BATCH = 256
 _PAGE = 5000
 
@@ -65,10 +69,29 @@ class ChunkRecord:
     start: int
     end: int
     text: str
+    page: int | None = None  # 1-based page of a PDF
 
     @property
     def id(self) -> str:
         return f"{self.sha256[:20]}:{self.index}:{self.source}"
+
+
+def _metadata(r: ChunkRecord) -> dict[str, Any]:
+    meta: dict[str, Any] = {"source": r.source, "sha256": r.sha256, "chunk": r.index, "total": r.total,
+                            "start": r.start, "end": r.end}
+    if r.page is not None:  # Chroma metadata values cannot be None: files without pages have no "page" key
+        meta["page"] = r.page
+    return meta
+
+
+def _page(meta: dict[str, Any]) -> int | None:
+    page = meta.get("page")
+    return int(page) if page is not None else None
+
+
+def _passage(text: str, meta: dict[str, Any], score: float) -> Passage:
+    return Passage(source=meta["source"], start=int(meta["start"]), end=int(meta["end"]), text=text, score=score,
+                   page=_page(meta))
 
 
 def _client(index_dir: Path) -> Any:
@@ -80,14 +103,24 @@ def _client(index_dir: Path) -> Any:
     )
 
 
-class ChromaStore:
-    """One collection in a persistent Chroma folder."""
+def _state(record: FileRecord) -> StoredFile:
+    versions = {record.sha256} if record.sha256 else set()
+    # A dirty record's version is complete, but other chunks of the source may be stored beside it.
+    return StoredFile(partial=versions) if record.dirty else StoredFile(complete=versions)
 
-    def __init__(self, index_dir: Path, collection: str, info: IndexInfo) -> None:
+
+class ChromaStore:
+    """One collection in a persistent Chroma folder, or on a Chroma server when ``url`` is given."""
+
+    def __init__(self, index_dir: Path, collection: str, info: IndexInfo, url: str | None = None) -> None:
         self.index_dir = index_dir
+        self.url = url
+        self.location = url or str(index_dir)  # where the index lives, for messages
         self.collection_name = collection
         self.info = info
         self._collection: Any = None
+        self.files: FileManifest  # set by open()
+        self._generation = 0  # bumped by add/delete in this process (see change_token)
 
     @staticmethod
     def exists(index_dir: Path) -> bool:
@@ -95,11 +128,13 @@ class ChromaStore:
 
     def open(self, create: bool) -> None:
         """Open the collection; with ``create`` make it if missing. Refuses one built with other settings."""
-        if not create and not self.exists(self.index_dir):
+        if self.url is None and not create and not self.exists(self.index_dir):
             raise IndexMissing(f"No index found in {self.index_dir}. Build it with `rag index`.")
+        client = chroma_server.connect(self.url) if self.url else None  # ServerError when nothing answers
         try:
-            self.index_dir.mkdir(parents=True, exist_ok=True)
-            client = _client(self.index_dir)
+            if client is None:
+                self.index_dir.mkdir(parents=True, exist_ok=True)
+                client = _client(self.index_dir)
             if create:
                 coll = client.get_or_create_collection(
                     self.collection_name, embedding_function=None, metadata=self.info.as_metadata()
@@ -109,22 +144,31 @@ class ChromaStore:
         except Exception as exc:  # chromadb raises many types (NotFoundError, sqlite errors, ValueError)
             if not create and "does not exist" in str(exc).lower():
                 raise IndexMissing(
-                    f"The index in {self.index_dir} has no collection {self.collection_name!r}. "
+                    f"The index in {self.location} has no collection {self.collection_name!r}. "
                     "Build it with `rag index`."
                 ) from exc
+            if self.url is None:
+                raise index_error(exc, self.index_dir, "open") from exc  # says what to do: rebuild, chmod...
             raise IndexBroken(
-                f"Cannot open the index in {self.index_dir}: {exc}. "
+                f"Cannot open the index in {self.location}: {exc}. "
                 "Rebuild it with `rag index --rebuild` (your documents are not touched)."
             ) from exc
         self._check_info(coll.metadata or {})
-        self._collection = coll
+        self._collection = self._guarded(coll)
+        files = self._guarded(client).get_or_create_collection(
+            files_collection_name(self.collection_name), embedding_function=None)
+        self.files = FileManifest(self._guarded(files))
+
+    def _guarded(self, target: Any) -> Any:
+        """``target`` (a client or collection) raising ServerError / IndexBroken instead of Chroma's errors."""
+        return chroma_server.guarded(target, self.url) if self.url else GuardedCollection(target, self.index_dir)
 
     def _check_info(self, meta: dict[str, Any]) -> None:
         built = (meta.get("embedder"), meta.get("dimension"), meta.get("chunk_chars"), meta.get("schema"))
         wanted = (self.info.embedder, self.info.dimension, self.info.chunk_chars, self.info.schema)
         if built != wanted:
             raise IndexBroken(
-                f"The index in {self.index_dir} was built with embedder={built[0]}, dimension={built[1]}, "
+                f"The index in {self.location} was built with embedder={built[0]}, dimension={built[1]}, "
                 f"chunk_chars={built[2]}, schema={built[3]}, but the current settings are embedder={wanted[0]}, "
                 f"dimension={wanted[1]}, chunk_chars={wanted[2]}, schema={wanted[3]}. "
                 "Rebuild it with `rag index --rebuild`."
@@ -140,7 +184,11 @@ class ChromaStore:
         return int(self.collection.count())
 
     def file_states(self) -> dict[str, StoredFile]:
-        """What is stored for each source, by file version (content hash)."""
+        """What is stored for each source, from the per-file records (one small entry per file)."""
+        return {r.source: _state(r) for r in self.files.read().values() if r.sha256 or r.dirty}
+
+    def chunk_states(self) -> dict[str, StoredFile]:
+        """What is stored for each source, counted from every chunk's metadata (slow; for checks and tests)."""
         counts: dict[tuple[str, str], int] = defaultdict(int)
         totals: dict[tuple[str, str], int] = {}
         offset = 0
@@ -179,12 +227,9 @@ class ChromaStore:
                 ids=[r.id for r in batch],
                 embeddings=vectors[i : i + _BATCH].tolist(),
                 documents=[r.text for r in batch],
-                metadatas=[
-                    {"source": r.source, "sha256": r.sha256, "chunk": r.index, "total": r.total,
-                     "start": r.start, "end": r.end}
-                    for r in batch
-                ],
+                metadatas=[_metadata(r) for r in batch],
             )
+        self._generation += 1
 
     def delete(self, source: str, keep_sha: str | None = None) -> None:
         """Remove a source's chunks, all of them or all but those of one file version."""
@@ -192,21 +237,73 @@ class ChromaStore:
         if keep_sha is not None:
             where = {"$and": [{"source": source}, {"sha256": {"$ne": keep_sha}}]}
         self.collection.delete(where=where)
+        self._generation += 1
 
     def query(self, vector: np.ndarray, k: int) -> list[Passage]:
-        n = self.count()
-        if n == 0:
+        return [p for _, p in self.query_ids(vector, k)]
+
+    def query_ids(self, vector: np.ndarray, k: int) -> list[tuple[str, Passage]]:
+        """The ``k`` nearest chunks as (chunk id, passage), nearest first; score is the cosine similarity."""
+        if k <= 0:
             return []
+        # No count() first: Chroma returns fewer results (none for an empty collection) when k exceeds the count,
+        # and a count costs as much as the query itself at 100k chunks.
         res = self.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(k, n), include=["documents", "metadatas", "distances"]
+            query_embeddings=[vector.tolist()], n_results=k, include=["documents", "metadatas", "distances"]
         )
-        passages = []
-        for text, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True):
-            passages.append(
-                Passage(source=meta["source"], start=int(meta["start"]), end=int(meta["end"]), text=text,
-                        score=1.0 - float(dist))
-            )
-        return passages
+        return [(chunk_id, _passage(text, meta, 1.0 - float(dist)))
+                for chunk_id, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0] or [],
+                                                      res["distances"][0] or [], strict=True)]
+
+    def passages(self, ids: list[str], vector: np.ndarray) -> dict[str, Passage]:
+        """Chunks by id, scored like ``query`` does: cosine similarity of their stored vector to ``vector``."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        return {chunk_id: _passage(text, meta, float(sim))
+                for chunk_id, text, meta, sim in zip(got["ids"], got["documents"], got["metadatas"], sims, strict=True)}
+
+    def ids(self) -> list[str]:
+        return self.ids_and_texts(texts=False)[0]
+
+    def texts_of(self, ids: list[str]) -> dict[str, str]:
+        """The text of these chunks by id (ids no longer stored are left out)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), _PAGE):
+            got = self.collection.get(ids=ids[i : i + _PAGE], include=["documents"])
+            out.update(zip(got["ids"], got["documents"], strict=True))
+        return out
+
+    def ids_and_texts(self, texts: bool = True) -> tuple[list[str], list[str]]:
+        """Every stored chunk's id (and text), in storage order."""
+        ids: list[str] = []
+        docs: list[str] = []
+        offset = 0
+        while True:
+            got = self.collection.get(include=["documents"] if texts else [], limit=_PAGE, offset=offset)
+            ids.extend(got["ids"])
+            docs.extend(got.get("documents") or [])
+            if len(got["ids"]) < _PAGE:
+                return ids, docs
+            offset += len(got["ids"])
+
+    def change_token(self) -> tuple[Any, ...]:
+        """Cheap to get, and different after any change of the stored chunks (by this or another process).
+
+        A local index: this process's writes plus the Chroma database files' size and modification time (reads
+        leave them alone). A server: nothing cheap tells, so the token also changes every 5 seconds.
+        """
+        if self.url is not None:
+            return (self._generation, self.count(), int(time.monotonic() // 5))
+        stats = []
+        for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
+            try:
+                st = (self.index_dir / name).stat()
+            except FileNotFoundError:
+                continue
+            stats.append((name, st.st_size, st.st_mtime_ns))
+        return (self._generation, *stats)
 
     def sources(self) -> list[str]:
         return sorted(self.file_states())

@@ -233,3 +233,9 @@ def test_whole_answer_splits_kept_and_removed() -> None:
 
 def test_empty_answer_keeps_nothing() -> None:
     assert _check_all("") == ([], [])
+
+
+def test_marker_after_a_closing_quote_stays_with_its_sentence():
+    parts = split_answer('The documents say: "Trade reached 7.1 billion in 2021." [1] Another: "It was 5.54." [2]')
+    assert len(parts) == 2
+    assert parts[0].endswith('[1]."') and parts[1].startswith("Another")

@@ -37,3 +37,14 @@ def test_unsupported_sentence_is_recorded_not_shown():
     assert builder.add_model_sentence(CheckedSentence("Putin flew.", [1], support=None, reason="no")) is None
     assert builder.parts == [] and builder.removed == ["Putin flew. (no)"]
     assert builder.citations() == []
+
+
+def test_an_answer_that_drops_part_of_the_date_is_less_specific():
+    from rag.answer_type import less_specific
+
+    q = "When did Russia and China call it a no-limits partnership?"
+    evidence = "They labelled it a no-limits partnership in February 2022."
+    assert less_specific("date", "They did so in 2022.", evidence, q)
+    assert not less_specific("date", "In February 2022.", evidence, q)
+    assert less_specific("number", "Trade grew.", "Trade reached $5.54 billion.", "How much was trade?")
+    assert not less_specific("name", "Son.", "Lavrov met Son.", "Who did Lavrov meet?")

@@ -32,6 +32,17 @@ def test_same_file_or_much_weaker_sentence_does_not_conflict():
     assert conflicting_evidence(Q, [A, _s("b.txt", "It has 151 projects.", 0.2, 0.0)], 0) is None
 
 
+def test_a_figure_attributed_to_someone_has_no_rival_in_a_passage_that_never_names_them():
+    q = "Roughly what share of Vietnam's trade does Russia account for, according to Thayer?"
+    a_chunk = Passage("a.txt", 0, 200, "Thayer writes that trade is small. Two-way trade was one percent, or $7.1 billion.")
+    b_chunk = Passage("b.txt", 0, 200, "Officials said trade between Vietnam and Russia reached $5.54 billion.")
+    a = _s("a.txt", "Two-way trade was one percent, or $7.1 billion.", 0.8)
+    b = _s("b.txt", "Officials said trade between Vietnam and Russia reached $5.54 billion.", 0.75)
+    assert conflicting_evidence(q, [a, b], 0, [a_chunk, b_chunk]) is None
+    # Without the attribution the two figures do conflict.
+    assert conflicting_evidence("What share of Vietnam's trade is with Russia?", [a, b], 0, [a_chunk, b_chunk]) == 1
+
+
 def test_only_questions_asking_for_an_amount():
     assert conflicting_evidence("Who signed the trade deal?", [A, B], 0) is None
 

@@ -38,10 +38,18 @@ def test_list_documents_skips_hidden_files_and_folders(tmp_path: Path) -> None:
 
 def test_list_documents_skips_unsupported_suffixes_and_folders(tmp_path: Path) -> None:
     _write(tmp_path / "keep.txt", "text")
-    for name in ["report.pdf", "data.csv", "page.html", "no_suffix", "archive.txt.gz"]:
+    for name in ["data.csv", "sheet.xlsx", "notes.doc", "no_suffix", "archive.txt.gz", "page.pdf.bak"]:
         _write(tmp_path / name, "text")
     (tmp_path / "folder.txt").mkdir()
+    (tmp_path / "folder.pdf").mkdir()
     assert list_documents(tmp_path) == [tmp_path / "keep.txt"]
+
+
+def test_list_documents_finds_html_pdf_and_docx(tmp_path: Path) -> None:
+    for name in ["a.txt", "b.html", "c.HTM", "d.pdf", "e.docx", "f.PDF"]:
+        _write(tmp_path / name, "text")
+    found = [p.name for p in list_documents(tmp_path)]
+    assert found == ["a.txt", "b.html", "c.HTM", "d.pdf", "e.docx", "f.PDF"]
 
 
 def test_list_documents_of_an_empty_folder(tmp_path: Path) -> None:
@@ -104,11 +112,12 @@ def test_invalid_utf8_is_unreadable_with_the_byte_offset(tmp_path: Path) -> None
     assert "byte 3" in reason
 
 
-@pytest.mark.parametrize("name", ["report.pdf", "notes.docx", "no_suffix"])
+@pytest.mark.parametrize("name", ["report.xlsx", "notes.doc", "no_suffix"])
 def test_unsupported_suffix_is_unreadable(tmp_path: Path, name: str) -> None:
     reason = _reason(_write(tmp_path / name, "plain text"))
     assert "unsupported file type" in reason
-    assert ".txt or .md" in reason
+    for suffix in (".txt", ".md", ".pdf", ".docx", ".html"):
+        assert suffix in reason
 
 
 def test_missing_file_is_unreadable(tmp_path: Path) -> None:

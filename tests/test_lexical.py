@@ -185,3 +185,11 @@ def test_follow_up_uses_only_the_previous_question() -> None:
 
 def test_follow_up_without_history_is_the_question() -> None:
     assert contextual_query("And who is its prime minister?", []) == "And who is its prime minister?"
+
+
+def test_question_names_skip_the_opening_word_unless_a_name_continues():
+    from rag.lexical import question_names
+
+    assert question_names("Near which islands were Chinese warships seen?") == {"chinese"}
+    assert question_names("Bui Thanh Son met whom?") == {"bui", "thanh", "son"}
+    assert question_names("What did the G-20 and the Vietnam-Russia committee say?") == {"g-20", "vietnam-russia"}

@@ -9,6 +9,7 @@ import pytest
 from rag.documents import read_document
 from rag.errors import IndexBroken, IndexMissing
 from rag.indexer import Indexer, chunk_document
+from rag.manifest import FileRecord
 from rag.store import ChromaStore, IndexInfo
 
 
@@ -76,11 +77,13 @@ def test_interrupted_add_is_finished_by_next_sync(tmp_path, docs_copy, hash_embe
     indexer = _indexer(tmp_path / "index", hash_embedder)
     path = docs_copy / "001_9f4acd3a2150c267.txt"
     records = chunk_document(read_document(path, path.name), 700)
-    # Simulate a crash after the first half of one file's chunks was stored.
+    # Simulate a crash after the first half of one file's chunks was stored (its record marked first, as the
+    # indexer does): the file counts as not indexed, and its chunk count shows the half.
     half = records[: len(records) // 2]
+    indexer.store.files.write([FileRecord(path.name, "", 0, dirty=True)])
     indexer.store.add(half, hash_embedder.embed([r.text for r in half]))
-    states = indexer.store.file_states()
-    assert states[path.name].partial and not states[path.name].complete
+    assert not indexer.store.file_states()[path.name].complete
+    assert indexer.store.chunk_states()[path.name].partial == {records[0].sha256}
     indexer.sync(docs_copy)
     states = indexer.store.file_states()
     assert states[path.name].complete == {records[0].sha256} and not states[path.name].partial

@@ -1,0 +1,83 @@
+"""The model pool: the configured model plus the packaged ones, created lazily, sharing one run lock."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import make_settings
+
+from rag.config import PACKAGED_MODELS
+from rag.errors import ConfigError, RagError
+from rag.llm import LlamaCppGenerator
+from rag.models import ModelPool
+
+
+def test_configured_model_comes_first_and_is_the_default(tmp_path):
+    settings = make_settings(tmp_path, model="smollm2-135m")
+    default = LlamaCppGenerator(settings)
+    pool = ModelPool(settings, default)
+    assert pool.names() == ["smollm2-135m", *(m for m in PACKAGED_MODELS if m != "smollm2-135m")]
+    assert pool.get(None) is default
+    assert pool.get("") is default
+    assert pool.get("smollm2-135m") is default
+
+
+def test_a_model_file_is_listed_with_the_packaged_ones(tmp_path):
+    gguf = tmp_path / "mine.gguf"
+    gguf.write_bytes(b"GGUF")
+    settings = make_settings(tmp_path, model=str(gguf))
+    pool = ModelPool(settings, LlamaCppGenerator(settings))
+    assert pool.names() == [str(gguf), *PACKAGED_MODELS]
+
+
+def test_other_models_are_created_once_lazily_and_share_the_run_lock(tmp_path):
+    settings = make_settings(tmp_path)
+    default = LlamaCppGenerator(settings)
+    pool = ModelPool(settings, default)
+    other = pool.get("smollm2-135m")
+    assert other is not default
+    assert other is pool.get("smollm2-135m")  # one instance, shared by every session that picks it
+    assert other.name == "smollm2-135m"
+    assert other._llm is None  # nothing loaded until its first question
+    # One lock for all models: two generations never run at once on the machine's cores.
+    assert other.run_lock is default.run_lock
+
+
+def test_concurrent_first_requests_create_one_generator(tmp_path):
+    settings = make_settings(tmp_path)
+    pool = ModelPool(settings, LlamaCppGenerator(settings))
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(pool.get("smollm2-135m"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 and all(g is got[0] for g in got)
+
+
+def test_unknown_model_is_a_clear_error(tmp_path):
+    settings = make_settings(tmp_path)
+    pool = ModelPool(settings, LlamaCppGenerator(settings))
+    with pytest.raises(ConfigError, match="choose one of: gemma3-270m, smollm2-135m") as info:
+        pool.get("/etc/passwd")
+    assert isinstance(info.value, RagError)  # shown to the user as a message, not a crash
+    assert len(pool._generators) == 1  # a client-sent name never becomes a model path to open
+
+
+class FakeServer:
+    """Stands for a model server generator (RAG_LLM_URL): no run lock of its own."""
+
+    name = "gemma @ http://127.0.0.1:8080"
+
+    def stream(self, prompt, max_tokens):
+        yield "ok"
+
+
+def test_a_model_server_is_listed_under_its_own_name(tmp_path):
+    settings = make_settings(tmp_path)
+    server = FakeServer()
+    pool = ModelPool(settings, server)
+    assert pool.names() == [server.name, *PACKAGED_MODELS]
+    assert pool.get(None) is server
+    assert isinstance(pool.get("gemma3-270m"), LlamaCppGenerator)  # the local model stays a choice
