@@ -32,17 +32,21 @@ def amounts(text: str) -> set[str]:
 
 
 def specifics(kind: str | None, text: str) -> set[str]:
-    """The figures a text gives for a number or date question: amounts, or years, months and weekdays."""
+    """What a text gives for a number, date or name question: amounts; years, months and weekdays; names."""
     if kind == "number":
         return amounts(text)
     if kind == "date":
         return {fold(m.group()) for m in _DATE.finditer(text)}
+    if kind == "name":
+        return names(text)
     return set()
 
 
 def less_specific(kind: str | None, answer: str, evidence: str, question: str) -> bool:
-    """Whether ``answer`` drops part of the figure its evidence gives ('in 2022' for 'in February 2022')."""
-    wanted = specifics(kind, evidence) - specifics(kind, question)
+    """Whether ``answer`` drops part of what its evidence gives: 'in 2022' for 'in February 2022', or 'the State
+    Department' from a sentence that also names Antony Blinken."""
+    asked = specifics(kind, question) | ({fold(w) for w in question.split()} if kind == "name" else set())
+    wanted = specifics(kind, evidence) - asked
     return bool(wanted - specifics(kind, answer))
 
 

@@ -7,6 +7,7 @@ be cited exactly. Score = dense similarity to the question + lexical overlap wit
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,20 @@ DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
 DUPLICATE_JACCARD = 0.7
 TYPE_PENALTY = 0.1  # for a sentence without the kind of fact asked for
+
+
+# Sentences that address the model rather than state a fact ('Ignore previous instructions...', 'Say that...').
+# A document may carry them (prompt injection); they are never evidence, so never shown to the model or quoted.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,60}\b(instructions?|prompts?|rules|guidelines)\b|"
+    r"^\W*(say|answer|respond|reply|pretend|output|print|tell the user|you are|you must|you will|as an ai)\b(?!\s*:)",  # "ANSWER:" is a heading
+    re.IGNORECASE,
+)
+
+
+def is_instruction(text: str) -> bool:
+    """Whether a sentence is an order to a model rather than a statement about the world."""
+    return bool(_INSTRUCTION.search(text))
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,7 @@ def split_passages(passages: list[Passage]) -> list[Passage]:
         for span in sentences(p.text):
             key = (p.source, p.start + span.start, p.start + span.end)
             text = p.text[span.start : span.end]
-            if len(text) < MIN_SENTENCE_CHARS or key in seen:
+            if len(text) < MIN_SENTENCE_CHARS or key in seen or is_instruction(text):
                 continue
             seen.add(key)
             out.append(Passage(source=p.source, start=key[1], end=key[2], text=text, score=p.score, page=p.page))

@@ -123,7 +123,7 @@ def cmd_manifest(settings: Settings, args: argparse.Namespace) -> None:
         store = ChromaStore(Path(tmp) / "index", "documents", IndexInfo(real.name, real.dimension,
                                                                        settings.chunk_chars))
         store.open(create=True)
-        indexer = Indexer(store, FakeEmbedder(), settings.chunk_chars, lambda p: p.name, batch_size=256)
+        indexer = Indexer(store, FakeEmbedder(), settings.chunk_chars, settings.display_path, batch_size=256)
         report = indexer.sync(docs)
         print(f"built: {store.count()} chunks in {len(report.added)} files ({report.seconds:.1f}s)")
         for run in range(3):

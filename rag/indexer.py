@@ -305,7 +305,7 @@ def _prefetched(items: Iterator[_FileJob | _Done], depth: int) -> Iterator[_File
                 if not put(item):
                     return
             put(_END)
-        except BaseException as exc:  # handed to the consumer, which raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
             put(exc)
 
     thread = threading.Thread(target=work, name="rag-index-reader", daemon=True)

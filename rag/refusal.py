@@ -37,6 +37,17 @@ def counted_terms(question: str) -> list[str]:
     return terms(match.group(1)) if match else []
 
 
+_ROLE = re.compile(r"^\s*(?:and\s+)?who (?:is|was|are|were) (?:the|a|an) ((?:[\w'-]+\s+){0,3}?[\w'-]+?)"
+                   r"(?=\s+(?:of|to|in|at|for|from|who|that|which|during|on)\b|\s*\?|$)", re.IGNORECASE)
+
+
+def role_terms(question: str) -> list[str]:
+    """The role a 'who is the ...' question asks about ('Who is the Russian ambassador to Vietnam?' ->
+    russian, ambassador)."""
+    match = _ROLE.search(question)
+    return terms(match.group(1)) if match else []
+
+
 def refusal_reason(question: str, scored: list[ScoredSentence], vocabulary: set[str], min_score: float,
                    passages: list[Passage] = (), depth: int = 8) -> str:
     """Why the question should be refused; empty when the evidence is good enough to answer.
@@ -60,4 +71,8 @@ def refusal_reason(question: str, scored: list[ScoredSentence], vocabulary: set[
         if counted and not any(s.typed and all(contains_term(set(terms(s.passage.text)), t) for t in counted)
                                for s in scored[:depth]):
             return f"no passage gives a number of {' '.join(counted)}"
+        role = role_terms(question)
+        if role and not any(s.typed and all(contains_term(set(terms(context_of(s, list(passages)))), t) for t in role)
+                            for s in scored[:depth]):
+            return f"no passage names a {' '.join(role)}"
     return ""

@@ -30,16 +30,24 @@ def _is_programming_error(exc: BaseException) -> bool:
 
 
 def index_error(exc: BaseException, index_dir: Path, action: str) -> IndexBroken:
-    """An IndexBroken for ``exc`` raised while trying to ``action`` ("open", "read", "write to") the index."""
+    """An IndexBroken for ``exc`` raised while trying to ``action`` ("open", "read", "write to") the index.
+
+    A running app cannot recover in place: Chroma keeps its SQLite connections, and one opened while the folder
+    was read-only stays read-only after the folder is writable again. So the advice for a running app is a restart.
+    """
     reason = str(exc).strip() or type(exc).__name__
+    again = "run the command again" if action == "open" else "restart the app (its open connections stay read-only)"
     if not (index_dir / "chroma.sqlite3").is_file():
         advice = ("The index folder was deleted or moved while the app was running: restart the app (it builds "
                   "the index again from the documents folder) or run `rag index`. Your documents are not touched.")
     elif "readonly" in reason.lower().replace("-", "") or isinstance(exc, PermissionError):
-        advice = (f"The index folder is read-only: make it writable (e.g. `chmod -R u+w {index_dir}`) or point "
-                  "RAG_INDEX_DIR / --index at a writable folder; Chroma writes to it even to open it.")
-    else:
+        advice = (f"The index folder is (or was) read-only: make it writable (e.g. `chmod -R u+w {index_dir}`), "
+                  f"then {again}; or point RAG_INDEX_DIR / --index at a writable folder.")
+    elif action == "open":
         advice = REBUILD_ADVICE
+    else:
+        advice = ("Restart the app; if this keeps happening, rebuild the index with `rag index --rebuild` "
+                  "(your documents are not touched).")
     return IndexBroken(f"Cannot {action} the index in {index_dir} ({reason}). {advice}")
 
 

@@ -9,6 +9,8 @@ from conftest import make_settings
 
 from rag.bench import _headings, format_report, heading_queries, run_bench
 from rag.cli import main
+from rag.config import load_settings
+from rag.embedding import make_embedder
 from rag.errors import ConfigError
 
 RST = """:mod:`os.path` --- Common pathname manipulations
@@ -96,6 +98,6 @@ def test_cli_bench_with_the_real_embedder(tmp_path, docs_copy, capsys):
     assert "embedder alone" in capsys.readouterr().out
     report = json.loads(out.read_text())
     _check_report(report, big=200)
-    assert report["embedder"] == "all-MiniLM-L6-v2"
+    assert report["embedder"] == make_embedder(load_settings()).name  # all-MiniLM-L6-v2[+backend]
     assert not (tmp_path / "unused").exists()  # the bench works in --work only
     assert main(["bench", "--corpus", str(docs_copy), "--work", str(tmp_path / "work")]) == 1  # not empty

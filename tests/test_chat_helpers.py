@@ -111,7 +111,7 @@ def test_sources_html_shows_offsets_score_and_collapses_whitespace() -> None:
 
 def test_sources_html_titles_a_refusal_differently() -> None:
     html = sources_html(_answer("", "Some nearby passage.", refused=True))
-    assert "<h3>Nearest passages (they do not answer the question)</h3>" in html
+    assert '<h3 class="rag-refused-sources">Nearest passages (they do not answer the question)</h3>' in html
 
 
 def test_sources_html_without_citations() -> None:

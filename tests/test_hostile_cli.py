@@ -38,21 +38,23 @@ def _chunk_ids(index_dir: Path) -> list[str]:
     return json.loads(run.stdout)
 
 
-@pytest.fixture(scope="module")
-def indexed_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("hostile_cli")
+def _index_seeds(tmp: Path) -> Path:
     shutil.copytree(SEEDS, tmp / "docs")
     result = _rag(tmp, "index")
     assert result.returncode == 0, result.stderr
     return tmp
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One indexed copy of the seeds for the tests that only ask."""
+    return _index_seeds(tmp_path_factory.mktemp("hostile_cli"))
+
+
 @pytest.fixture
-def indexed(indexed_once: Path, tmp_path: Path) -> Path:
-    """A private copy of one indexed seed folder (copying the closed Chroma folder is much faster than indexing)."""
-    for name in ("docs", "index"):
-        shutil.copytree(indexed_once / name, tmp_path / name)
-    return tmp_path
+def indexed(tmp_path: Path) -> Path:
+    """A private indexed copy, for tests that change the folder or the index."""
+    return _index_seeds(tmp_path)
 
 
 def _assert_seed_answer(tmp: Path) -> None:
@@ -79,22 +81,22 @@ def test_index_skips_broken_files_and_names_each_reason(indexed):
     _assert_seed_answer(indexed)
 
 
-def test_questions_in_other_scripts(indexed):
+def test_questions_in_other_scripts(shared):
     cyrillic, vietnamese = "Что обсуждал Лавров в Ханое?", "Ngoại trưởng Nga đã gặp ai ở Hà Nội?"
-    result = _rag(indexed, "ask", "--json", cyrillic)
+    result = _rag(shared, "ask", "--json", cyrillic)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["question"] == cyrillic  # came through the command line and JSON intact
     assert payload["answer"]
     assert payload["citations"]  # an answer cites, a refusal lists the nearest passages
-    streamed = _rag(indexed, "ask", vietnamese)
+    streamed = _rag(shared, "ask", vietnamese)
     assert streamed.returncode == 0, streamed.stderr
     assert "Sources:" in streamed.stdout or "Nearest passages:" in streamed.stdout
     assert "[1] " in streamed.stdout
 
 
-def test_question_of_100k_characters(indexed):
-    result = _rag(indexed, "ask", "x" * 100_000)
+def test_question_of_100k_characters(shared):
+    result = _rag(shared, "ask", "x" * 100_000)
     assert result.returncode == 1
     assert result.stderr.strip() == ("error: The question is 100,000 characters long; the limit is 2,000. "
                                      "Ask a shorter question.")

@@ -208,15 +208,15 @@ def test_reader_errors_reach_the_caller():
         yield 1
         raise ValueError("disk on fire")
 
-    got = []
+    got = _prefetched(items(), 2)
+    assert next(got) == 1
     with pytest.raises(ValueError, match="disk on fire"):
-        for item in _prefetched(items(), 2):
-            got.append(item)
-    assert got == [1]
+        next(got)
 
 
 def test_backend_is_part_of_the_embedder_name_and_validated(tmp_path):
-    torch_embedder = make_embedder(load_settings(env={}))
+    assert load_settings(env={}).embed_backend == "onnx-int8"  # the default (same recall, faster)
+    torch_embedder = make_embedder(load_settings(env={"RAG_EMBED_BACKEND": "torch"}))
     onnx_embedder = make_embedder(load_settings(env={"RAG_EMBED_BACKEND": "onnx-int8", "RAG_CACHE_DIR": str(tmp_path)}))
     assert isinstance(torch_embedder, SentenceTransformerEmbedder)
     assert isinstance(onnx_embedder, OnnxInt8Embedder)
@@ -233,7 +233,7 @@ def test_backend_is_part_of_the_embedder_name_and_validated(tmp_path):
 
 @pytest.mark.slow
 def test_onnx_int8_export_is_cached_and_close_to_torch(tmp_path):
-    settings = load_settings(env={"RAG_CACHE_DIR": str(tmp_path / "cache")})
+    settings = load_settings(env={"RAG_CACHE_DIR": str(tmp_path / "cache"), "RAG_EMBED_BACKEND": "torch"})
     onnx_embedder = make_embedder(replace(settings, embed_backend="onnx-int8"))
     texts = [p.read_text(encoding="utf-8")[:700] for p in sorted(settings.docs_dir.glob("*.txt"))]
     texts += ["Who did Lavrov meet in Hanoi?", "x"]

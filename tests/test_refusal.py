@@ -52,3 +52,15 @@ def test_names_may_come_from_the_sentence_s_paragraph():
 def test_weak_evidence_is_refused():
     assert "below" in refusal_reason("What did Lavrov say?", [_s("Lavrov spoke.", dense=0.1, lexical=0.0)],
                                      VOCAB, 0.35)
+
+
+def test_a_who_is_the_role_question_needs_a_passage_naming_that_role():
+    from rag.refusal import role_terms
+
+    assert role_terms("Who is the Russian ambassador to Vietnam?") == ["russian", "ambassador"]
+    assert role_terms("Who met Lavrov?") == []
+    q = "Who is the Russian ambassador to Vietnam?"
+    no_role = [_s("Russian Foreign Minister Sergey Lavrov met Bui Thanh Son in Vietnam.")]
+    assert "ambassador" in refusal_reason(q, no_role, VOCAB | {"ambassador"}, 0.35)
+    with_role = [_s("The Russian ambassador to Vietnam, Gennady Bezdetko, greeted Lavrov.")]
+    assert refusal_reason(q, with_role, VOCAB | {"ambassador"}, 0.35) == ""
