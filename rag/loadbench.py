@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.chat import message_text
 from rag.config import PROJECT_ROOT, offline_environment
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "questions.jsonl"
@@ -81,12 +82,6 @@ def conversations(path: Path) -> list[list[str]]:
     return out
 
 
-def _text(message: dict) -> str:
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return " ".join(b.get("text", "") for b in content if b.get("type") == "text")
-
 
 def run_user(url: str, convs: list[list[str]], model: str | None, result: LevelResult) -> None:
     from gradio_client import Client
@@ -102,7 +97,7 @@ def run_user(url: str, convs: list[list[str]], model: str | None, result: LevelR
             except Exception as exc:  # noqa: BLE001 - a benchmark counts failures instead of stopping
                 result.record(None, error=f"{q!r}: {exc}")
                 continue
-            answer = _text(history[-1])
+            answer = message_text(history[-1])
             if answer.startswith("⚠️"):
                 result.record(None, error=f"{q!r}: {answer}")
             else:

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from served_app import ServedApp, rag_command, served_app
 
+from rag.chat import message_text
+
 pytestmark = pytest.mark.slow
 
 TIMEOUT_S = 600
@@ -104,12 +106,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
         yield app
 
 
-def _text(message: dict) -> str:
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return " ".join(block.get("text", "") for block in content if block.get("type") == "text")
-
 
 def cited_files(sources_html: str) -> frozenset[str]:
     return frozenset(re.findall(r"<b>\[\d+\] ([^<]+)</b>", sources_html))
@@ -126,9 +122,9 @@ def converse(url: str, topic: str) -> list[Reply]:
         job = client.submit(turn.question, conversation, 4, api_name="/chat")
         conversation, sources, _draft = job.result(timeout=TIMEOUT_S)
         replies.append(Reply(
-            answer=_text(conversation[-1]),
+            answer=message_text(conversation[-1]),
             files=cited_files(sources),
-            asked=tuple(_text(m) for m in conversation if m["role"] == "user"),
+            asked=tuple(message_text(m) for m in conversation if m["role"] == "user"),
         ))
     return replies
 
