@@ -159,8 +159,8 @@ def _metrics(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = [f"model: {report['settings']['model']}  top_k: {report['settings']['top_k']}  "
-             f"evidence_k: {report['settings']['evidence_k']}"]
+    lines = [(f"model: {report['settings']['model']}  top_k: {report['settings']['top_k']}  "
+              f"evidence_k: {report['settings']['evidence_k']}")]
     for name, value in report["metrics"].items():
         is_share = isinstance(value, float) and name != "mrr" and not name.endswith("_ms_median")
         shown = f"{value:.1%}" if is_share else str(value)

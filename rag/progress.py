@@ -29,7 +29,7 @@ class ProgressBar:
         self._first_chunks = 0
         self.chunks = 0
 
-    def __enter__(self) -> ProgressBar:
+    def __enter__(self) -> ProgressBar:  # noqa: PYI034 (typing.Self needs Python 3.11; we allow 3.10)
         return self
 
     def update(self, done: int, total: int, chunks: int) -> None:

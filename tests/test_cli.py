@@ -23,7 +23,7 @@ def _env(tmp_path, **extra: str) -> dict[str, str]:
 
 
 def _rag(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, check=False,
                           env=_env(tmp_path, **env), timeout=600, cwd=PROJECT_ROOT)
 
 
