@@ -220,7 +220,16 @@ class Indexer:
 
     def _run(self, events: Iterator[_FileJob | _Done], total: int, report: SyncReport,
              progress: Progress | None) -> None:
-        pending: list[tuple[_FileJob, ChunkRecord]] = []
+        writer = _Writer()
+        try:
+            self._feed(events, total, report, progress, [], writer)
+        except BaseException:
+            writer.close(raise_error=False)  # the first error is the one to report
+            raise
+        writer.close()  # waits for the last write; re-raises its error
+
+    def _feed(self, events: Iterator[_FileJob | _Done], total: int, report: SyncReport,
+              progress: Progress | None, pending: list[tuple[_FileJob, ChunkRecord]], writer: _Writer) -> int:
         done = 0
         for event in events:
             if isinstance(event, _Done):
@@ -232,22 +241,24 @@ class Indexer:
             else:
                 pending.extend((event, r) for r in event.records)
                 if not event.records:
-                    done += len(self._store_batch([], [event], report))
+                    done += len(self._store_batch([], [event], report, writer))
             while len(pending) >= self.batch_size:
-                done += len(self._store_batch(pending[: self.batch_size], [], report))
+                done += len(self._store_batch(pending[: self.batch_size], [], report, writer))
                 pending = pending[self.batch_size :]
                 if progress:
                     progress(done, total, report.chunks_embedded)
             if progress:
                 progress(done, total, report.chunks_embedded)
         if pending:
-            done += len(self._store_batch(pending, [], report))
+            done += len(self._store_batch(pending, [], report, writer))
             if progress:
                 progress(done, total, report.chunks_embedded)
+        return done
 
     def _store_batch(self, batch: list[tuple[_FileJob, ChunkRecord]], empty: list[_FileJob],
-                     report: SyncReport) -> list[_FileJob]:
-        """Embed and store one batch; commit the files it completes. Returns those files."""
+                     report: SyncReport, writer: _Writer) -> list[_FileJob]:
+        """Embed one batch here; store it and commit the files it completes on the writer thread, in order, while
+        the next batch is embedded. Returns the files it completes."""
         jobs = list(dict.fromkeys([job for job, _ in batch] + empty))
         records = [r for _, r in batch]
         if records and not self._warm:
@@ -258,28 +269,66 @@ class Indexer:
             report.load_seconds += time.perf_counter() - started
             self._warm = True
         vectors = self.embedder.embed([r.text for r in records]) if records else None
+        report.chunks_embedded += len(records)
         fresh = [job for job in jobs if not job.marked]
-        if fresh:
-            self.store.files.write([(job.previous or FileRecord(job.source, "", 0)).marked() for job in fresh])
         for job in fresh:
             job.marked = True
-        if records:
-            self.store.add(records, vectors)
-            report.chunks_embedded += len(records)
         for job, _ in batch:
             job.stored += 1
         finished = [job for job in jobs if job.stored == len(job.records)]
-        replaced = [job for job in finished if job.previous is not None]
-        if replaced:
-            self.store.files.write([job.record(dirty=True) for job in replaced])
-            for job in replaced:
-                self.store.delete(job.source, keep_sha=job.sha256)
-        if finished:
-            self.store.files.write([job.record(dirty=False) for job in finished])
-        for job in finished:
-            (report.updated if job.previous is not None else report.added).append(job.source)
-            log.info("indexed %s (%d chunks)", job.source, len(job.records))
+
+        def write() -> None:
+            # The same writes in the same order as ever: mark, add, (mark replaced, delete old), commit.
+            if fresh:
+                self.store.files.write([(job.previous or FileRecord(job.source, "", 0)).marked() for job in fresh])
+            if records:
+                self.store.add(records, vectors)
+            replaced = [job for job in finished if job.previous is not None]
+            if replaced:
+                self.store.files.write([job.record(dirty=True) for job in replaced])
+                for job in replaced:
+                    self.store.delete(job.source, keep_sha=job.sha256)
+            if finished:
+                self.store.files.write([job.record(dirty=False) for job in finished])
+            for job in finished:
+                (report.updated if job.previous is not None else report.added).append(job.source)
+                log.info("indexed %s (%d chunks)", job.source, len(job.records))
+
+        writer.submit(write)
         return finished
+
+
+class _Writer:
+    """One background thread for store writes, so Chroma works while the next batch is embedded. At most one
+    write is in flight: a new one waits for the previous (so writes keep their order, and a failed write stops
+    all later ones); ``close`` waits for the last and re-raises its error."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _wait(self, raise_error: bool = True) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None and raise_error:
+            error, self._error = self._error, None
+            raise error
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        self._wait()
+
+        def run() -> None:
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 (handed to the indexing thread by _wait, raised there)
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="index-writer", daemon=True)
+        self._thread.start()
+
+    def close(self, raise_error: bool = True) -> None:
+        self._wait(raise_error)
 
 
 _END = object()

@@ -221,13 +221,21 @@ class ChromaStore:
             offset += len(docs)
 
     def add(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
+        """Store chunks. A chunk already stored (same id: same file version, index and source, so the same text
+        and vector, left by an interrupted run) is skipped: rewriting an HNSW element in place can leave it
+        unreachable by search."""
         for i in range(0, len(records), _BATCH):
             batch = records[i : i + _BATCH]
-            self.collection.upsert(
-                ids=[r.id for r in batch],
-                embeddings=vectors[i : i + _BATCH].tolist(),
-                documents=[r.text for r in batch],
-                metadatas=[_metadata(r) for r in batch],
+            present = set(self.collection.get(ids=[r.id for r in batch], include=[])["ids"])
+            keep = [j for j, r in enumerate(batch) if r.id not in present]
+            if not keep:
+                continue
+            block = vectors[i : i + _BATCH]
+            self.collection.add(
+                ids=[batch[j].id for j in keep],
+                embeddings=[block[j].tolist() for j in keep],
+                documents=[batch[j].text for j in keep],
+                metadatas=[_metadata(batch[j]) for j in keep],
             )
         self._generation += 1
 
