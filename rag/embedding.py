@@ -65,7 +65,19 @@ def packaged_embedder_path() -> Path:
     raise ModelMissing(f"No sentence-transformers model folder (modules.json) found inside {package_dir}.")
 
 
-class SentenceTransformerEmbedder:
+class _ModelFolder:
+    """A sentence-transformers model folder, the packaged one unless given; found on first use."""
+
+    _model_dir: Path | None
+
+    @property
+    def model_dir(self) -> Path:
+        if self._model_dir is None:
+            self._model_dir = packaged_embedder_path()
+        return self._model_dir
+
+
+class SentenceTransformerEmbedder(_ModelFolder):
     """Wraps a sentence-transformers model folder. The constructor only stores the path; ``embed`` loads."""
 
     def __init__(self, model_dir: Path | None = None, batch_size: int = 32) -> None:
@@ -73,12 +85,6 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
-
-    @property
-    def model_dir(self) -> Path:
-        if self._model_dir is None:
-            self._model_dir = packaged_embedder_path()
-        return self._model_dir
 
     @property
     def name(self) -> str:
@@ -150,7 +156,7 @@ ONNX_EXPORT_VERSION = 1  # bump when the export recipe changes, so cached export
 _ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-class OnnxInt8Embedder:
+class OnnxInt8Embedder(_ModelFolder):
     """The model folder's transformer, exported to ONNX with int8 weights and run with onnxruntime.
 
     Expects a BERT-like model with mean pooling and normalisation (as all-MiniLM-L6-v2 is); the export is cached
@@ -169,12 +175,6 @@ class OnnxInt8Embedder:
         self._session = None
         self._tokenizer = None
         self._lock = threading.Lock()
-
-    @property
-    def model_dir(self) -> Path:
-        if self._model_dir is None:
-            self._model_dir = packaged_embedder_path()
-        return self._model_dir
 
     @property
     def name(self) -> str:
