@@ -80,7 +80,9 @@ def search_problems(store: ChromaStore, dimension: int) -> list[str]:
     if vectors.shape != (len(ids), dimension):
         problems.append(f"stored vectors have shape {vectors.shape}, expected ({len(ids)}, {dimension})")
         return problems
-    res = store.collection.query(query_embeddings=vectors.tolist(), n_results=min(n, 10), include=[])
+    # A wide search (HNSW explores at least k candidates): a record missing from the vector index is never found,
+    # while a present one is not lost to the approximate search's misses among near-identical neighbours.
+    res = store.collection.query(query_embeddings=vectors.tolist(), n_results=min(n, 100), include=[])
     found = {i for row in res["ids"] for i in row}
     missing = [i for i, row in zip(ids, res["ids"], strict=True) if i not in row]
     if missing:
