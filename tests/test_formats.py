@@ -8,11 +8,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import unreadable_reason
 from pdf_samples import make_encrypted_pdf, make_pdf, make_pdf_bytes
 
 from rag.chunking import paragraphs
 from rag.documents import read_document
-from rag.errors import DocumentUnreadable
 from rag.formats import extract, page_of, page_spans
 from rag.indexer import Indexer, chunk_document
 from rag.records import Citation
@@ -28,14 +28,6 @@ PAGE_TWO = [
     "Its dome was rebuilt after a storm in 2011.",
 ]
 PAGE_THREE = ["Night tours run every Friday from May to October."]
-
-
-def _unreadable(path: Path) -> str:
-    with pytest.raises(DocumentUnreadable) as info:
-        read_document(path, path.name)
-    message = str(info.value)
-    assert message.startswith(f"{path.name}: "), "the message names the file"
-    return message
 
 
 # --- PDF ----------------------------------------------------------------------------------------------------
@@ -102,7 +94,7 @@ def test_text_file_chunks_have_no_page(tmp_path: Path) -> None:
 
 def test_password_protected_pdf_is_unreadable(tmp_path: Path) -> None:
     path = make_encrypted_pdf(tmp_path / "locked.pdf", [PAGE_ONE], password="secret")
-    assert "password" in _unreadable(path)
+    assert "password" in unreadable_reason(path)
 
 
 def test_pdf_encrypted_with_an_empty_user_password_is_read(tmp_path: Path) -> None:
@@ -125,13 +117,13 @@ def test_pdf_encrypted_with_an_empty_user_password_is_read(tmp_path: Path) -> No
 def test_corrupt_pdf_is_unreadable_with_a_reason(tmp_path: Path, name: str, make) -> None:
     path = tmp_path / name
     path.write_bytes(make(make_pdf_bytes([PAGE_ONE, PAGE_TWO])))
-    reason = _unreadable(path)
+    reason = unreadable_reason(path)
     assert "PDF" in reason
 
 
 def test_pdf_without_text_is_unreadable(tmp_path: Path) -> None:
     path = make_pdf(tmp_path / "scan.pdf", [[], []])
-    assert "no extractable text" in _unreadable(path)
+    assert "no extractable text" in unreadable_reason(path)
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------
@@ -203,19 +195,19 @@ def test_html_declared_charset_is_honoured(tmp_path: Path) -> None:
 def test_html_invalid_utf8_without_charset_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "bad.html"
     path.write_bytes("<p>Café</p>".encode("latin-1"))
-    assert "UTF-8" in _unreadable(path)
+    assert "UTF-8" in unreadable_reason(path)
 
 
 def test_html_with_no_main_text_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "menu.html"
     path.write_text("<html><body><nav><a href='/'>Home</a></nav><script>x = 1</script></body></html>")
-    assert "no main text" in _unreadable(path)
+    assert "no main text" in unreadable_reason(path)
 
 
 def test_binary_file_with_html_suffix_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "image.html"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
-    assert "binary" in _unreadable(path)
+    assert "binary" in unreadable_reason(path)
 
 
 def test_deeply_nested_html_does_not_hit_the_recursion_limit() -> None:
@@ -262,7 +254,7 @@ def test_docx_paragraphs_and_table_cells_in_document_order(tmp_path: Path) -> No
 def test_docx_that_is_not_a_zip_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "fake.docx"
     path.write_text("I am plain text pretending to be a Word document.")
-    assert "not a valid .docx" in _unreadable(path)
+    assert "not a valid .docx" in unreadable_reason(path)
 
 
 def test_zip_without_a_document_is_unreadable(tmp_path: Path) -> None:
@@ -271,14 +263,14 @@ def test_zip_without_a_document_is_unreadable(tmp_path: Path) -> None:
         zf.writestr("hello.txt", "not a word document")
     path = tmp_path / "hollow.docx"
     path.write_bytes(buffer.getvalue())
-    assert ".docx" in _unreadable(path)
+    assert ".docx" in unreadable_reason(path)
 
 
 def test_truncated_docx_is_unreadable(tmp_path: Path) -> None:
     good = _docx(tmp_path / "good.docx").read_bytes()
     path = tmp_path / "cut.docx"
     path.write_bytes(good[: len(good) // 2])
-    assert ".docx" in _unreadable(path)
+    assert ".docx" in unreadable_reason(path)
 
 
 def test_empty_docx_is_unreadable(tmp_path: Path) -> None:
@@ -286,7 +278,7 @@ def test_empty_docx_is_unreadable(tmp_path: Path) -> None:
 
     path = tmp_path / "blank.docx"
     docx.Document().save(str(path))
-    assert "no text" in _unreadable(path)
+    assert "no text" in unreadable_reason(path)
 
 
 # --- through the indexer and the store ----------------------------------------------------------------------

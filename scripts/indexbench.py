@@ -1,11 +1,11 @@
 """Measurements for indexing: embedder throughput per backend, indexing throughput against it, the cost of a
 re-index with nothing changed, and retrieval recall per backend. Prints numbers; asserts nothing.
 
-    python -m rag.indexbench embed      [--corpus DIR] [--backends torch,onnx-int8]
-    python -m rag.indexbench sync       [--corpus DIR] [--backend torch] [--batch 64]
-    python -m rag.indexbench manifest   [--chunks 10000]
-    python -m rag.indexbench recall     [--backends torch,onnx-int8]
-    python -m rag.indexbench corpus DIR [--chunks 1000]   (real text: package READMEs from site-packages)
+    python scripts/indexbench.py embed      [--corpus DIR] [--backends torch,onnx-int8]
+    python scripts/indexbench.py sync       [--corpus DIR] [--backend torch] [--batch 64]
+    python scripts/indexbench.py manifest   [--chunks 10000]
+    python scripts/indexbench.py recall     [--backends torch,onnx-int8]
+    python scripts/indexbench.py corpus DIR [--chunks 1000]   (real text: package READMEs from site-packages)
 
 Temp folders only; the project's index/ is never touched. The ONNX export goes to the cache folder (once).
 """
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     offline_environment()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     settings = load_settings()
-    parser = argparse.ArgumentParser(prog="python -m rag.indexbench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python scripts/indexbench.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
     for name in ("embed", "sync"):

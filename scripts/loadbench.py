@@ -1,8 +1,8 @@
 """Load benchmark for the web chat: N users hold conversations at the same time through gradio_client, as the
 page does (the "/chat" endpoint, history carried by the client). Prints numbers; asserts nothing.
 
-    python -m rag.loadbench                          starts `rag serve` on a copy of seeds/ in a temp folder
-    python -m rag.loadbench --url http://127.0.0.1:7860/   targets a running app
+    python scripts/loadbench.py                          starts `rag serve` on a copy of seeds/ in a temp folder
+    python scripts/loadbench.py --url http://127.0.0.1:7860/   targets a running app
     options: --users 1,2,4,8  --conversations 2 (per user)  --model NAME  --questions FILE.jsonl
 
 Conversations come from the question set (tests/data/questions.jsonl): 2-3 questions each, follow-ups kept with
@@ -160,7 +160,7 @@ def _wait(url: str, proc: subprocess.Popen, log_path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     offline_environment()
-    p = argparse.ArgumentParser(prog="python -m rag.loadbench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python scripts/loadbench.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--url", help="a running app (default: start one on a copy of --docs)")
     p.add_argument("--docs", type=Path, default=PROJECT_ROOT / "seeds", help="documents when starting the app")
     p.add_argument("--users", default="1,2,4,8", help="comma-separated numbers of concurrent users")
