@@ -15,32 +15,22 @@ import os
 import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.lexical import STOPWORDS, stem
+from rag.text import STOPWORDS, fold, stem, words
 from rag.store import ChromaStore
 
 log = logging.getLogger(__name__)
 
 # Bump when tokenisation or the saved layout changes: saved indexes of another version are not used.
-FORMAT = 2
+FORMAT = 3
 FOLDER = "bm25"
 K1, B = 1.5, 0.75  # bm25s's defaults, "lucene" variant
-_WORD = re.compile(r"[^\W_]+(?:[-'.][^\W_]+)*")  # rag.lexical's words, on folded text
 _SPLIT = re.compile(r"[-.']+")
-
-
-def _fold(text: str) -> str:
-    """rag.lexical.fold, with a fast path for ASCII text (most of it)."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("’", "'")
 
 
 def _word_tokens(word: str) -> tuple[str, ...]:
@@ -54,13 +44,13 @@ def _word_tokens(word: str) -> tuple[str, ...]:
 
 
 def tokenize(text: str, cache: dict[str, tuple[str, ...]] | None = None) -> list[str]:
-    """Folded, stemmed words (rag.lexical's rules) but keeping numbers; 'os.path' also gives 'os' and 'path'.
+    """Folded, stemmed words (rag.text's rules) but keeping numbers; 'os.path' also gives 'os' and 'path'.
 
     ``cache`` (word -> tokens) speeds up tokenising many texts: most words repeat.
     """
     cache = {} if cache is None else cache
     out: list[str] = []
-    for word in _WORD.findall(_fold(text)):
+    for word in words(fold(text)):
         tokens = cache.get(word)
         if tokens is None:
             tokens = cache[word] = _word_tokens(word)

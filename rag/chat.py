@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.app import App
-from rag.checking import parse_citations, split_answer
 from rag.documents import MAX_FILE_BYTES, SUPPORTED_LIST, SUPPORTED_SUFFIXES
 from rag.errors import DocumentUnreadable, RagError
-from rag.lexical import terms
+from rag.text import terms
 from rag.models import ModelPool
 from rag.records import Answer, Citation
 
@@ -59,10 +58,9 @@ def sources_html(answer: Answer) -> str:
     if not answer.citations:
         return "<p><em>No sources.</em></p>"
     words_by_n: dict[int, set[str]] = {}
-    for sentence in split_answer(answer.answer):
-        text, cited = parse_citations(sentence)
-        for n in cited:
-            words_by_n.setdefault(n, set()).update(terms(text))
+    for sentence in answer.sentences:
+        for n in sentence.citations:
+            words_by_n.setdefault(n, set()).update(terms(sentence.claim))
     title = "Nearest passages (they do not answer the question)" if answer.refused else "Sources"
     parts = [f'<h3 class="rag-refused-sources">{title}</h3>' if answer.refused else f"<h3>{title}</h3>"]
     for c in answer.citations:

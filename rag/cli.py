@@ -6,9 +6,12 @@ Domain errors become one clear line on stderr and a non-zero exit code here, and
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,8 @@ examples:
   rag --model /path/to/model.gguf ask "..."
   rag serve                          web chat on http://127.0.0.1:7860
   rag eval                           score the pipeline on tests/data/questions.jsonl
+  rag calibrate                      fit the refusal threshold to the indexed documents
+  rag eval --docs DIR --questions Q.jsonl --calibrate   score any folder in a temporary index
 """
 
 
@@ -86,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--out", type=Path, help="write the full results as JSON to this file")
     p_eval.add_argument("--retrieval-only", action="store_true",
                         help="score only retrieval (recall@k, MRR) for every mode; no model is loaded")
+    p_eval.add_argument("--calibrate", action="store_true",
+                        help="calibrate the refusal threshold on the documents first (as `rag calibrate`)")
+
+    p_cal = sub.add_parser("calibrate", parents=[common],
+                           help="fit the refusal threshold to the indexed documents with probe questions made "
+                                "from them; stored in the index folder and used from then on")
+    p_cal.add_argument("--probes", type=int, default=60, metavar="N", help="answerable probes (default 60); "
+                       "each also gives up to two unanswerable ones")
+    p_cal.add_argument("--seed", type=int, default=0, help="random seed of the probe sample (default 0)")
 
     p_text = sub.add_parser("text", parents=[common], help="print the text the index holds for a file "
                             "(citation offsets index it; for a PDF the page starts go to stderr)")
@@ -132,8 +146,11 @@ def _setup_logging(verbose: bool) -> None:
 def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
     from rag.app import build_app, rebuild_index
     from rag.progress import ProgressBar
+    from rag.store import check_rebuildable
 
     if args.rebuild:
+        if not settings.chroma_url:  # with a server, --rebuild drops its collections and leaves the folder alone
+            check_rebuildable(settings.index_dir)
         rebuild_index(settings)
     app = build_app(settings, create_index=True)
     with ProgressBar("indexing", unit="file") as bar:
@@ -191,13 +208,44 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(app: Any, probes: int, seed: int) -> None:
+    from rag.answer.calibration import calibrate, save
+
+    started = time.perf_counter()
+    cal, detail = calibrate(app.pipeline, probes, seed)
+    path = save(app.store.index_dir, cal)
+    print(f"refusal threshold {cal.min_score:.3f}: {cal.describe()} ({time.perf_counter() - started:.1f} s)")
+    for kind, row in detail["by_kind"].items():
+        print(f"  {kind:10} {row['probes']:4} probes, refused by rules {row['refused_by_rules']}, "
+              f"refused in all {row['refused_at_threshold']}")
+    print(f"stored in {path}")
+
+
+def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
+    from rag.app import ensure_index
+
+    app, _ = ensure_index(settings)
+    _calibrate(app, args.probes, args.seed)
+    return 0
+
+
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    """Score a question set. With --docs and no --index, the folder is indexed into a temporary index."""
+    if getattr(args, "docs", None) and not getattr(args, "index", None):
+        with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+            return _eval(dataclasses.replace(settings, index_dir=Path(tmp)), args)
+    return _eval(settings, args)
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from rag.app import ensure_index
     from rag.evaluation import evaluate, format_report, load_questions
 
     path = args.questions or settings.project_root / "tests" / "data" / "questions.jsonl"
     questions = load_questions(path)
     app, _ = ensure_index(settings)
+    if args.calibrate:
+        _calibrate(app, 60, 0)
     if args.retrieval_only:
         from rag.evaluation import evaluate_retrieval, format_retrieval_report
 
@@ -236,7 +284,7 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval, "text": cmd_text,
-            "bench": cmd_bench}
+            "bench": cmd_bench, "calibrate": cmd_calibrate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ DEFAULT_MODEL = "gemma3-270m"
 # How the embedder runs: PyTorch, or an int8-quantized ONNX export made once into the cache folder.
 EMBED_BACKENDS = ("torch", "onnx-int8")
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
+DEFAULT_MIN_EVIDENCE_SCORE = 0.35  # the refusal threshold of an index that was never calibrated
 
 
 def offline_environment() -> None:
@@ -57,7 +58,9 @@ class Settings:
     max_tokens: int = 128
     n_ctx: int = 2048
     threads: int = 0  # 0: llama.cpp picks
-    min_evidence_score: float = 0.35
+    # None: the threshold `rag calibrate` stored with the index, else DEFAULT_MIN_EVIDENCE_SCORE. A number
+    # (RAG_MIN_EVIDENCE_SCORE) overrides the calibration.
+    min_evidence_score: float | None = None
     host: str = "127.0.0.1"
     port: int = 7860
     retrieval: str = "hybrid"  # dense (vectors), lexical (BM25) or hybrid (both, rank-fused); see rag/retrieval.py
@@ -150,7 +153,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
 def _check_bounds(settings: Settings) -> None:
     for field, (low, high) in _BOUNDS.items():
         value = getattr(settings, field)
-        if not low <= value <= high:
+        if value is not None and not low <= value <= high:
             raise ConfigError(f"Setting {field}={value} is out of range; use a value from {low} to {high}.")
     if settings.retrieval not in RETRIEVAL_MODES:
         raise ConfigError(f"Setting retrieval={settings.retrieval!r} is unknown; use one of: "

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.checking import parse_citations, split_answer, unsupported_reason
+from rag.answer.calibration import refusal_threshold
+from rag.answer.checking import split_answer, unsupported_reason
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
 from rag.followup import contextual_query
-from rag.lexical import fold
 from rag.pipeline import Pipeline
 from rag.records import Answer
 from rag.retrieval import Retriever
+from rag.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -59,30 +59,35 @@ def has_facts(answer: str, facts: list[str]) -> bool:
     return all(_norm(f) in norm for f in facts)
 
 
+def is_gold(source: str, gold: list[str]) -> bool:
+    """Whether a cited file is one of the gold files: the same path, or a path ending in a gold path relative to
+    the documents folder ('tests/data/wiki/docs/X.txt' is 'X.txt')."""
+    return any(source == g or source.endswith("/" + g) for g in gold)
+
+
 def _rank_of_gold(sources: list[str], gold: list[str]) -> int | None:
     for rank, source in enumerate(sources, start=1):
-        if source in gold:
+        if is_gold(source, gold):
             return rank
     return None
 
 
 def _answer_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
-    """(claim text, cited numbers) for each sentence; a quoted-evidence sentence is judged by its quote."""
-    out = []
-    for sentence in split_answer(answer.answer):
-        text, cited = parse_citations(sentence)
-        out.append((re.sub(r"^(The documents say|Another source gives a different figure):\s*", "", text).strip('"“” '), cited))
-    return out
+    """(claim, cited numbers) of each shown sentence, from the answer's structured sentences."""
+    return [(s.claim, list(s.citations)) for s in answer.sentences if s.origin != "refusal"]
 
 
-def citation_checks(answer: Answer, gold: list[str]) -> list[bool]:
-    """For each [n] in the answer: does its passage come from a gold source and support its sentence?"""
+def citation_checks(answer: Answer, gold: list[str], facts: list[str]) -> list[bool]:
+    """For each [n] in the answer: is its passage from a gold file, and does it hold every key fact the sentence
+    states? Judged with the gold facts alone, independently of the checker that filtered the answer."""
     by_n = {c.n: c for c in answer.citations}
-    return [
-        n in by_n and by_n[n].source in gold and not unsupported_reason(text, by_n[n].quote)
-        for text, cited in _answer_sentences(answer)
-        for n in cited
-    ]
+    out = []
+    for claim, cited in _answer_sentences(answer):
+        stated = [f for f in facts if _norm(f) in _norm(claim)]
+        for n in cited:
+            c = by_n.get(n)
+            out.append(c is not None and is_gold(c.source, gold) and all(_norm(f) in _norm(c.quote) for f in stated))
+    return out
 
 
 def _shown_unsupported(answer: Answer) -> tuple[int, int]:
@@ -112,9 +117,11 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "raw_answer": answer.raw_answer,
             "refused": answer.refused,
             "fallback": answer.fallback,
+            "decision": answer.decision,
             "gold_rank": _rank_of_gold(answer.retrieved_sources, q.sources) if q.answerable else None,
             "facts_ok": q.answerable and not answer.refused and has_facts(answer.answer, q.facts),
-            "citations_ok": citation_checks(answer, q.sources) if q.answerable and not answer.refused else [],
+            "citations_ok": (citation_checks(answer, q.sources, q.facts)
+                             if q.answerable and not answer.refused else []),
             "raw_sentences": raw_total,
             "removed_sentences": len(answer.removed),
             "shown_unsupported": shown_bad,
@@ -123,8 +130,10 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "cited_sources": sorted({c.source for c in answer.citations}),
         })
         log.info("%s facts_ok=%s refused=%s", q.id, rows[-1]["facts_ok"], answer.refused)
+    threshold, how = refusal_threshold(pipeline.settings, pipeline.store)
     return {"settings": {"model": pipeline.generator.name, "top_k": k,
-                         "evidence_k": pipeline.settings.evidence_k},
+                         "evidence_k": pipeline.settings.evidence_k,
+                         "refusal_threshold": threshold, "threshold_source": how},
             "metrics": _metrics(rows, k), "questions": rows}
 
 
@@ -148,6 +157,9 @@ def _metrics(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
         "citation_precision": _ratio(sum(cites), len(cites)),
         "refusal_accuracy": _ratio(sum(r["refused"] for r in unanswerable), len(unanswerable)),
         "false_refusal_rate": _ratio(sum(r["refused"] for r in answerable), len(answerable)),
+        # Answered (not refused) with a key fact missing: a wrong or incomplete answer shown to the user.
+        "wrong_answers_shown": _ratio(sum(not r["refused"] and not r["facts_ok"] for r in answerable),
+                                      len(answerable)),
         "unsupported_before_check": _ratio(sum(r["removed_sentences"] for r in rows), raw),
         "unsupported_after_check": _ratio(sum(r["shown_unsupported"] for r in rows),
                                           sum(r["shown_sentences"] for r in rows)),
@@ -159,8 +171,9 @@ def _metrics(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = [(f"model: {report['settings']['model']}  top_k: {report['settings']['top_k']}  "
-              f"evidence_k: {report['settings']['evidence_k']}")]
+    st = report["settings"]
+    lines = [f"model: {st['model']}  top_k: {st['top_k']}  evidence_k: {st['evidence_k']}",
+             f"refusal threshold: {st['refusal_threshold']:.3f} ({st['threshold_source']})"]
     for name, value in report["metrics"].items():
         is_share = isinstance(value, float) and name != "mrr" and not name.endswith("_ms_median")
         shown = f"{value:.1%}" if is_share else str(value)

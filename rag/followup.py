@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.lexical import names, terms
+from rag.text import names, terms
 
 # Words that point back to something said before ("its prime minister", "what about there").
 _ANAPHORA = re.compile(

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import logging
-import threading
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from rag.answer_type import answer_type, has_answer_type, less_specific
-from rag.checking import check_sentence, split_answer
-from rag.compose import AnswerBuilder
+from rag.answer.calibration import refusal_threshold
+from rag.answer.checking import check_sentence, relation_terms_used, split_answer
+from rag.answer.compose import AnswerBuilder
+from rag.answer.conflicts import conflicting_evidence
+from rag.answer.corpus import CorpusCache, CorpusStats
+from rag.answer.evidence import ScoredSentence, has_answer_type, less_specific, list_items, score_sentences
+from rag.answer.question import Question, analyse
+from rag.answer.refusal import refusal_reason
 from rag.config import Settings
-from rag.conflicts import conflicting_evidence
 from rag.embedding import Embedder
 from rag.errors import EmptyQuestion, RagError
-from rag.evidence import ScoredSentence, score_sentences, split_passages
-from rag.followup import contextual_query
-from rag.lexical import terms
 from rag.llm import TextGenerator
 from rag.prompting import build_prompt
-from rag.records import Answer, Passage
-from rag.refusal import refusal_reason
+from rag.records import Answer, AnswerSentence, Passage
 from rag.retrieval import Retriever
 from rag.store import ChromaStore
+from rag.text import CITATION_MARKER
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,37 @@ def validate_question(question: str) -> str:
     return question
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the pipeline knows before generating: the analysed question, its evidence, answer or refuse."""
+
+    question: Question
+    passages: list[Passage]
+    scored: list[ScoredSentence]  # every candidate sentence, best first
+    reason: str  # why it is refused; empty when it is answered
+    threshold: float
+    threshold_source: str
+
+    @property
+    def evidence(self) -> list[ScoredSentence]:
+        return self.scored
+
+
+_MARKER_ONLY = re.compile(r"^\s*\[[\d,\s]*\]?[.!?]?\s*$")
+
+
+def complete_sentences(raw: str, final: bool) -> list[str]:
+    """The sentences of a streamed draft that are finished. A sentence is finished once text other than a
+    citation marker follows it: '... Hanoi. [' may still become '... Hanoi. [1]', whose marker belongs to it."""
+    parts = split_answer(raw)
+    if final or not parts:
+        return [p for p in parts if p.strip()]
+    done = parts[:-1]
+    if done and _MARKER_ONLY.match(parts[-1]):
+        done = done[:-1]
+    return done
+
+
 class Pipeline:
     """Answers questions from an open index with a local model. Build once, use from many threads."""
 
@@ -64,24 +96,26 @@ class Pipeline:
         self.store = store
         self.embedder = embedder
         self.generator = generator
-        self._vocab: set[str] = set()
-        self._vocab_count = -1
-        self._vocab_lock = threading.Lock()
+        self.corpus = CorpusCache(store.change_token, store.texts)
         self.retriever = Retriever(store, embedder, settings.retrieval)
 
-    def vocabulary(self) -> set[str]:
-        """Terms of every indexed chunk, rebuilt when the index changes size."""
-        count = self.store.count()
-        with self._vocab_lock:
-            if self._vocab_count != count:
-                vocab: set[str] = set()
-                for text in self.store.texts():
-                    vocab.update(terms(text))
-                self._vocab, self._vocab_count = vocab, count
-            return self._vocab
+    def stats(self) -> CorpusStats:
+        """Document frequencies of the index, rebuilt after any change of the stored chunks."""
+        return self.corpus.get()
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         return self.retriever.search(query, k)
+
+    def decide(self, question: str, history: Sequence[str] = (), k: int | None = None,
+               threshold: tuple[float, str] | None = None) -> Decision:
+        """Retrieve, score the evidence and decide whether to answer (no model call)."""
+        q = analyse(validate_question(question), history)
+        passages = self.retrieve(q.query, k or self.settings.top_k)
+        stats = self.stats()
+        scored = score_sentences(q, passages, self.embedder, stats)
+        value, source = threshold or refusal_threshold(self.settings, self.store)
+        reason = refusal_reason(q, scored, stats, value, [p.text for p in passages])
+        return Decision(q, passages, scored, reason, value, source)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
             generator: TextGenerator | None = None) -> Answer:
@@ -98,59 +132,47 @@ class Pipeline:
 
         ``generator`` overrides the pipeline's model for this question only (the web chat's model choice).
         """
-        question = validate_question(question)
         started = time.perf_counter()
-        query = contextual_query(question, history)
-        passages = self.retrieve(query, k or self.settings.top_k)
-        scored = score_sentences(query, split_passages(passages), self.embedder, question)
+        decision = self.decide(question, history, k)
+        q = decision.question
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
-        evidence = scored[: self.settings.evidence_k]
+        evidence = self._evidence(decision)
+        how = f"refusal threshold {decision.threshold:.3f} ({decision.threshold_source})"
 
-        reason = refusal_reason(question, scored, self.vocabulary(), self.settings.min_evidence_score, passages)
-        if reason:
-            log.info("refusing %r: %s", question, reason)
-            yield from self._refuse(question, evidence, passages, timings, started)
+        if decision.reason:
+            log.info("refusing %r: %s", q.text, decision.reason)
+            yield from self._refuse(q.text, evidence, decision, timings, started, f"{decision.reason}; {how}")
             return
 
         passages_shown = [e.passage for e in evidence]
         builder = AnswerBuilder(evidence)
-        raw = pending = ""
+        raw = ""
+        done = 0
         model = generator or self.generator
-        for piece in model.stream(build_prompt(question, passages_shown), self.settings.max_tokens):
+        # The checker ties a model's answer to what is asked only by relation terms the evidence itself uses:
+        # 'meet' cannot be asked of a passage that says 'met'.
+        relation = relation_terms_used(q.relation_terms, [e.passage.text for e in evidence]) if q.kind else ()
+        for piece in model.stream(build_prompt(q.text, passages_shown), self.settings.max_tokens):
             timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
             raw += piece
-            pending += piece
             yield AnswerEvent("token", piece)
-            parts = split_answer(pending)
-            # All but the last part are complete sentences; check and show them as they finish.
-            for part in parts[:-1]:
-                delta = builder.add_model_sentence(check_sentence(part, passages_shown))
+            # Check and show sentences as they finish (a marker after the full stop still belongs to them).
+            finished = complete_sentences(raw, final=False)
+            for part in finished[done:]:
+                delta = builder.add_model_sentence(check_sentence(part, passages_shown, relation))
                 if delta:
                     yield AnswerEvent("text", delta)
-            if len(parts) > 1:
-                pending = pending[pending.rfind(parts[-1]) :]
-        if pending.strip():
-            delta = builder.add_model_sentence(check_sentence(pending, passages_shown))
+            done = max(done, len(finished))
+        for part in complete_sentences(raw, final=True)[done:]:
+            delta = builder.add_model_sentence(check_sentence(part, passages_shown, relation))
             if delta:
                 yield AnswerEvent("text", delta)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
-        fallback = not builder.parts
-
-        # The model's sentences stand when they rest on the best evidence and give the kind of fact asked for;
-        # otherwise the best evidence is quoted after them, so the answer never hinges on a weaker passage.
-        kind = answer_type(question)
-        best = next((i for i, e in enumerate(evidence) if e.typed), 0)
-        shown = " ".join(builder.parts)
-        if (best not in builder.supports or not any(has_answer_type(kind, s, question) for s in builder.parts)
-                or less_specific(kind, shown, evidence[best].passage.text, question)):
-            yield AnswerEvent("text", builder.add_quote(best, "The documents say"))
-        rival = conflicting_evidence(question, evidence, best, passages)
-        if rival is not None and rival not in builder.supports:
-            # Sources disagree: show the other figure with its own citation instead of silently picking one.
-            yield AnswerEvent("text", builder.add_quote(rival, "Another source gives a different figure"))
+        fallback = not builder.sentences
+        yield from self._complete(q, evidence, builder)
         timings["total"] = (time.perf_counter() - started) * 1000
         answer = Answer(
-            question=question,
+            question=q.text,
             answer=builder.text,
             refused=False,
             citations=builder.citations(),
@@ -158,12 +180,40 @@ class Pipeline:
             raw_answer=raw.strip(),
             removed=builder.removed,
             fallback=fallback,
-            retrieved_sources=[p.source for p in passages],
+            retrieved_sources=[p.source for p in decision.passages],
+            sentences=list(builder.sentences),
+            decision=how,
         )
         yield AnswerEvent("done", answer=answer)
 
-    def _refuse(self, question: str, evidence: list[ScoredSentence], passages: list[Passage],
-                timings: dict[str, float], started: float) -> Iterator[AnswerEvent]:
+    def _evidence(self, decision: Decision) -> list[ScoredSentence]:
+        """The sentences the model sees: the best ones, led by the best that holds the kind of fact asked for."""
+        scored = decision.scored
+        k = self.settings.evidence_k
+        evidence = scored[:k]
+        typed = next((s for s in scored[: 2 * k] if s.typed), None)
+        if typed is not None and typed not in evidence:
+            evidence = [typed] + evidence[: k - 1]
+        return evidence
+
+    def _complete(self, q: Question, evidence: list[ScoredSentence], builder: AnswerBuilder) -> Iterator[AnswerEvent]:
+        """After the model's sentences: the count of a listed answer, the best evidence when the model's sentences
+        do not rest on it (or drop part of it), and a rival source's different figure."""
+        best = next((i for i, e in enumerate(evidence) if e.typed), 0)
+        items = list_items(q, evidence[best].passage.text) if q.counted else []
+        if items and not CITATION_MARKER.sub("", builder.text).count(str(len(items))):
+            yield AnswerEvent("text", builder.add_list(best, items))
+        claims = builder.model_claims()
+        if (best not in builder.supports or not any(has_answer_type(q, c) for c in claims)
+                or less_specific(q, " ".join(claims), evidence[best].passage.text)):
+            yield AnswerEvent("text", builder.add_quote(best, "The documents say"))
+        rival = conflicting_evidence(q, evidence, best)
+        if rival is not None and rival not in builder.supports:
+            # Sources disagree: show the other figure with its own citation instead of silently picking one.
+            yield AnswerEvent("text", builder.add_quote(rival, "Another source gives a different figure", "conflict"))
+
+    def _refuse(self, question: str, evidence: list[ScoredSentence], decision: Decision,
+                timings: dict[str, float], started: float, why: str) -> Iterator[AnswerEvent]:
         nearest = AnswerBuilder(evidence)
         for i in range(min(3, len(evidence))):
             nearest.number(i)
@@ -175,5 +225,6 @@ class Pipeline:
         yield AnswerEvent(
             "done",
             answer=Answer(question=question, answer=text, refused=True, citations=nearest.citations(),
-                          timings_ms=timings, retrieved_sources=[p.source for p in passages]),
+                          timings_ms=timings, retrieved_sources=[p.source for p in decision.passages],
+                          sentences=[AnswerSentence(text, "", (), "refusal")], decision=why),
         )

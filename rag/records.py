@@ -39,6 +39,21 @@ class Citation:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One shown sentence of an answer. ``origin``: 'model' (a checked model sentence), 'quote' (evidence quoted
+    verbatim), 'list' (a count or list read off a cited sentence), 'conflict' (a rival source's figure) or
+    'refusal'. ``claim`` is what it asserts: the model's words or the quoted evidence, without lead-in."""
+
+    text: str  # as shown, with its citation markers
+    claim: str
+    citations: tuple[int, ...]
+    origin: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "claim": self.claim, "citations": list(self.citations), "origin": self.origin}
+
+
 @dataclass
 class Answer:
     """The checked answer to a question, with its citations and what was removed on the way."""
@@ -52,6 +67,8 @@ class Answer:
     removed: list[str] = field(default_factory=list)  # model sentences the checker rejected
     fallback: bool = False  # True when the answer quotes the evidence because no model sentence held up
     retrieved_sources: list[str] = field(default_factory=list)  # files of the retrieved passages, best first
+    sentences: list[AnswerSentence] = field(default_factory=list)  # the answer, sentence by sentence
+    decision: str = ""  # why it was refused, or how the refusal threshold was set
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,4 +79,6 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "raw_answer": self.raw_answer,
             "removed": self.removed,
+            "sentences": [s.to_json() for s in self.sentences],
+            "decision": self.decision,
         }

@@ -73,8 +73,14 @@ def test_safe_filename_does_not_create_hidden_files() -> None:
 
 
 def _answer(answer: str, quote: str, *, refused: bool = False, source: str = "seeds/news.txt") -> Answer:
+    from rag.answer.checking import parse_citations, split_answer
+    from rag.records import AnswerSentence
+
     citation = Citation(n=1, source=source, start=10, end=10 + len(quote), quote=quote, score=0.8123)
-    return Answer(question="Who visited Vietnam?", answer=answer, refused=refused, citations=[citation])
+    sentences = [AnswerSentence(part, *parse_citations(part), "model") for part in split_answer(answer)]
+    sentences = [AnswerSentence(s.text, s.claim, tuple(s.citations), s.origin) for s in sentences]
+    return Answer(question="Who visited Vietnam?", answer=answer, refused=refused, citations=[citation],
+                  sentences=sentences)
 
 
 def test_sources_html_escapes_the_quote_and_the_source() -> None:

@@ -1,0 +1,166 @@
+"""Calibrate the refusal threshold on the user's own documents, and store it with the index.
+
+`rag calibrate` makes probe questions from the indexed text. An answerable probe is a sampled sentence with one
+of its facts (a name, number or date) taken out and asked for. An unanswerable probe is the same question with
+one of its own names or numbers swapped for another: a *near miss* takes one the index does hold elsewhere (the
+relation is then stated nowhere), a *foreign* one takes a value no document holds. The threshold picked is the
+highest best-evidence score that keeps false refusals of answerable probes within the target; it is written to
+``calibration.json`` in the index folder and used by every later question until the next calibration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.config import DEFAULT_MIN_EVIDENCE_SCORE, Settings
+from rag.text import names, numbers, sentences, terms, words
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
+    from rag.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+FILE = "calibration.json"
+MAX_FALSE_REFUSALS = 0.05  # the target: at most 5% of answerable probes refused
+
+
+@dataclass(frozen=True)
+class Calibration:
+    min_score: float
+    answerable: int  # probes used
+    unanswerable: int
+    false_refusals: float  # of answerable probes, at min_score
+    refusals: float  # of unanswerable probes, at min_score
+    chunks: int  # chunks in the index when calibrated
+    seed: int
+
+    def describe(self) -> str:
+        return (f"calibrated on {self.answerable} answerable and {self.unanswerable} unanswerable probes from "
+                f"{self.chunks} chunks: false refusals {self.false_refusals:.1%}, refusals {self.refusals:.1%}")
+
+
+def load(index_dir: Path) -> Calibration | None:
+    path = index_dir / FILE
+    try:
+        return Calibration(**json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError) as exc:
+        log.warning("ignoring %s (%s); run `rag calibrate` again", path, exc)
+        return None
+
+
+def save(index_dir: Path, calibration: Calibration) -> Path:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(calibration), indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def refusal_threshold(settings: Settings, store: ChromaStore) -> tuple[float, str]:
+    """The threshold in force and how it was chosen: a setting beats a calibration beats the default."""
+    if settings.min_evidence_score is not None:
+        return settings.min_evidence_score, "set by RAG_MIN_EVIDENCE_SCORE"
+    stored = load(store.index_dir)
+    if stored is not None:
+        return stored.min_score, stored.describe()
+    return DEFAULT_MIN_EVIDENCE_SCORE, "default; run `rag calibrate` to fit it to these documents"
+
+
+# ------------------------------------------------------------------------------------------------- probes
+
+
+@dataclass(frozen=True)
+class Probe:
+    question: str
+    answerable: bool
+    kind: str  # 'answerable', 'near-miss' or 'foreign'
+
+
+_WH = {"name": "Who or what", "number": "How many", "date": "When"}
+
+
+def _facts(sentence: str) -> list[tuple[str, str]]:
+    """(kind, value) pieces a probe can ask for: names after the first word, numbers."""
+    out = [("name", n) for n in words(sentence)[1:] if n[:1].isupper() and terms(n)]
+    out += [("number", n) for n in sorted(numbers(sentence)) if n.isdigit() and len(n) <= 4]
+    return out
+
+
+def make_probes(texts: list[str], n: int, seed: int) -> list[Probe]:
+    """``n`` answerable probes and, for each, a near-miss and a foreign unanswerable one."""
+    rng = random.Random(seed)
+    vocabulary_names = sorted({nm for t in texts for nm in names(t)})
+    vocabulary_numbers = sorted({n for t in texts for n in numbers(t) if n.isdigit() and len(n) <= 4})
+    pool = []
+    for text in texts:
+        for span in sentences(text):
+            s = " ".join(text[span.start : span.end].split())
+            if 6 <= len(s.split()) <= 40 and _facts(s):
+                pool.append(s)
+    rng.shuffle(pool)
+    probes: list[Probe] = []
+    for s in pool[:n]:
+        kind, value = rng.choice(_facts(s))
+        rest = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "", s, count=1)
+        asked = f"{_WH[kind]}: {' '.join(rest.split()).rstrip('.')}?"
+        probes.append(Probe(asked, True, "answerable"))
+        others = [p for kd, p in _facts(rest) if p != value]
+        if not others or not vocabulary_names:
+            continue
+        swap = rng.choice(others)
+        near = rng.choice(vocabulary_names if not swap.isdigit() else vocabulary_numbers)
+        near = near.title() if not swap.isdigit() else near
+        foreign = "Qzxwyvr" if not swap.isdigit() else "98765"
+        probes.append(Probe(re.sub(rf"(?<!\w){re.escape(swap)}(?!\w)", near, asked, count=1), False, "near-miss"))
+        probes.append(Probe(re.sub(rf"(?<!\w){re.escape(swap)}(?!\w)", foreign, asked, count=1), False, "foreign"))
+    return probes
+
+
+def _pick(answerable: list[float], unanswerable: list[float], base_false: int, total_a: int) -> float:
+    """The highest threshold whose false refusals (rule refusals ``base_false`` included) stay within target."""
+    allowed = int(MAX_FALSE_REFUSALS * total_a) - base_false
+    ranked = sorted(answerable)
+    if allowed < 0 or not ranked:
+        return min(ranked, default=DEFAULT_MIN_EVIDENCE_SCORE) - 1e-6
+    # Refusing below ranked[allowed] refuses exactly `allowed` answerable probes (ties aside).
+    return ranked[min(allowed, len(ranked) - 1)] - 1e-6
+
+
+def calibrate(pipeline: Pipeline, probes_per_kind: int = 60, seed: int = 0) -> tuple[Calibration, dict[str, Any]]:
+    """Probe the index, pick the threshold, and report what each probe kind scored."""
+    from rag.answer.refusal import best_score
+
+    texts = pipeline.store.texts()
+    probes = make_probes(texts, probes_per_kind, seed)
+    rows = []
+    for probe in probes:
+        # Threshold -1: every rule but the score applies, so the score decides the rest.
+        d = pipeline.decide(probe.question, threshold=(-1.0, "probe"))
+        rows.append((probe, d.reason, best_score(d.question, d.scored)))
+    a_scores = [score for p, reason, score in rows if p.answerable and not reason]
+    u_scores = [score for p, reason, score in rows if not p.answerable and not reason]
+    total_a = sum(p.answerable for p, _, _ in rows)
+    total_u = len(rows) - total_a
+    rule_false = sum(1 for p, reason, _ in rows if p.answerable and reason)
+    threshold = _pick(a_scores, u_scores, rule_false, total_a)
+    false = (rule_false + sum(s < threshold for s in a_scores)) / max(total_a, 1)
+    refused = sum(1 for p, reason, score in rows if not p.answerable and (reason or score < threshold))
+    cal = Calibration(min_score=round(threshold, 4), answerable=total_a, unanswerable=total_u,
+                      false_refusals=round(false, 4), refusals=round(refused / max(total_u, 1), 4),
+                      chunks=len(texts), seed=seed)
+    by_kind: dict[str, Any] = {}
+    for kind in ("answerable", "near-miss", "foreign"):
+        mine = [(reason, score) for p, reason, score in rows if p.kind == kind]
+        by_kind[kind] = {"probes": len(mine), "refused_by_rules": sum(1 for r, _ in mine if r),
+                         "refused_at_threshold": sum(1 for r, s in mine if r or s < threshold)}
+    return cal, {"by_kind": by_kind, "examples": [asdict(p) for p, _, _ in rows[:6]]}

@@ -1,0 +1,119 @@
+"""Check each sentence of a model's answer against the evidence it cites.
+
+A sentence is supported by a passage when every number and every name in it occurs in the passage and enough
+of its content words do. Unsupported sentences are re-cited to a passage that supports them, or removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.records import Passage
+from rag.text import CITATION_MARKER as _MARKER
+from rag.text import fold, mentions, names, numbers, sentences, terms, words
+MIN_TERM_OVERLAP = 0.6  # share of a sentence's content words that its passage must contain
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    text: str  # without citation markers
+    cited: list[int]  # 1-based evidence numbers the model gave
+    support: int | None  # the evidence number that supports it, None when nothing does
+    reason: str = ""
+
+
+def parse_citations(text: str) -> tuple[str, list[int]]:
+    """Split '... [1] [2, 3].' into ('....', [1, 2, 3])."""
+    cited: list[int] = []
+    for match in _MARKER.finditer(text):
+        cited.extend(int(n) for n in re.split(r"\s*,\s*", match.group(1)))
+    clean = _MARKER.sub("", text).strip()
+    clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+    return clean, cited
+
+
+def unsupported_reason(sentence: str, passage: str) -> str:
+    """Why ``passage`` does not support ``sentence``; empty when it does."""
+    passage_numbers = numbers(passage)
+    missing_numbers = sorted(n for n in numbers(sentence) if n not in passage_numbers)
+    if missing_numbers:
+        return f"number(s) {', '.join(missing_numbers)} not in the cited passage"
+    passage_words = {fold(w) for w in words(fold(passage))}
+    passage_terms = set(terms(passage))
+    missing_names = sorted(
+        n for n in names(sentence)
+        if n not in passage_words and not mentions(passage_terms, n)
+    )
+    if missing_names:
+        return f"name(s) {', '.join(missing_names)} not in the cited passage"
+    sent_terms = set(terms(sentence))
+    if not sent_terms:
+        return "no content"
+    covered = sum(1 for t in sent_terms if t in passage_terms) / len(sent_terms)
+    if covered < MIN_TERM_OVERLAP:
+        return f"only {covered:.0%} of its words are in the cited passage"
+    return ""
+
+
+def check_sentence(raw: str, evidence: list[Passage], relation_terms: tuple[str, ...] = ()) -> CheckedSentence:
+    """Check one answer sentence; prefer the passage it cites, else any passage that supports it. With
+    ``relation_terms`` the supporting passage must also tie the sentence to them (:func:`relation_reason`)."""
+    text, cited = parse_citations(raw)
+    valid = [n for n in cited if 1 <= n <= len(evidence)]
+    reason = "cites no source" if not cited else ("cites a source that does not exist" if not valid else "")
+
+    def why(passage: str) -> str:
+        return unsupported_reason(text, passage) or relation_reason(relation_terms, passage)
+
+    for n in valid:
+        reason = why(evidence[n - 1].text)
+        if not reason:
+            return CheckedSentence(text=text, cited=cited, support=n)
+    for n, passage in enumerate(evidence, start=1):
+        if n not in valid and not why(passage.text):
+            return CheckedSentence(text=text, cited=cited, support=n, reason="re-cited")
+    return CheckedSentence(text=text, cited=cited, support=None, reason=reason)
+
+
+_MARKERS_AFTER_END = re.compile(r"([.!?][\"”’']*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
+
+
+def split_answer(text: str) -> list[str]:
+    """Sentences of a model's answer, each keeping the citation markers that follow it."""
+    # 'Sentence. [2] Next.' -> 'Sentence [2]. Next.': a marker after the full stop belongs to its sentence.
+    text = _MARKERS_AFTER_END.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
+    pieces = [text[s.start : s.end] for s in sentences(text)]
+    # A marker sentence-split from its sentence ('... 1932. [1]') belongs to the sentence before.
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and _MARKER.fullmatch(" " + piece.strip().rstrip(".")):
+            merged[-1] = f"{merged[-1]} {piece.strip()}"
+        else:
+            merged.append(piece)
+    return merged
+
+
+def relation_terms_used(relation_terms: tuple[str, ...], evidence: list[str]) -> tuple[str, ...]:
+    """The relation terms the evidence itself uses: a passage saying 'met' cannot be asked to say 'meet'
+    (stems do not join irregular forms), so such a term ties nothing and is not required."""
+    used = {t for text in evidence for t in terms(text)}
+    return tuple(t for t in relation_terms if t in used)
+
+
+MIN_RELATION_SHARE = 0.5  # share of the question's relation terms the supporting sentence itself must hold
+
+
+def relation_reason(relation_terms: tuple[str, ...], passage: str) -> str:
+    """Why ``passage`` does not tie an answer to what the question asks about; empty when it does.
+
+    A name from a sentence about another fact is a wrong answer with a right-looking citation: 'Who is the
+    lobbyist?' answered with a name the cited sentence gives as someone's friend. The supporting sentence must
+    itself hold at least half of the question's relation terms ('lobbyist', 'mother', 'default')."""
+    if not relation_terms:
+        return ""
+    have = set(terms(passage))
+    missing = [t for t in relation_terms if t not in have]
+    if len(missing) <= len(relation_terms) * (1 - MIN_RELATION_SHARE):
+        return ""
+    return f"its passage does not say {' '.join(missing)}"

@@ -1,0 +1,80 @@
+"""What the whole index holds, for exact lookups and term weights: document frequency of every term and number."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.text import index_tokens, terms
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """Document frequencies over the indexed chunks."""
+
+    chunks: int
+    df: dict[str, int] = field(default_factory=dict)
+    _sorted: list[str] | None = field(default=None, repr=False, compare=False)
+
+    @staticmethod
+    def build(texts: Iterable[str]) -> CorpusStats:
+        df: Counter[str] = Counter()
+        n = 0
+        for text in texts:
+            seq = terms(text)
+            # Adjacent term pairs too ('abel peel'), so a name of two words can be looked up as a whole.
+            df.update(index_tokens(text) | {f"{a} {b}" for a, b in zip(seq, seq[1:])})
+            n += 1
+        return CorpusStats(n, dict(df))
+
+    def has(self, token: str) -> bool:
+        return self.df.get(token, 0) > 0
+
+    def mentions(self, name: str) -> bool:
+        """Whether every term of a name occurs somewhere, or a longer or shorter form of it ('Mongolian' is
+        known to a corpus that says 'Mongolia'); False for a name with no terms."""
+        parts = terms(name)
+        return bool(parts) and all(self.has(t) or self._has_form_of(t) for t in parts)
+
+    def _has_form_of(self, term: str) -> bool:
+        if len(term) < 4:
+            return False
+        if self._sorted is None:
+            object.__setattr__(self, "_sorted", sorted(self.df))
+        vocab = self._sorted
+        i = bisect.bisect_left(vocab, term[:4])
+        while i < len(vocab) and vocab[i].startswith(term[:4]):
+            t = vocab[i]
+            if len(t) >= 4 and (t.startswith(term) or term.startswith(t)):
+                return True
+            i += 1
+        return False
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency: a term in every chunk weighs ~0, a rare one log(N)."""
+        return math.log((self.chunks + 1) / (self.df.get(term, 0) + 0.5))
+
+
+class CorpusCache:
+    """CorpusStats of a store, rebuilt when the store's change token changes (any edit, even one that keeps
+    the number of chunks)."""
+
+    def __init__(self, token: Callable[[], Any], texts: Callable[[], list[str]]) -> None:
+        self._token_of = token
+        self._texts = texts
+        self._token: Any = object()
+        self._stats = CorpusStats(0)
+        self._lock = threading.Lock()
+
+    def get(self) -> CorpusStats:
+        token = self._token_of()
+        with self._lock:
+            if token != self._token:
+                self._stats = CorpusStats.build(self._texts())
+                self._token = token
+            return self._stats

@@ -1,0 +1,183 @@
+"""Pick the few sentences of the retrieved passages that bear on the question.
+
+A tiny model answers best from short, focused evidence; each evidence sentence keeps its file offsets so it can
+be cited exactly. Score = dense similarity to the question + coverage of the question's terms, each term
+weighted by how rare it is in the whole index (IDF), minus a penalty when the sentence lacks the kind of fact
+asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer.corpus import CorpusStats
+from rag.answer.question import Question
+from rag.embedding import Embedder
+from rag.records import Passage
+from rag.text import MONTHS, WEEKDAYS, fold, names, numbers, sentences, terms
+
+MIN_SENTENCE_CHARS = 15
+DENSE_WEIGHT = 0.6
+LEXICAL_WEIGHT = 0.4
+DUPLICATE_JACCARD = 0.7
+TYPE_PENALTY = 0.1  # for a sentence without the kind of fact asked for
+
+# Sentences that address a model rather than state a fact. A document may carry them (prompt injection); they
+# are never evidence. Narrow on purpose: manuals say 'You must call close()' and 'Print the value', which are
+# facts about the software, not orders to us.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,60}\b(previous|prior|above|earlier|all|your|system)\b.{0,30}"
+    r"\b(instructions?|prompts?|rules|guidelines)\b|"
+    r"\b(you are|act as|pretend to be|as an?)\s+(now\s+)?(an?\s+)?(ai|assistant|language model|chatbot|llm)\b|"
+    r"\btell the user\b|^\W*(say|respond|reply|answer)\s+(only|with|that)\b",
+    re.IGNORECASE,
+)
+_DATE_WORDS = "|".join(MONTHS + WEEKDAYS)
+_DATE = re.compile(r"\b\d{3,4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(" + _DATE_WORDS + r")\b|"
+                   r"(?<![\d.,])\b\d{3,4}\b(?![.,]\d)(?!\s*(%|percent|per cent))", re.IGNORECASE)
+_DATE_EXPR = re.compile(r"\b\d{3,4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
+                        r"\b(\d{1,2}\s+)?(" + "|".join(MONTHS) + r")(\s+\d{1,2}(-\d{1,2})?)?(,?\s+\d{3,4})?\b|"
+                        r"\b(in|since|until|by|from|of|year|born|died)\s+\d{3,4}\b", re.IGNORECASE)
+_NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|"
+                           r"thousand|million|billion|trillion|half|twice|none|no)\b", re.IGNORECASE)
+
+
+def is_instruction(text: str) -> bool:
+    """Whether a sentence is an order to a model rather than a statement about the world."""
+    return bool(_INSTRUCTION.search(text))
+
+
+def amounts(text: str) -> set[str]:
+    """The numbers of a text that are not part of a date ('$5.54 billion in 2021' -> {'5.54'})."""
+    return numbers(_DATE_EXPR.sub(" ", text))
+
+
+def dates(text: str) -> set[str]:
+    """Date-like pieces: ISO dates, d/m/y, month and weekday names, 3-4 digit years of any century."""
+    return {fold(m.group()) for m in _DATE.finditer(text)}
+
+
+def list_items(question: Question, text: str) -> list[str]:
+    """The items a sentence lists for what the question counts or lists ('The sons of X are A, B and C.' ->
+    ['A', 'B', 'C']): the names after the counted term's verb, split at commas and 'and'."""
+    key = question.counted or question.relation_terms
+    if not key:
+        return []
+    match = re.search(r"\b(?:are|is|were|was|include|includes|included|:)\s+(.+?)[.;]?\s*$", text)
+    if not match or not any(t in set(terms(text[: match.start()])) for t in key):
+        return []
+    items = [i.strip(" .;\"'") for i in re.split(r",\s*(?:and\s+)?|\s+and\s+", match.group(1))]
+    items = [i for i in items if i]
+    return items if items and all(len(i.split()) <= 6 for i in items) else []
+
+
+def specifics(question: Question, text: str) -> set[str]:
+    """What a text gives of the kind asked for: amounts, dates or names; nothing for other questions."""
+    if question.kind == "number":
+        found = amounts(text) | {fold(m.group()) for m in _NUMBER_WORDS.finditer(text)}
+        items = list_items(question, text) if question.counted else []
+        return found | ({str(len(items))} if items else set())
+    if question.kind == "date":
+        return dates(text)
+    if question.kind == "name":
+        return names(text)
+    return set()
+
+
+def has_answer_type(question: Question, text: str) -> bool:
+    """Whether ``text`` holds something of the kind asked for that the question does not already say."""
+    if question.kind is None:
+        return True
+    return bool(specifics(question, text) - question.asked_specifics)
+
+
+def less_specific(question: Question, answer: str, evidence: str) -> bool:
+    """Whether ``answer`` drops part of what its evidence gives: 'in 2022' for 'in February 2022', or 'the State
+    Department' from a sentence that also names Antony Blinken."""
+    wanted = specifics(question, evidence) - question.asked_specifics
+    return bool(wanted - specifics(question, answer))
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    passage: Passage  # the sentence itself, as a passage of its file
+    dense: float
+    lexical: float  # IDF-weighted share of the question's terms it covers (names may come from its passage)
+    typed: bool = True  # holds the kind of fact the question asks for (a number, a date, a name)
+    context: str = ""  # the retrieved passage it comes from (a sentence often leaves out a name it gives)
+
+    @property
+    def score(self) -> float:
+        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical - (0.0 if self.typed else TYPE_PENALTY)
+
+
+def split_passages(passages: list[Passage]) -> list[tuple[Passage, str]]:
+    """Every sentence of the passages, as (passage of the same file, text of the passage it comes from)."""
+    out: list[tuple[Passage, str]] = []
+    seen: set[tuple[str, int, int]] = set()
+    for p in passages:
+        for span in sentences(p.text):
+            key = (p.source, p.start + span.start, p.start + span.end)
+            text = p.text[span.start : span.end]
+            if len(text) < MIN_SENTENCE_CHARS or key in seen or is_instruction(text):
+                continue
+            seen.add(key)
+            out.append((Passage(source=p.source, start=key[1], end=key[2], text=text, score=p.score, page=p.page),
+                        p.text))
+    return out
+
+
+def coverage(question: Question, sentence: str, context: str, stats: CorpusStats) -> float:
+    """IDF-weighted share of the question's terms in the sentence; a name's terms may stand anywhere in its
+    passage ('He said...' after a paragraph naming him), the other terms must stand in the sentence."""
+    if not question.terms:
+        return 0.0
+    name_terms = {t for n in question.names for t in terms(n)}
+    own, near = set(terms(sentence)), set(terms(context))
+    weights = {t: max(stats.idf(t), 0.05) for t in question.terms if stats.has(t)}
+    # A term no document holds cannot tell sentences apart; it weighs as an average term, not as the rarest.
+    absent = sum(weights.values()) / len(weights) if weights else 1.0
+    total = got = 0.0
+    for t in question.terms:
+        w = weights.get(t, absent)
+        total += w
+        if t in own or (t in name_terms and t in near):
+            got += w
+    return got / total if total else 0.0
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def drop_near_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Keep the best-scored of sentences that repeat each other (wire copy quoted by two reports)."""
+    kept: list[ScoredSentence] = []
+    kept_terms: list[set[str]] = []
+    for item in ranked:
+        t = set(terms(item.passage.text))
+        if any(_jaccard(t, other) >= DUPLICATE_JACCARD for other in kept_terms):
+            continue
+        kept.append(item)
+        kept_terms.append(t)
+    return kept
+
+
+def score_sentences(question: Question, passages: list[Passage], embedder: Embedder,
+                    stats: CorpusStats) -> list[ScoredSentence]:
+    """Score the passages' sentences against the question, best first, near-duplicates removed."""
+    candidates = split_passages(passages)
+    if not candidates:
+        return []
+    vectors = embedder.embed([question.query] + [c.text for c, _ in candidates])
+    dense = np.atleast_1d(vectors[1:] @ vectors[0])
+    scored = [
+        ScoredSentence(passage=c, dense=float(d), lexical=coverage(question, c.text, ctx, stats),
+                       typed=has_answer_type(question, c.text), context=ctx)
+        for (c, ctx), d in zip(candidates, dense, strict=True)
+    ]
+    scored.sort(key=lambda s: s.score, reverse=True)
+    return drop_near_duplicates(scored)

@@ -1,0 +1,100 @@
+"""What a question asks, worked out once: its kind, key terms, names, exact values, counted thing, follow-up.
+
+Every later step (evidence, refusal, checking, composing, conflicts) reads this one ``Question`` instead of
+parsing the text again. The rules are about English question words (who/when/how many), not about the words
+of any one corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.followup import contextual_query, is_follow_up
+from rag.text import fold, identifiers, numbers, question_names, strip_markup, terms, words
+
+_NUMBER_Q = re.compile(r"\b(?:how (?:much|many|old|long|far|big|large|often|tall|high)|by how much|"
+                       r"(?:what|which) (?:share|percentage|proportion|amount|number|fraction|size|value|length)\b)",
+                       re.IGNORECASE)
+_DATE_Q = re.compile(r"^\s*(?:and\s+)?(?:when|(?:in |on |until |since |by )?(?:what|which) (?:year|date|day|month|"
+                     r"time)\b)|\b(?:what|which) (?:year|date|day of the week|month)\b", re.IGNORECASE)
+_NAME_Q = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\b(?:who|whom) (?:is|was|are|were|did|does)\b",
+                     re.IGNORECASE)
+_COUNTED = re.compile(r"\bhow many ((?:[\w'-]+\s+){0,3}?[\w'-]+?)(?=\s+(?:are|were|is|was|do|does|did|have|has|had|"
+                      r"will|would|can|could|in|on|at|of|for|to|from|with|during|by)\b|\s*\?|$)", re.IGNORECASE)
+_LIST_Q = re.compile(r"^\s*(?:and\s+)?(?:who|what|which) (?:are|were)\b|\b(?:list|name) (?:all|the|every)\b",
+                     re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question, analysed."""
+
+    text: str  # as asked (whitespace collapsed)
+    query: str  # what retrieval searches for: the text, after the previous question for a follow-up
+    follow_up: bool
+    kind: str | None  # 'number', 'date', 'name' or None (what/which/why/how questions)
+    terms: tuple[str, ...]  # stemmed content terms of the query, in order, distinct
+    names: frozenset[str]  # folded names the question gives ('lavrov', 'hanoi')
+    exact: frozenset[str]  # numbers, ISO dates and versions the question gives: matched exactly, never fuzzily
+    identifiers: frozenset[str]  # code names the question gives ('functools.lru_cache')
+    counted: tuple[str, ...]  # what a 'how many' question counts ('son')
+    wants_list: bool  # 'Who are the friends of X?': every item, not one
+    name_phrases: tuple[tuple[str, ...], ...] = ()  # names as runs of terms ('abel peele' -> ('abel', 'peel'))
+    opening_name: str = ""  # a name taken from the question's first word ('List' in 'List Abel's friends')
+
+    @property
+    def relation_terms(self) -> tuple[str, ...]:
+        """The terms that say what is asked about the names ('mother', 'occupation', 'default', 'maxsize')."""
+        name_terms = {t for n in self.names for t in terms(n)}
+        return tuple(t for t in self.terms if t not in name_terms)
+
+    @property
+    def asked_specifics(self) -> set[str]:
+        """What the question itself says, folded: an answer repeating it gives nothing new."""
+        return set(self.names) | {fold(w) for w in self.text.split()} | set(self.exact)
+
+
+def _name_phrases(text: str) -> tuple[tuple[str, ...], ...]:
+    """Runs of capitalised words (after the first word) as runs of terms: 'Who is Abel Peele's mother?' ->
+    (('abel', 'peel'),)."""
+    runs: list[list[str]] = []
+    previous_capitalised = False
+    for i, token in enumerate(words(strip_markup(text))):
+        capitalised = token[:1].isupper() and bool(terms(token))
+        if capitalised and i > 0:
+            if previous_capitalised and runs:
+                runs[-1].extend(terms(token))
+            else:
+                runs.append(list(terms(token)))
+        # A possessive ends a name: "Lavrov's July trip" names Lavrov, not 'Lavrov July'.
+        previous_capitalised = capitalised and i > 0 and not token.endswith(("'s", "’s"))
+    return tuple(tuple(r) for r in runs if r)
+
+
+def analyse(text: str, history: Sequence[str] = ()) -> Question:
+    """Analyse ``text``; ``history`` holds the conversation's earlier questions, oldest first."""
+    query = contextual_query(text, history)
+    kind = None
+    if _NUMBER_Q.search(text):
+        kind = "number"
+    elif _DATE_Q.search(text):
+        kind = "date"
+    elif _NAME_Q.search(text):
+        kind = "name"
+    counted = _COUNTED.search(text)
+    return Question(
+        text=text,
+        query=query,
+        follow_up=bool(history) and is_follow_up(text),
+        kind=kind,
+        terms=tuple(dict.fromkeys(terms(query))),
+        names=frozenset(question_names(text)),
+        exact=frozenset(numbers(text)),
+        identifiers=frozenset(identifiers(text)),
+        counted=tuple(terms(counted.group(1))) if counted else (),
+        wants_list=bool(_LIST_Q.search(text)) or bool(counted),
+        name_phrases=_name_phrases(text),
+        opening_name=next((fold(w) for w in words(text)[:1] if fold(w) in question_names(text)), ""),
+    )

@@ -1,0 +1,130 @@
+"""Decide, before generating, whether the documents can answer a question at all.
+
+The signals hold in any corpus: exact values and names the question gives must exist in the index; the best
+evidence must score above a threshold calibrated on the user's own documents (`rag calibrate`); a question
+asking for a number, date or name needs a sentence that holds one, read together with the question's names;
+a 'how many' question needs a sentence that gives a count of, or lists, what it counts.
+"""
+
+from __future__ import annotations
+
+from rag.answer.corpus import CorpusStats
+from rag.answer.evidence import ScoredSentence
+from rag.answer.question import Question
+from rag.text import has_name_term, names, same_name_term, terms
+
+DEPTH = 8  # evidence sentences looked at for a typed answer
+
+
+def unknown(question: Question, stats: CorpusStats) -> list[str]:
+    """Names, code names and exact values of the question that occur in no indexed document."""
+    # The opening word is a name only by a guess ('List Abel's friends'): it is not asked to exist.
+    missing = [n for n in sorted(question.names - {question.opening_name}) if terms(n) and not stats.mentions(n)]
+    missing += [i for i in sorted(question.identifiers) if terms(i) and not stats.mentions(i) and i not in missing]
+    missing += [x for x in sorted(question.exact) if not stats.has(x)]
+    return missing
+
+
+def names_in_context(question: Question, sentence: ScoredSentence) -> bool:
+    """Whether the sentence, read in its passage, mentions the question's names: all of them, or all but one
+    when there are 3+."""
+    have = set(terms(sentence.context or sentence.passage.text))
+    found = sum(1 for n in question.names if any(has_name_term(have, t) for t in terms(n)))
+    wanted = len(question.names)
+    return found >= (wanted - 1 if wanted >= 3 else wanted)
+
+
+TIE_WINDOW = 2  # content terms between a relation term and the name it is said of
+TIE_MAX_TERMS = 12  # only a short sentence states one relation; a long one mentions many things at a distance
+
+
+def _positions(seq: list[str], phrase: tuple[str, ...], loose: bool = False) -> list[int]:
+    n = len(phrase)
+    if not loose:
+        return [i for i in range(len(seq) - n + 1) if tuple(seq[i : i + n]) == phrase]
+    return [i for i in range(len(seq) - n + 1) if all(same_name_term(a, b) for a, b in zip(seq[i : i + n], phrase))]
+
+
+def ties(question: Question, text: str) -> bool | None:
+    """Whether a sentence states a relation term of the question next to one of its names ('father' within two
+    terms of 'rodney jack'): None when the sentence holds no name phrase or no relation term at all (nothing to
+    judge), False when it holds both but apart ('The father of Abel Jack is Rodney Jack' for 'Who is Rodney
+    Jack's father?'). Word order and proximity are what tell a relation from a co-occurrence."""
+    seq = terms(text)
+    if len(seq) > TIE_MAX_TERMS:
+        return None
+    spots = [(i, i + len(p) - 1) for p in question.name_phrases for i in _positions(seq, p)]
+    rel = [i for i, t in enumerate(seq) if t in set(question.relation_terms)]
+    if not spots or not rel:
+        return None
+    return any(min(abs(r - a), abs(r - b)) <= TIE_WINDOW for a, b in spots for r in rel)
+
+
+def untied(question: Question, scored: list[ScoredSentence]) -> bool:
+    """True when the evidence names the question's subject and states its relation, but never one of the other:
+    'Who is the mother of Abel Peele?' over sentences on Abel Peele and on other people's mothers.
+
+    A sentence stating the relation of no one it names ('He met his counterpart') may be about the subject
+    its passage names; then nothing is concluded."""
+    named = related = False
+    for s in scored[:DEPTH]:
+        if len(terms(s.passage.text)) > TIE_MAX_TERMS:
+            continue  # a long sentence says too much to judge one relation by word positions
+        if ties(question, s.passage.text):
+            return False
+        seq = set(terms(s.passage.text))
+        has_relation = any(t in seq for t in question.relation_terms)
+        has_name = any(set(p) <= seq for p in question.name_phrases)
+        named |= has_name
+        related |= has_relation
+        if has_relation and not has_name and not names(s.passage.text):
+            return False  # an unnamed subject ('He ...'): cannot tell
+    return named and related
+
+
+def best_score(question: Question, scored: list[ScoredSentence]) -> float:
+    """The score of the best sentence that could answer: typed, with the question's names in its passage."""
+    fit = [s.score for s in scored[:DEPTH] if s.typed and names_in_context(question, s)]
+    return max(fit) if fit else (scored[0].score if scored and question.kind is None else 0.0)
+
+
+def unmatched_names(question: Question, passages: list[str], stats: CorpusStats) -> list[str]:
+    """Names of several words whose last two words stand together in none of the retrieved passages: 'Abel
+    Holtz' when the documents know an Abel Peele and a Zachariah Holtz but no Abel Holtz."""
+    seqs = [terms(p) for p in passages]
+    out = []
+    for phrase in question.name_phrases:
+        if len(phrase) >= 2 and not stats.has(" ".join(phrase[-2:])) and not any(
+                _positions(seq, phrase[-2:], loose=True) for seq in seqs):
+            out.append(" ".join(phrase))
+    return out
+
+
+def refusal_reason(question: Question, scored: list[ScoredSentence], stats: CorpusStats, min_score: float,
+                   passages: list[str] = ()) -> str:
+    """Why the question should be refused; empty when the evidence is good enough to answer.
+
+    ``scored`` are the candidate evidence sentences, best first.
+    """
+    if not scored:
+        return "no passage was retrieved"
+    absent = unknown(question, stats)
+    if absent:
+        return f"{', '.join(absent)} occur(s) in no document"
+    apart = unmatched_names(question, list(passages), stats)
+    if apart:
+        return f"no passage names {', '.join(apart)}"
+    if question.kind is not None and not any(s.typed and names_in_context(question, s) for s in scored[:DEPTH]):
+        return f"no passage names {', '.join(sorted(question.names)) or 'the subject'} together with a {question.kind}"
+    if question.counted and not any(s.typed and all(t in set(terms(s.passage.text)) for t in question.counted)
+                                    for s in scored[:DEPTH]):
+        return f"no passage gives a number of {' '.join(question.counted)}"
+    # A lookup of one relation of a named subject ('Who is the mother of Abel Peele?'); a question of many
+    # terms is matched by coverage and score instead.
+    if question.name_phrases and len(question.relation_terms) == 1 and untied(question, scored):
+        return (f"no passage says {' '.join(question.relation_terms)} of "
+                f"{', '.join(' '.join(p) for p in question.name_phrases)}")
+    best = best_score(question, scored)
+    if best < min_score:
+        return f"best evidence score {best:.2f} is below {min_score:.2f}"
+    return ""

@@ -1,0 +1,140 @@
+"""Streaming: which sentences of a draft are finished, and that a citation marker stays with its sentence however
+the model's text is cut into pieces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import HashEmbedder, make_settings
+
+from rag import pipeline as pipeline_module
+from rag.indexer import Indexer
+from rag.pipeline import Pipeline, complete_sentences
+from rag.store import ChromaStore, IndexInfo
+
+SPLIT_MARKER = ["Lavrov visited Hanoi.", " [", "1] He met Son [1]."]
+
+
+def _drafts(pieces: list[str]) -> list[str]:
+    out, raw = [], ""
+    for piece in pieces:
+        raw += piece
+        out.append(raw)
+    return out
+
+
+# complete_sentences
+
+
+def test_a_sentence_is_not_finished_while_its_marker_may_still_follow():
+    first, second, third = _drafts(SPLIT_MARKER)
+    assert complete_sentences(first, final=False) == []
+    assert complete_sentences(second, final=False) == []  # '... Hanoi. [' may become '... Hanoi. [1]'
+    assert complete_sentences(third, final=False) == ["Lavrov visited Hanoi [1]."]
+    assert complete_sentences(third, final=True) == ["Lavrov visited Hanoi [1].", "He met Son [1]."]
+
+
+@pytest.mark.parametrize("draft", ["Lavrov visited Hanoi. [1", "Lavrov visited Hanoi. [1]",
+                                   "Lavrov visited Hanoi. [1,"])
+def test_a_marker_alone_after_the_stop_keeps_its_sentence_open(draft: str):
+    assert complete_sentences(draft, final=False) == []
+
+
+def test_text_after_the_marker_finishes_the_sentence():
+    assert complete_sentences("Lavrov visited Hanoi. [1] He", final=False) == ["Lavrov visited Hanoi [1]."]
+    assert complete_sentences("Lavrov visited Hanoi [1]. He", final=False) == ["Lavrov visited Hanoi [1]."]
+
+
+@pytest.mark.parametrize("reply", ["Lavrov visited Hanoi [1]. He met Son [1].",
+                                   "Lavrov visited Hanoi. [1] He met Son. [1]"])
+def test_a_whole_message_reply_keeps_its_last_sentence(reply: str):
+    assert complete_sentences(reply, final=False) == ["Lavrov visited Hanoi [1]."]
+    assert complete_sentences(reply, final=True) == ["Lavrov visited Hanoi [1].", "He met Son [1]."]
+
+
+def test_nothing_is_finished_in_an_empty_draft():
+    assert complete_sentences("", final=False) == []
+    assert complete_sentences("   ", final=True) == []
+
+
+# through Pipeline.stream, with a real Chroma store and a scripted model
+
+DOC = ("Russian Foreign Minister Sergey Lavrov visited Hanoi on Wednesday. "
+       "He met Foreign Minister Bui Thanh Son in Hanoi.\n")
+QUESTION = "What did Lavrov do in Hanoi?"  # asks for no kind of fact: no relation terms to hold sentences to
+
+
+class PiecesGenerator:
+    """Stands in for the model: streams a fixed reply in the given pieces."""
+
+    name = "pieces"
+
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces = pieces
+
+    def stream(self, prompt: object, max_tokens: int) -> Iterator[str]:
+        yield from self.pieces
+
+    def warm_up(self) -> None:
+        pass
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Pipeline:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "hanoi.txt").write_text(DOC, encoding="utf-8")
+    settings = make_settings(tmp_path, min_evidence_score=0.0)
+    embedder = HashEmbedder()
+    store = ChromaStore(settings.index_dir, settings.collection,
+                        IndexInfo(embedder.name, embedder.dimension, settings.chunk_chars))
+    store.open(create=True)
+    Indexer(store, embedder, settings.chunk_chars, settings.display_path).sync(settings.docs_dir)
+    return Pipeline(settings, store, embedder, PiecesGenerator([]))
+
+
+def _run(pipeline: Pipeline, pieces: list[str], monkeypatch: pytest.MonkeyPatch):
+    """(model sentences as checked, 'text' deltas, final answer)."""
+    checked: list[str] = []
+    real = pipeline_module.check_sentence
+
+    def spy(raw, evidence, relation_terms=()):
+        checked.append(raw)
+        return real(raw, evidence, relation_terms)
+
+    monkeypatch.setattr(pipeline_module, "check_sentence", spy)
+    events = list(pipeline.stream(QUESTION, generator=PiecesGenerator(pieces)))
+    assert events[-1].kind == "done"
+    return checked, [e.text for e in events if e.kind == "text"], events[-1].answer
+
+
+def test_the_question_is_answered_not_refused(pipeline: Pipeline):
+    assert pipeline.decide(QUESTION).reason == ""
+
+
+def test_a_marker_streamed_after_the_stop_stays_with_its_sentence(pipeline, monkeypatch):
+    checked, deltas, answer = _run(pipeline, SPLIT_MARKER, monkeypatch)
+    assert checked == ["Lavrov visited Hanoi [1].", "He met Son [1]."]
+    model = [s for s in answer.sentences if s.origin == "model"]
+    assert [s.claim for s in model] == ["Lavrov visited Hanoi.", "He met Son."]
+    assert all(s.citations for s in model)
+    assert deltas[:2] == [model[0].text, " " + model[1].text]
+    assert answer.raw_answer == "".join(SPLIT_MARKER)
+    assert not answer.removed
+
+
+@pytest.mark.parametrize("reply", ["Lavrov visited Hanoi [1]. He met Son [1].",
+                                   "Lavrov visited Hanoi. [1] He met Son. [1]"])
+def test_a_whole_message_reply_keeps_its_last_sentence_in_the_answer(pipeline, monkeypatch, reply):
+    checked, _, answer = _run(pipeline, [reply], monkeypatch)
+    assert checked == ["Lavrov visited Hanoi [1].", "He met Son [1]."]
+    assert [s.claim for s in answer.sentences if s.origin == "model"] == ["Lavrov visited Hanoi.", "He met Son."]
+    assert "He met Son" in answer.answer
+
+
+def test_each_sentence_is_checked_once_however_the_reply_is_cut(pipeline, monkeypatch):
+    reply = "Lavrov visited Hanoi. [1] He met Son [1]."
+    checked, _, _ = _run(pipeline, list(reply), monkeypatch)  # one character per piece
+    assert checked == ["Lavrov visited Hanoi [1].", "He met Son [1]."]
