@@ -7,6 +7,7 @@ never embeds (its default function would download a model).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,12 +17,19 @@ from typing import Any
 import numpy as np
 
 from rag import chroma_server
-from rag.errors import IndexBroken, IndexMissing
+from rag.errors import ConfigError, IndexBroken, IndexMissing
 from rag.manifest import FileManifest, FileRecord, files_collection_name
 from rag.records import Passage
 from rag.store_errors import GuardedCollection, index_error
 
 log = logging.getLogger(__name__)
+
+# What an index folder holds: Chroma's database (with SQLite's side files) and one folder per vector segment, the
+# BM25 index (rag/bm25.py), the refusal calibration (rag/answer/calibration.py), and the repository's placeholders.
+INDEX_FILES = frozenset({"chroma.sqlite3", "chroma.sqlite3-journal", "chroma.sqlite3-wal", "chroma.sqlite3-shm",
+                         "calibration.json", ".gitkeep", ".gitignore"})
+INDEX_FOLDERS = frozenset({"bm25"})
+_SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 SCHEMA_VERSION = 2  # 2: per-file records in a `<collection>_files` collection (rag/manifest.py)
 _BATCH = 256
@@ -92,6 +100,39 @@ def _page(meta: dict[str, Any]) -> int | None:
 def _passage(text: str, meta: dict[str, Any], score: float) -> Passage:
     return Passage(source=meta["source"], start=int(meta["start"]), end=int(meta["end"]), text=text, score=score,
                    page=_page(meta))
+
+
+def _is_index_entry(path: Path) -> bool:
+    if path.is_dir():
+        return path.name in INDEX_FOLDERS or _SEGMENT_FOLDER.fullmatch(path.name) is not None
+    return path.name in INDEX_FILES
+
+
+def foreign_entries(index_dir: Path) -> list[str]:
+    """The names in ``index_dir`` that no index writes, sorted; none for a missing or empty folder or an index."""
+    if not index_dir.exists():
+        return []
+    if not index_dir.is_dir():
+        return [index_dir.name]  # a file where the folder should be
+    return sorted(child.name for child in index_dir.iterdir() if not _is_index_entry(child))
+
+
+def check_rebuildable(index_dir: Path) -> None:
+    """Refuse to clear ``index_dir`` for `rag index --rebuild` (which deletes everything in it) unless it is missing,
+    empty or holds an index and nothing else: --index pointing at an ordinary folder must not lose its files."""
+    foreign = foreign_entries(index_dir)
+    if not foreign:
+        return
+    if index_dir.is_dir():
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        what = f"holds {', '.join(repr(name) for name in foreign[:5])}{more}, which no index contains"
+    else:
+        what = "is a file, not a folder"
+    raise ConfigError(
+        f"Refusing to rebuild the index in {index_dir}: it {what}, and `rag index --rebuild` deletes everything "
+        "in the index folder. Nothing was deleted. Point --index (or RAG_INDEX_DIR) at the index folder, or at an "
+        "empty or new folder for a new index."
+    )
 
 
 def _client(index_dir: Path) -> Any:

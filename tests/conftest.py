@@ -4,7 +4,11 @@ real Chroma store in a temp folder) built once per test session for the integrat
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +65,32 @@ def unreadable_reason(path: Path) -> str:
     message = str(info.value)
     assert message.startswith(f"{path.name}: "), "the message names the file"
     return message
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rag_env(tmp: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment for a `rag` subprocess: this process's, minus every RAG_ setting, plus ``extra``. With
+    ``tmp``, the documents are tmp/docs, the index tmp/index and the model cache the project's (``extra`` wins)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    if tmp is not None:
+        env.update(RAG_DOCS_DIR=str(tmp / "docs"), RAG_INDEX_DIR=str(tmp / "index"),
+                   RAG_CACHE_DIR=str(PROJECT_ROOT / ".cache"))
+    env.update(extra)
+    return env
+
+
+def run_rag(tmp: Path | None, *args: str, prefix: tuple[str, ...] = (),
+            **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m rag.cli *args` in a fresh process with ``rag_env(tmp, **env)``; ``prefix`` goes before the
+    interpreter (e.g. setpriv). Never raises on a non-zero exit: the test checks the returncode."""
+    return subprocess.run([*prefix, sys.executable, "-m", "rag.cli", *args], check=False, capture_output=True,
+                          text=True, env=rag_env(tmp, **env), timeout=600, cwd=PROJECT_ROOT)
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:

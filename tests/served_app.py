@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from conftest import free_port
 
 from rag.config import PROJECT_ROOT
 
@@ -44,12 +45,6 @@ class ServedApp:
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rag_command() -> list[str]:

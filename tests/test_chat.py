@@ -3,10 +3,10 @@ and the launched Gradio app answers through gradio_client."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 from rag.chat import REFUSED_PREFIX, ChatService
 
@@ -48,18 +48,28 @@ def test_empty_question_gets_a_message_not_a_crash(real_app):
 
 
 def test_upload_then_ask_about_it(real_app, tmp_path):
+    """An upload named to climb out of the documents folder (a Windows client's '..\\..\\' name, which a POSIX
+    path keeps as one file name) is stored inside it under its plain name, indexed, and answers questions. The
+    session's shared app gets its documents and index back even when an assert fails."""
+    docs = real_app.settings.docs_dir
+    before = set(docs.iterdir())
+    upload = tmp_path / "..\\..\\oslo notes.txt"
+    upload.write_text("The Oslo harbour festival of 2031 was opened by Mayor Ingrid Solheim on 3 March.\n",
+                      encoding="utf-8")
     service = ChatService(real_app)
-    doc = tmp_path / "../../oslo notes.txt".replace("../", "")
-    doc.write_text("The Oslo harbour festival of 2031 was opened by Mayor Ingrid Solheim on 3 March.\n",
-                   encoding="utf-8")
-    status, documents = service.add_files([doc])
-    assert "indexed" in status
-    assert "oslo notes.txt" in documents
-    *_, (conversation, sources, _) = service.respond("Who opened the Oslo harbour festival?", [])
-    assert "Solheim" in conversation[-1]["content"]
-    assert "oslo notes.txt" in sources
-    (real_app.settings.docs_dir / "oslo notes.txt").unlink()
-    real_app.indexer.sync(real_app.settings.docs_dir)
+    try:
+        status, documents = service.add_files([upload])
+        assert "indexed" in status
+        assert set(docs.iterdir()) - before == {docs / "oslo notes.txt"}
+        assert not (docs.parent / "oslo notes.txt").exists() and not (docs.parent.parent / "oslo notes.txt").exists()
+        assert "oslo notes.txt" in documents and ".." not in documents
+        *_, (conversation, sources, _) = service.respond("Who opened the Oslo harbour festival?", [])
+        assert "Solheim" in conversation[-1]["content"]
+        assert "oslo notes.txt" in sources
+    finally:
+        for added in set(docs.iterdir()) - before:
+            added.unlink()
+        real_app.indexer.sync(docs)
 
 
 def test_unreadable_upload_is_refused_and_not_kept(real_app, tmp_path):
@@ -72,19 +82,13 @@ def test_unreadable_upload_is_refused_and_not_kept(real_app, tmp_path):
     assert real_app.store.count() == before
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_launched_app_answers_through_gradio_client(real_app):
     from gradio_client import Client
 
     from rag.web import build_ui
 
     demo = build_ui(real_app)
-    port = _free_port()
+    port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)

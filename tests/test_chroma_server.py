@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 
 import pytest
-from conftest import make_settings
+from conftest import free_port, make_settings
 
 from rag.app import build_app, rebuild_index
 from rag.chroma_server import parse_url
@@ -13,12 +12,6 @@ from rag.cli import _parser, _settings, main
 from rag.config import load_settings
 from rag.errors import ConfigError, ServerError
 from rag.store import ChromaStore, IndexInfo
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize(("url", "parsed"), [
@@ -65,7 +58,7 @@ def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_unreachable_server_is_a_server_error_naming_the_url_and_how_to_start_it(tmp_path) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     store = ChromaStore(tmp_path / "index", "documents", IndexInfo("e", 4, 700), url=f"http://127.0.0.1:{port}")
     with pytest.raises(ServerError, match=rf"http://127.0.0.1:{port}.*chroma run --path DIR --host 127.0.0.1 "
                                           rf"--port {port}"):
@@ -76,7 +69,7 @@ def test_unreachable_server_is_a_server_error_naming_the_url_and_how_to_start_it
 
 
 def test_cli_reports_an_unreachable_server_in_one_line(tmp_path, docs_copy, capsys) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     code = main(["--chroma-url", url, "index", "--docs", str(docs_copy), "--index", str(tmp_path / "index")])
     err = capsys.readouterr().err
     assert code == 1
@@ -93,6 +86,6 @@ def test_rebuild_without_a_server_still_clears_the_folder(tmp_path) -> None:
 
 
 def test_build_app_hands_the_url_to_the_store(tmp_path) -> None:
-    port = _free_port()
+    port = free_port()
     with pytest.raises(ServerError, match=str(port)):
         build_app(make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{port}"), create_index=True)

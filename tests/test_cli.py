@@ -5,32 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, run_rag
 
 from rag.cli import main
-from rag.config import PROJECT_ROOT
-
-
-def _env(tmp_path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(RAG_DOCS_DIR=str(tmp_path / "docs"), RAG_INDEX_DIR=str(tmp_path / "index"),
-               RAG_CACHE_DIR=str(PROJECT_ROOT / ".cache"), **extra)
-    return env
-
-
-def _rag(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, check=False,
-                          env=_env(tmp_path, **env), timeout=600, cwd=PROJECT_ROOT)
 
 
 @pytest.fixture
 def indexed(tmp_path):
     shutil.copytree(SEEDS, tmp_path / "docs")
-    result = _rag(tmp_path, "index")
+    result = run_rag(tmp_path, "index")
     assert result.returncode == 0, result.stderr
     assert "5 added" in result.stdout
     return tmp_path
@@ -38,7 +23,7 @@ def indexed(tmp_path):
 
 @pytest.mark.slow
 def test_ask_json_prints_exactly_the_schema(indexed):
-    result = _rag(indexed, "ask", "--json", "How many projects have Russian companies invested in Vietnam?")
+    result = run_rag(indexed, "ask", "--json", "How many projects have Russian companies invested in Vietnam?")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)  # the whole stdout is one JSON object
     assert {"question", "answer", "refused", "citations", "timings_ms"} <= set(payload)
@@ -55,9 +40,9 @@ def test_ask_json_prints_exactly_the_schema(indexed):
 
 @pytest.mark.slow
 def test_ask_streams_answer_then_numbered_sources_and_index_is_idempotent(indexed):
-    again = _rag(indexed, "index")
+    again = run_rag(indexed, "index")
     assert "0 added, 0 updated, 0 removed, 5 unchanged" in again.stdout
-    result = _rag(indexed, "ask", "When will Lavrov visit China?")
+    result = run_rag(indexed, "ask", "When will Lavrov visit China?")
     assert result.returncode == 0, result.stderr
     answer, _, sources = result.stdout.partition("Sources:")
     assert "[1]" in answer
@@ -80,6 +65,7 @@ def test_missing_docs_folder_is_an_error(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the `indexed` fixture runs `rag index` with the real embedder
 def test_missing_model_file_is_an_error(indexed, capsys):
     code = main(["--docs", str(indexed / "docs"), "--index", str(indexed / "index"),
                  "--model", str(indexed / "nope.gguf"), "ask", "Who is Lavrov?"])
@@ -101,3 +87,52 @@ def test_help_explains_commands(capsys):
     out = capsys.readouterr().out
     for word in ("index", "ask", "serve", "eval", "RAG_MODEL_PATH"):
         assert word in out
+
+
+# --- `rag index --rebuild` deletes only an index --------------------------------------------------------------
+
+
+def test_rebuild_refuses_a_folder_that_is_not_an_index_and_deletes_nothing(tmp_path, docs_copy, capsys):
+    folder = tmp_path / "my-files"
+    (folder / "photos").mkdir(parents=True)
+    (folder / "thesis.txt").write_text("Three years of work.\n", encoding="utf-8")
+    (folder / "photos" / "cat.jpg").write_bytes(b"\xff\xd8\xff")
+    code = main(["--docs", str(docs_copy), "--index", str(folder), "index", "--rebuild"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: Refusing to rebuild the index in {folder}: it holds 'photos', 'thesis.txt'"), err
+    assert "Nothing was deleted" in err and "--index" in err and "Traceback" not in err
+    assert (folder / "thesis.txt").read_text(encoding="utf-8") == "Three years of work.\n"
+    assert (folder / "photos" / "cat.jpg").read_bytes() == b"\xff\xd8\xff"
+    assert sorted(p.name for p in folder.iterdir()) == ["photos", "thesis.txt"]  # no index was made there either
+
+
+def test_rebuild_is_accepted_for_a_missing_folder_and_for_an_index(tmp_path, docs_copy, capsys, monkeypatch):
+    """The command path with the hash embedder. (What the rebuilt index holds is checked in a fresh process by
+    the slow test below: in this process Chroma keeps its cached client for the folder.)"""
+    from conftest import HashEmbedder
+
+    monkeypatch.setattr("rag.app.make_embedder", lambda settings: HashEmbedder())
+    index = tmp_path / "index"
+    argv = ["--docs", str(docs_copy), "--index", str(index), "index", "--rebuild"]
+    assert main(argv) == 0  # nothing there yet
+    assert "5 added" in capsys.readouterr().out
+    assert (index / "chroma.sqlite3").is_file() and (index / "bm25").is_dir()
+    assert main(argv) == 0, capsys.readouterr().err  # an index with its lexical index is not refused
+    capsys.readouterr()
+    (index / "notes.txt").write_text("mine\n", encoding="utf-8")  # anything else in it: refused, all kept
+    before = sorted(p.relative_to(index) for p in index.rglob("*"))
+    assert main(argv) == 1
+    assert "it holds 'notes.txt', which no index contains" in capsys.readouterr().err
+    assert sorted(p.relative_to(index) for p in index.rglob("*")) == before
+    assert (index / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+
+
+@pytest.mark.slow
+def test_rebuild_of_a_real_index_builds_it_again(indexed):
+    rebuilt = run_rag(indexed, "index", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "5 added, 0 updated, 0 removed, 0 unchanged" in rebuilt.stdout
+    asked = run_rag(indexed, "ask", "--json", "When will Lavrov visit China?")
+    assert asked.returncode == 0, asked.stderr
+    assert "April 8-9" in json.loads(asked.stdout)["answer"]

@@ -8,7 +8,6 @@ fast; which embedder runs does not matter to what is checked here.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil
@@ -19,6 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import rag_env
 from index_checks import all_ids, expected_versions, index_problems, open_copy, search_problems
 
 from rag.config import PROJECT_ROOT, load_settings
@@ -37,13 +37,6 @@ def cache_dir(tmp_path_factory) -> Path:
     cache = tmp_path_factory.mktemp("cache")
     OnnxInt8Embedder(cache).warm_up()  # the export, once
     return cache
-
-
-def _env(cache_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(RAG_EMBED_BACKEND="onnx-int8", RAG_CACHE_DIR=str(cache_dir), RAG_EMBED_BATCH="8",
-               PYTHONUNBUFFERED="1")
-    return env
 
 
 def _make_corpus(folder: Path, files: int, seed: int) -> None:
@@ -127,7 +120,9 @@ def _clean_ids(docs: Path, tmp: Path, env: dict[str, str], info: IndexInfo) -> s
 
 
 def test_killed_build_and_update_resume_to_a_clean_index(tmp_path, cache_dir):
-    env, info = _env(cache_dir), _info(cache_dir)
+    env = rag_env(RAG_EMBED_BACKEND="onnx-int8", RAG_CACHE_DIR=str(cache_dir), RAG_EMBED_BATCH="8",
+                  PYTHONUNBUFFERED="1")
+    info = _info(cache_dir)
     docs, index = tmp_path / "docs", tmp_path / "index"
     _make_corpus(docs, 48, seed=1)
 

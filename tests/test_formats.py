@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -433,10 +434,15 @@ def formats_app(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _check_offsets(answer) -> None:
+    """Each citation quotes exactly text[start:end] of its file's extracted text, with the page its start is on
+    (None outside PDFs); and the answer's [n] markers are exactly the citations' numbers, so every marker has its
+    entry and every entry is used (a refusal has no markers: its citations are the nearest passages)."""
     for c in answer.citations:
-        text = read_document(Path(c.source), c.source).text  # sources outside the project are absolute paths
-        assert text[c.start : c.end] == c.quote
-        assert " ".join(c.quote.split()) in answer.answer or answer.refused or f"[{c.n}]" in answer.answer
+        doc = read_document(Path(c.source), c.source)  # sources outside the project are absolute paths
+        assert doc.text[c.start : c.end] == c.quote
+        assert c.page == doc.page_at(c.start), (c.source, c.start, c.page)
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == (set() if answer.refused else {c.n for c in answer.citations}), answer
 
 
 @pytest.mark.slow

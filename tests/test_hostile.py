@@ -19,10 +19,10 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import SEEDS, HashEmbedder, make_settings
+from conftest import SEEDS, HashEmbedder, make_settings, run_rag
 
 from rag.app import App
-from rag.chat import MAX_NAME_CHARS, ChatService, message_text, safe_filename
+from rag.chat import MAX_NAME_CHARS, REFUSED_PREFIX, ChatService, message_text, safe_filename
 from rag.cli import main
 from rag.config import PROJECT_ROOT, load_settings
 from rag.documents import MAX_FILE_BYTES
@@ -312,25 +312,17 @@ def test_chroma_failure_during_a_question_is_a_message(app, monkeypatch):
     assert_still_answers(ChatService(app))
 
 
-def _rag(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(RAG_DOCS_DIR=str(tmp / "docs"), RAG_INDEX_DIR=str(tmp / "index"),
-               RAG_CACHE_DIR=str(PROJECT_ROOT / ".cache"))
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], check=False, capture_output=True, text=True, env=env,
-                          timeout=600, cwd=PROJECT_ROOT)
-
-
 @pytest.mark.slow
 def test_after_the_index_folder_is_deleted_a_restart_rebuilds_it(tmp_path):
     shutil.copytree(SEEDS, tmp_path / "docs")
-    assert _rag(tmp_path, "index").returncode == 0
+    assert run_rag(tmp_path, "index").returncode == 0
     shutil.rmtree(tmp_path / "index")
-    asked = _rag(tmp_path, "ask", SEED_QUESTION)
+    asked = run_rag(tmp_path, "ask", SEED_QUESTION)
     assert asked.returncode == 1
     assert asked.stderr.startswith("error: No index found") and "rag index" in asked.stderr
     assert "Traceback" not in asked.stderr
-    assert "5 added" in _rag(tmp_path, "index").stdout
-    asked = _rag(tmp_path, "ask", "--json", SEED_QUESTION)
+    assert "5 added" in run_rag(tmp_path, "index").stdout
+    asked = run_rag(tmp_path, "ask", "--json", SEED_QUESTION)
     assert asked.returncode == 0, asked.stderr
     payload = json.loads(asked.stdout)
     assert SEED_FACT in payload["answer"]
@@ -547,10 +539,14 @@ def test_instructions_in_the_prompt_are_not_followed(real_hostile_app, question)
 @pytest.mark.slow
 @pytest.mark.parametrize("question", ["Что обсуждал Лавров в Ханое?", "Ngoại trưởng Nga đã gặp ai ở Hà Nội?"])
 def test_questions_in_other_scripts_with_the_real_model(real_hostile_app, question):
-    service = ChatService(real_hostile_app)
-    answer, sources = final(service, question)
-    assert not answer.startswith("⚠️") and not answer.startswith("…")
-    assert 'class="rag-source"' in sources  # answered with sources, or refused with the nearest passages
+    """A question in Cyrillic or Vietnamese about the English seeds names what no document spells that way
+    (Лавров, Ханое; Nga, Hà Nội), so it is refused before generation, like any question naming something the
+    documents do not hold (README: refusal before generation), and the nearest passages are still shown."""
+    *_, (conversation, sources, draft) = ChatService(real_hostile_app).respond(question, [])
+    answer = conversation[-1]["content"]
+    assert answer.startswith(REFUSED_PREFIX), answer
+    assert "Nearest passages" in sources and 'class="rag-source"' in sources
+    assert "not asked" in draft  # refused before generation: the model never saw the question
     assert "pwned" not in answer.lower()
 
 

@@ -4,27 +4,16 @@ the folder, questions in other scripts and of absurd length, and an index folder
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, run_rag
 from test_hostile import SEED_FACT, SEED_FILE, SEED_QUESTION, _bad_files, _drop_root_override
 
-from rag.config import PROJECT_ROOT
-
 pytestmark = pytest.mark.slow
-
-
-def _rag(tmp: Path, *args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(RAG_DOCS_DIR=str(tmp / "docs"), RAG_INDEX_DIR=str(tmp / "index"),
-               RAG_CACHE_DIR=str(PROJECT_ROOT / ".cache"))
-    return subprocess.run([*prefix, sys.executable, "-m", "rag.cli", *args], check=False, capture_output=True, text=True,
-                          env=env, timeout=600, cwd=PROJECT_ROOT)
 
 
 def _chunk_ids(index_dir: Path) -> list[str]:
@@ -40,7 +29,7 @@ def _chunk_ids(index_dir: Path) -> list[str]:
 
 def _index_seeds(tmp: Path) -> Path:
     shutil.copytree(SEEDS, tmp / "docs")
-    result = _rag(tmp, "index")
+    result = run_rag(tmp, "index")
     assert result.returncode == 0, result.stderr
     return tmp
 
@@ -58,7 +47,7 @@ def indexed(tmp_path: Path) -> Path:
 
 
 def _assert_seed_answer(tmp: Path) -> None:
-    result = _rag(tmp, "ask", "--json", SEED_QUESTION)
+    result = run_rag(tmp, "ask", "--json", SEED_QUESTION)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["refused"] is False and SEED_FACT in payload["answer"]
@@ -68,7 +57,7 @@ def _assert_seed_answer(tmp: Path) -> None:
 def test_index_skips_broken_files_and_names_each_reason(indexed):
     before = _chunk_ids(indexed / "index")
     expected = _bad_files(indexed / "docs")
-    result = _rag(indexed, "index")
+    result = run_rag(indexed, "index")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     skipped = {line.split(": ", 1)[0].removeprefix("skipped").strip(): line
@@ -83,20 +72,20 @@ def test_index_skips_broken_files_and_names_each_reason(indexed):
 
 def test_questions_in_other_scripts(shared):
     cyrillic, vietnamese = "Что обсуждал Лавров в Ханое?", "Ngoại trưởng Nga đã gặp ai ở Hà Nội?"
-    result = _rag(shared, "ask", "--json", cyrillic)
+    result = run_rag(shared, "ask", "--json", cyrillic)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["question"] == cyrillic  # came through the command line and JSON intact
     assert payload["answer"]
     assert payload["citations"]  # an answer cites, a refusal lists the nearest passages
-    streamed = _rag(shared, "ask", vietnamese)
+    streamed = run_rag(shared, "ask", vietnamese)
     assert streamed.returncode == 0, streamed.stderr
     assert "Sources:" in streamed.stdout or "Nearest passages:" in streamed.stdout
     assert "[1] " in streamed.stdout
 
 
 def test_question_of_100k_characters(shared):
-    result = _rag(shared, "ask", "x" * 100_000)
+    result = run_rag(shared, "ask", "x" * 100_000)
     assert result.returncode == 1
     assert result.stderr.strip() == ("error: The question is 100,000 characters long; the limit is 2,000. "
                                      "Ask a shorter question.")
@@ -111,11 +100,11 @@ def test_read_only_index(indexed):
     before = _chunk_ids(index_dir)
     subprocess.run(["chmod", "-R", "a-w", str(index_dir)], check=True)
     try:
-        asked = _rag(indexed, "ask", SEED_QUESTION, prefix=prefix)
+        asked = run_rag(indexed, "ask", SEED_QUESTION, prefix=prefix)
         assert asked.returncode == 1, asked.stdout
         assert asked.stderr.startswith("error: Cannot open the index"), asked.stderr
         assert "read-only" in asked.stderr and "chmod -R u+w" in asked.stderr and "--rebuild" not in asked.stderr
-        rebuilt = _rag(indexed, "index", "--rebuild", prefix=prefix)
+        rebuilt = run_rag(indexed, "index", "--rebuild", prefix=prefix)
         assert rebuilt.returncode == 1
         assert rebuilt.stderr.startswith("error: Cannot clear the index"), rebuilt.stderr
         assert "Traceback" not in asked.stderr + rebuilt.stderr

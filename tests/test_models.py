@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 from conftest import make_settings
 
+from rag.chat import ChatService
 from rag.config import PACKAGED_MODELS
-from rag.errors import ConfigError, RagError
+from rag.errors import ConfigError
 from rag.llm import LlamaCppGenerator
 from rag.models import ModelPool
 
@@ -59,10 +61,15 @@ def test_concurrent_first_requests_create_one_generator(tmp_path):
 def test_unknown_model_is_a_clear_error(tmp_path):
     settings = make_settings(tmp_path)
     pool = ModelPool(settings, LlamaCppGenerator(settings))
-    with pytest.raises(ConfigError, match="choose one of: gemma3-270m, smollm2-135m") as info:
+    with pytest.raises(ConfigError, match=r"Unknown model '/etc/passwd'; choose one of: gemma3-270m, smollm2-135m\."):
         pool.get("/etc/passwd")
-    assert isinstance(info.value, RagError)  # shown to the user as a message, not a crash
     assert len(pool._generators) == 1  # a client-sent name never becomes a model path to open
+    # Shown to the user as a message in the conversation, not a crash. (No pipeline: the name must be refused
+    # before any retrieval or generation starts.)
+    service = ChatService(SimpleNamespace(settings=settings, pipeline=None), models=pool)
+    *_, (conversation, sources, draft) = service.respond("Who is Lavrov?", [], model="/etc/passwd")
+    assert conversation[-1]["content"].startswith("⚠️ Unknown model '/etc/passwd'; choose one of:")
+    assert sources == draft == ""
 
 
 class FakeServer:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import httpx
 import pytest
-from conftest import make_settings
+from conftest import free_port, make_settings
 
 from rag.app import make_generator
 from rag.errors import ServerError
@@ -136,14 +135,8 @@ def test_timeout_and_dropped_connection_become_server_errors(tmp_path) -> None:
         list(_generator(tmp_path, dropped).stream(PROMPT, 8))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_server_fails_at_warm_up_with_what_to_do(tmp_path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     gen = OpenAIChatGenerator(make_settings(tmp_path, llm_url=url))
     with pytest.raises(ServerError, match=rf"Cannot reach the language-model server at {url}/v1.*llama_cpp.server"):
         gen.warm_up()

@@ -7,9 +7,7 @@ Both servers are started on free 127.0.0.1 ports with an offline environment and
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,10 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEEDS, HashEmbedder, make_settings
+from conftest import SEEDS, HashEmbedder, free_port, make_settings, rag_env, run_rag
 
 from rag.app import ensure_index, rebuild_index
-from rag.config import PROJECT_ROOT
 from rag.errors import IndexBroken, ServerError
 from rag.indexer import Indexer
 from rag.llm import resolve_model_path
@@ -33,16 +30,8 @@ pytestmark = pytest.mark.slow
 CASES = [("When will Lavrov visit China?", "004_6a4118b6b4af9dbd.txt", "April 8-9")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _offline_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
-    return env
+    return rag_env(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
 
 
 class Server:
@@ -98,7 +87,7 @@ def _chroma_command() -> list[str]:
 
 def start_chroma(folder: Path) -> tuple[Server, str]:
     folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = Server("chroma run", [*_chroma_command(), "run", "--path", str(folder / "data"), "--host", "127.0.0.1",
                                    "--port", str(port)], f"{url}/api/v2/heartbeat", folder / "chroma.log")
@@ -119,7 +108,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def llm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("llm")
     model = resolve_model_path(make_settings(folder))  # assembles the packaged GGUF on a clean clone
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     # The GGUF has no chat template; --chat_format gemma gives the server Gemma's turn format.
     server = Server("llama_cpp.server", [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
@@ -168,13 +157,10 @@ def test_another_process_shares_the_index_and_sees_new_files(served, chroma_url:
         "The Varnel river bridge in Ostrava was opened in 1957 by the engineer Karel Dusek.\n", encoding="utf-8")
     try:
         assert served.indexer.sync(docs).added == [served.settings.display_path(docs / "zz_bridge.txt")]
-        env = _offline_env()
-        env.update(RAG_DOCS_DIR=str(docs), RAG_INDEX_DIR=str(docs.parent / "other-index"),
-                   RAG_CACHE_DIR=str(PROJECT_ROOT / ".cache"))
-        result = subprocess.run(
-            [sys.executable, "-m", "rag.cli", "--chroma-url", chroma_url, "--llm-url", llm_url, "ask", "--json",
-             "When was the Varnel river bridge opened?"],
-            check=False, capture_output=True, text=True, env=env, timeout=600, cwd=PROJECT_ROOT)
+        result = run_rag(docs.parent, "--chroma-url", chroma_url, "--llm-url", llm_url, "ask", "--json",
+                         "When was the Varnel river bridge opened?", RAG_DOCS_DIR=str(docs),
+                         RAG_INDEX_DIR=str(docs.parent / "other-index"), HF_HUB_OFFLINE="1",
+                         TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
         assert result.returncode == 0, result.stderr
         answer = json.loads(result.stdout)
         assert not answer["refused"]
