@@ -32,7 +32,8 @@ _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,60}\b(previous|prior|above|earlier|all|your|system)\b.{0,30}"
     r"\b(instructions?|prompts?|rules|guidelines)\b|"
     r"\b(you are|act as|pretend to be|as an?)\s+(now\s+)?(an?\s+)?(ai|assistant|language model|chatbot|llm)\b|"
-    r"\btell the user\b|^\W*(say|respond|reply|answer)\s+(only|with|that)\b",
+    r"\btell the user\b|^\W*(say|respond|reply|answer)\b(?!\s+(you|we|i|one|for|to)\b)(?!\s*:)|"
+    r"^\W*(assistant|system|ai|chatbot|model)\s*[,:]",
     re.IGNORECASE,
 )
 _DATE_WORDS = "|".join(MONTHS + WEEKDAYS)
