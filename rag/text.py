@@ -59,8 +59,19 @@ def fold(text: str) -> str:
     """Lower case, accents and markup removed, so 'Mélanie' matches 'melanie' and ``None`` matches None."""
     text = strip_markup(text).lower()
     if not text.isascii():
-        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+        text = _strip_accents(text)
     return text.replace("’", "'")
+
+
+def _strip_accents(text: str) -> str:
+    """Latin accents go ('é' -> 'e', Vietnamese tones too); Cyrillic letters stay whole ('й' is not 'и'), so
+    the Russian stemmer sees real words."""
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(ch) and not (out and "\u0400" <= out[-1] <= "\u04ff"):
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out)).replace("ё", "е")
 
 
 @functools.cache

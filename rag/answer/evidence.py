@@ -9,7 +9,7 @@ asked for.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,6 +44,9 @@ _DATE_EXPR = re.compile(r"\b\d{3,4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
                         r"\b(in|since|until|by|from|of|year|born|died)\s+\d{3,4}\b", re.IGNORECASE)
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|"
                            r"thousand|million|billion|trillion|half|twice|none|no)\b", re.IGNORECASE)
+
+
+_VERSION = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b")
 
 
 def is_instruction(text: str) -> bool:
@@ -85,6 +88,8 @@ def specifics(question: Question, text: str) -> set[str]:
         return dates(text)
     if question.kind == "name":
         return names(text)
+    if question.kind == "version":
+        return set(_VERSION.findall(text))
     return set()
 
 
@@ -167,6 +172,27 @@ def drop_near_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
     return kept
 
 
+NEIGHBOUR_WINDOW = 3  # sentences either side within one passage
+NEIGHBOUR_SHARE = 0.8  # of the neighbour's coverage a typed sentence may take
+
+
+def _near_the_topic(question: Question, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    """A figure, date or version often stands a few sentences after the one that names the topic ('.. method::
+    str.removeprefix' ... '.. versionadded:: 3.9'; a quote attributed in the next sentence). A sentence that
+    holds the kind of fact asked for takes a share of the best coverage of its neighbours in the same passage."""
+    if question.kind not in ("number", "date", "version"):
+        return scored
+    out = list(scored)
+    for i, s in enumerate(scored):
+        if not s.typed:
+            continue
+        near = [o.lexical for j, o in enumerate(scored) if j != i and abs(j - i) <= NEIGHBOUR_WINDOW
+                and o.context is s.context]
+        if near and NEIGHBOUR_SHARE * max(near) > s.lexical:
+            out[i] = replace(s, lexical=NEIGHBOUR_SHARE * max(near))
+    return out
+
+
 def score_sentences(question: Question, passages: list[Passage], embedder: Embedder,
                     stats: CorpusStats) -> list[ScoredSentence]:
     """Score the passages' sentences against the question, best first, near-duplicates removed."""
@@ -180,5 +206,6 @@ def score_sentences(question: Question, passages: list[Passage], embedder: Embed
                        typed=has_answer_type(question, c.text), context=ctx)
         for (c, ctx), d in zip(candidates, dense, strict=True)
     ]
+    scored = _near_the_topic(question, scored)
     scored.sort(key=lambda s: s.score, reverse=True)
     return drop_near_duplicates(scored)

@@ -19,6 +19,7 @@ _NUMBER_Q = re.compile(r"\b(?:how (?:much|many|old|long|far|big|large|often|tall
                        re.IGNORECASE)
 _DATE_Q = re.compile(r"^\s*(?:and\s+)?(?:when|(?:in |on |until |since |by )?(?:what|which) (?:year|date|day|month|"
                      r"time)\b)|\b(?:what|which) (?:year|date|day of the week|month)\b", re.IGNORECASE)
+_VERSION_Q = re.compile(r"\b(?:which|what) (?:\w+ )?(?:version|release)\b|\bsince when\b", re.IGNORECASE)
 _NAME_Q = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\b(?:who|whom) (?:is|was|are|were|did|does)\b",
                      re.IGNORECASE)
 _COUNTED = re.compile(r"\bhow many ((?:[\w'-]+\s+){0,3}?[\w'-]+?)(?=\s+(?:are|were|is|was|do|does|did|have|has|had|"
@@ -34,7 +35,7 @@ class Question:
     text: str  # as asked (whitespace collapsed)
     query: str  # what retrieval searches for: the text, after the previous question for a follow-up
     follow_up: bool
-    kind: str | None  # 'number', 'date', 'name' or None (what/which/why/how questions)
+    kind: str | None  # 'number', 'date', 'name', 'version' or None (what/which/why/how questions)
     terms: tuple[str, ...]  # stemmed content terms of the query, in order, distinct
     names: frozenset[str]  # folded names the question gives ('lavrov', 'hanoi')
     exact: frozenset[str]  # numbers, ISO dates and versions the question gives: matched exactly, never fuzzily
@@ -77,7 +78,9 @@ def analyse(text: str, history: Sequence[str] = ()) -> Question:
     """Analyse ``text``; ``history`` holds the conversation's earlier questions, oldest first."""
     query = contextual_query(text, history)
     kind = None
-    if _NUMBER_Q.search(text):
+    if _VERSION_Q.search(text):
+        kind = "version"
+    elif _NUMBER_Q.search(text):
         kind = "number"
     elif _DATE_Q.search(text):
         kind = "date"
