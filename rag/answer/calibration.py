@@ -96,7 +96,7 @@ def _facts(sentence: str) -> list[tuple[str, str]]:
     return out
 
 
-PROBE_WINDOW = 6  # words kept either side of the fact asked for: a question is shorter than its sentence
+PROBE_WINDOW = 3  # words kept either side of the fact asked for: a question is shorter than its sentence
 
 
 def _question_around(sentence: str, value: str, kind: str) -> str:
