@@ -46,15 +46,15 @@ def test_question_outside_the_documents_is_refused_with_nearest_passages(real_ap
 
 
 def test_every_marker_has_a_citation_and_shown_sentences_are_supported(real_app):
-    from rag.checking import parse_citations, split_answer, unsupported_reason
+    from rag.answer.checking import parse_citations, split_answer, unsupported_reason
 
     answer = real_app.pipeline.ask("Who did Lavrov meet in Hanoi?")
     by_n = {c.n: c for c in answer.citations}
-    for sentence in split_answer(answer.answer):
-        text, cited = parse_citations(sentence)
-        text = text.removeprefix("The documents say: ").strip('"')
-        assert cited and all(n in by_n for n in cited)
-        assert any(not unsupported_reason(text, by_n[n].quote) for n in cited)
+    # The structured sentences and the answer text agree: same sentences, same markers.
+    assert [parse_citations(s)[1] for s in split_answer(answer.answer)] == [list(s.citations) for s in answer.sentences]
+    for sentence in answer.sentences:
+        assert sentence.citations and all(n in by_n for n in sentence.citations)
+        assert any(not unsupported_reason(sentence.claim, by_n[n].quote) for n in sentence.citations)
 
 
 def test_streaming_yields_text_before_done(real_app):

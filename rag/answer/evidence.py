@@ -139,15 +139,18 @@ def split_passages(passages: list[Passage]) -> list[tuple[Passage, str]]:
 def coverage(question: Question, sentence: str, context: str, stats: CorpusStats) -> float:
     """IDF-weighted share of the question's terms in the sentence; a name's terms may stand anywhere in its
     passage ('He said...' after a paragraph naming him), the other terms must stand in the sentence."""
-    if not question.terms:
+    wanted = list(question.terms) + sorted(question.exact)
+    if not wanted:
         return 0.0
-    name_terms = {t for n in question.names for t in terms(n)}
-    own, near = set(terms(sentence)), set(terms(context))
-    weights = {t: max(stats.idf(t), 0.05) for t in question.terms if stats.has(t)}
+    # Names and exact values (a year, a version) may stand anywhere in the sentence's passage.
+    name_terms = {t for n in question.names for t in terms(n)} | set(question.exact)
+    own = set(terms(sentence)) | numbers(sentence)
+    near = set(terms(context)) | numbers(context)
+    weights = {t: max(stats.idf(t), 0.05) for t in wanted if stats.has(t)}
     # A term no document holds cannot tell sentences apart; it weighs as an average term, not as the rarest.
     absent = sum(weights.values()) / len(weights) if weights else 1.0
     total = got = 0.0
-    for t in question.terms:
+    for t in wanted:
         w = weights.get(t, absent)
         total += w
         if t in own or (t in name_terms and t in near):
