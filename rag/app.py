@@ -7,12 +7,12 @@ import shutil
 from dataclasses import dataclass
 
 from rag.config import Settings
-from rag.embedding import Embedder, make_embedder
+from rag.index.embedding import Embedder, make_embedder
 from rag.errors import IndexBroken
-from rag.indexer import Indexer, Progress, SyncReport
-from rag.llm import LlamaCppGenerator, TextGenerator
+from rag.index.indexer import Indexer, Progress, SyncReport
+from rag.llm.llama import LlamaCppGenerator, TextGenerator
 from rag.pipeline import Pipeline
-from rag.store import ChromaStore, IndexInfo
+from rag.index.store import ChromaStore, IndexInfo
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def build_app(settings: Settings, create_index: bool = False) -> App:
 def make_generator(settings: Settings) -> TextGenerator:
     """The model server named by ``llm_url`` if set, else the local GGUF model."""
     if settings.llm_url:
-        from rag.remote_llm import OpenAIChatGenerator
+        from rag.llm.openai_chat import OpenAIChatGenerator
 
         return OpenAIChatGenerator(settings)
     return LlamaCppGenerator(settings)
@@ -52,8 +52,8 @@ def rebuild_index(settings: Settings) -> None:
     """Drop the index so the next sync builds it from scratch (documents untouched): the index folder's Chroma
     files, or with ``chroma_url`` its collections on the server."""
     if settings.chroma_url:
-        from rag.chroma_server import delete_collections
-        from rag.manifest import files_collection_name
+        from rag.index.chroma_server import delete_collections
+        from rag.index.manifest import files_collection_name
 
         delete_collections(settings.chroma_url, settings.collection, files_collection_name(settings.collection))
         return

@@ -28,14 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from rag.bm25 import LexicalIndex
+from rag.retrieval.bm25 import LexicalIndex
 from rag.config import RETRIEVAL_MODES, Settings
-from rag.documents import list_documents, read_document
-from rag.embedding import Embedder, make_embedder
+from rag.ingest.documents import list_documents, read_document
+from rag.index.embedding import Embedder, make_embedder
 from rag.errors import ConfigError
-from rag.indexer import Indexer, chunk_document
-from rag.retrieval import Retriever
-from rag.store import ChromaStore, ChunkRecord, IndexInfo
+from rag.index.indexer import Indexer, chunk_document
+from rag.retrieval.retriever import Retriever
+from rag.index.store import ChromaStore, ChunkRecord, IndexInfo
 
 log = logging.getLogger(__name__)
 

@@ -63,7 +63,7 @@ class Settings:
     min_evidence_score: float | None = None
     host: str = "127.0.0.1"
     port: int = 7860
-    retrieval: str = "hybrid"  # dense (vectors), lexical (BM25) or hybrid (both, rank-fused); see rag/retrieval.py
+    retrieval: str = "hybrid"  # dense (vectors), lexical (BM25) or hybrid (both, rank-fused); see rag/retrieval/retriever.py
     chroma_url: str | None = None  # a Chroma server instead of the index folder, e.g. http://127.0.0.1:8000
     llm_url: str | None = None  # an OpenAI-compatible server instead of the GGUF model, e.g. http://127.0.0.1:8080
     llm_model: str | None = None  # sent as "model" to that server

@@ -17,13 +17,13 @@ from rag.answer.evidence import ScoredSentence, has_answer_type, less_specific, 
 from rag.answer.question import Question, analyse
 from rag.answer.refusal import refusal_reason
 from rag.config import Settings
-from rag.embedding import Embedder
+from rag.index.embedding import Embedder
 from rag.errors import EmptyQuestion, RagError
-from rag.llm import TextGenerator
-from rag.prompting import build_prompt
-from rag.records import Answer, AnswerSentence, Passage
-from rag.retrieval import Retriever
-from rag.store import ChromaStore
+from rag.llm.llama import TextGenerator
+from rag.llm.prompting import build_prompt
+from rag.types import Answer, AnswerSentence, Passage
+from rag.retrieval.retriever import Retriever
+from rag.index.store import ChromaStore
 from rag.text import CITATION_MARKER
 
 log = logging.getLogger(__name__)

@@ -57,7 +57,7 @@ def docs_copy(tmp_path: Path) -> Path:
 
 def unreadable_reason(path: Path) -> str:
     """The reason read_document refuses ``path``; the message must name the file."""
-    from rag.documents import read_document
+    from rag.ingest.documents import read_document
     from rag.errors import DocumentUnreadable
 
     with pytest.raises(DocumentUnreadable) as info:
@@ -87,9 +87,9 @@ def rag_env(tmp: Path | None = None, **extra: str) -> dict[str, str]:
 
 def run_rag(tmp: Path | None, *args: str, prefix: tuple[str, ...] = (),
             **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m rag.cli *args` in a fresh process with ``rag_env(tmp, **env)``; ``prefix`` goes before the
+    """Run `python -m rag *args` in a fresh process with ``rag_env(tmp, **env)``; ``prefix`` goes before the
     interpreter (e.g. setpriv). Never raises on a non-zero exit: the test checks the returncode."""
-    return subprocess.run([*prefix, sys.executable, "-m", "rag.cli", *args], check=False, capture_output=True,
+    return subprocess.run([*prefix, sys.executable, "-m", "rag", *args], check=False, capture_output=True,
                           text=True, env=rag_env(tmp, **env), timeout=600, cwd=PROJECT_ROOT)
 
 

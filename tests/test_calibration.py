@@ -26,9 +26,9 @@ from rag.answer.corpus import CorpusStats
 from rag.answer.question import analyse
 from rag.answer.refusal import unknown
 from rag.config import DEFAULT_MIN_EVIDENCE_SCORE
-from rag.indexer import Indexer
+from rag.index.indexer import Indexer
 from rag.pipeline import Pipeline
-from rag.store import ChromaStore, IndexInfo
+from rag.index.store import ChromaStore, IndexInfo
 from rag.text import names, numbers
 
 TEXTS = [

@@ -11,7 +11,7 @@ from rag.answer.checking import (
     split_answer,
     unsupported_reason,
 )
-from rag.records import Passage
+from rag.types import Passage
 
 
 def _passage(text: str, source: str = "seeds/news.txt", start: int = 0) -> Passage:

@@ -7,11 +7,11 @@ import pytest
 from conftest import free_port, make_settings
 
 from rag.app import build_app, rebuild_index
-from rag.chroma_server import parse_url
-from rag.cli import _parser, _settings, main
+from rag.index.chroma_server import parse_url
+from rag.serve.cli import _parser, _settings, main
 from rag.config import load_settings
 from rag.errors import ConfigError, ServerError
-from rag.store import ChromaStore, IndexInfo
+from rag.index.store import ChromaStore, IndexInfo
 
 
 @pytest.mark.parametrize(("url", "parsed"), [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import Span, chunk_text, paragraphs, sentences
+from rag.ingest.chunking import Span, chunk_text, paragraphs, sentences
 from rag.errors import ConfigError
 
 try:

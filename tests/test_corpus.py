@@ -9,8 +9,8 @@ from pathlib import Path
 from conftest import HashEmbedder, make_settings
 
 from rag.answer.corpus import CorpusCache, CorpusStats
-from rag.indexer import Indexer
-from rag.store import ChromaStore, IndexInfo
+from rag.index.indexer import Indexer
+from rag.index.store import ChromaStore, IndexInfo
 
 TEXTS = ["Lavrov visited Hanoi in 2022.", "Lavrov met Son.", "Trade reached 12,000 tonnes."]
 

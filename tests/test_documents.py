@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import unreadable_reason
 
-from rag.documents import list_documents, read_document
+from rag.ingest.documents import list_documents, read_document
 from rag.errors import DocsFolderMissing
 
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import HashEmbedder, make_settings
 
 from rag import pipeline as pipeline_module
-from rag.indexer import Indexer
+from rag.index.indexer import Indexer
 from rag.pipeline import Pipeline, complete_sentences
-from rag.store import ChromaStore, IndexInfo
+from rag.index.store import ChromaStore, IndexInfo
 
 SPLIT_MARKER = ["Lavrov visited Hanoi.", " [", "1] He met Son [1]."]
 

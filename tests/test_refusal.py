@@ -6,7 +6,7 @@ from rag.answer.corpus import CorpusStats
 from rag.answer.evidence import ScoredSentence
 from rag.answer.question import analyse
 from rag.answer.refusal import best_score, names_in_context, refusal_reason, unknown
-from rag.records import Passage
+from rag.types import Passage
 from rag.text import terms
 
 # The indexed documents (what used to be a hand-written vocabulary of crude stems).

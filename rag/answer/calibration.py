@@ -23,7 +23,7 @@ from rag.text import names, numbers, sentences, terms, words
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
-    from rag.store import ChromaStore
+    from rag.index.store import ChromaStore
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from rag.answer.corpus import CorpusStats
 from rag.answer.question import Question
-from rag.embedding import Embedder
-from rag.records import Passage
+from rag.index.embedding import Embedder
+from rag.types import Passage
 from rag.text import MONTHS, WEEKDAYS, fold, names, numbers, sentences, terms
 
 MIN_SENTENCE_CHARS = 15

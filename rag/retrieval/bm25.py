@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from rag.text import STOPWORDS, fold, stem, words
-from rag.store import ChromaStore
+from rag.index.store import ChromaStore
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Sync a documents folder into the index: embed new and changed files, drop removed ones.
 
-Safe to kill at any point. The per-file records (rag/manifest.py) are written around the chunk writes so that
+Safe to kill at any point. The per-file records (rag/index/manifest.py) are written around the chunk writes so that
 the next sync can tell finished files from interrupted ones without reading every chunk:
 
 - changed or new file: mark its record dirty (keeping the old version's hash) -> add the new chunks -> record
@@ -24,13 +24,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rag.chunking import chunk_text
-from rag.documents import Document, file_sha256, list_documents, read_document
-from rag.embedding import Embedder
+from rag.ingest.chunking import chunk_text
+from rag.ingest.documents import Document, file_sha256, list_documents, read_document
+from rag.index.embedding import Embedder
 from rag.errors import DocumentUnreadable
-from rag.formats import page_spans
-from rag.manifest import FileRecord
-from rag.store import ChromaStore, ChunkRecord
+from rag.ingest.formats import page_spans
+from rag.index.manifest import FileRecord
+from rag.index.store import ChromaStore, ChunkRecord
 
 log = logging.getLogger(__name__)
 

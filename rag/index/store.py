@@ -16,22 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from rag import chroma_server
+from rag.index import chroma_server
 from rag.errors import ConfigError, IndexBroken, IndexMissing
-from rag.manifest import FileManifest, FileRecord, files_collection_name
-from rag.records import Passage
-from rag.store_errors import GuardedCollection, index_error
+from rag.index.manifest import FileManifest, FileRecord, files_collection_name
+from rag.types import Passage
+from rag.index.chroma_errors import GuardedCollection, index_error
 
 log = logging.getLogger(__name__)
 
 # What an index folder holds: Chroma's database (with SQLite's side files) and one folder per vector segment, the
-# BM25 index (rag/bm25.py), the refusal calibration (rag/answer/calibration.py), and the repository's placeholders.
+# BM25 index (rag/retrieval/bm25.py), the refusal calibration (rag/answer/calibration.py), and the repository's placeholders.
 INDEX_FILES = frozenset({"chroma.sqlite3", "chroma.sqlite3-journal", "chroma.sqlite3-wal", "chroma.sqlite3-shm",
                          "calibration.json", ".gitkeep", ".gitignore"})
 INDEX_FOLDERS = frozenset({"bm25"})
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-SCHEMA_VERSION = 2  # 2: per-file records in a `<collection>_files` collection (rag/manifest.py)
+SCHEMA_VERSION = 2  # 2: per-file records in a `<collection>_files` collection (rag/index/manifest.py)
 _BATCH = 256
 _PAGE = 5000
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import DocsFolderMissing, DocumentUnreadable
-from rag.formats import EXTRACTED_SUFFIXES, extract, page_of
+from rag.ingest.formats import EXTRACTED_SUFFIXES, extract, page_of
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
-# Every suffix the index reads: plain text as it is, HTML/PDF/DOCX through rag.formats.
+# Every suffix the index reads: plain text as it is, HTML/PDF/DOCX through rag.ingest.formats.
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | EXTRACTED_SUFFIXES
 SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
 MAX_FILE_BYTES = 50 * 1024 * 1024

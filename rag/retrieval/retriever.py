@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.bm25 import LexicalIndex
+from rag.retrieval.bm25 import LexicalIndex
 from rag.config import RETRIEVAL_MODES as MODES
-from rag.embedding import Embedder
+from rag.index.embedding import Embedder
 from rag.errors import ConfigError
-from rag.records import Passage
-from rag.store import ChromaStore
+from rag.types import Passage
+from rag.index.store import ChromaStore
 
 log = logging.getLogger(__name__)
 

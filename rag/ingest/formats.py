@@ -1,6 +1,6 @@
 """Extract the text of HTML, PDF and DOCX files: the text the index holds and citation offsets index.
 
-Plain-text files are not handled here (they are decoded as they are, see rag.documents). Every extractor takes
+Plain-text files are not handled here (they are decoded as they are, see rag.ingest.documents). Every extractor takes
 the file's bytes and returns an ``Extracted``: text whose blocks (paragraphs, list items, table rows, pages) are
 separated by blank lines, so the chunker's paragraph splitting sees them, and for a PDF the start offset of
 every page. A file that cannot be read raises DocumentUnreadable with the reason.

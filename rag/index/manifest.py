@@ -3,7 +3,7 @@
 They live in a second Chroma collection, ``<collection>_files``, beside the chunks, so that deciding what to
 re-embed reads one small entry per file instead of every chunk's metadata.
 
-Crash safety rests on two rules the indexer follows (see rag/indexer.py):
+Crash safety rests on two rules the indexer follows (see rag/index/indexer.py):
 
 1. A file's record is written (marked ``dirty``) before any of its chunks are added or removed, and is removed
    only after all its chunks are gone. So every chunk in the index has a record.
@@ -11,7 +11,7 @@ Crash safety rests on two rules the indexer follows (see rag/indexer.py):
 
 A dirty record therefore names the one version that is known to be complete (``sha256``, or none when empty);
 whatever else is stored under that source is leftover from an interrupted write, and the next sync removes it
-(:meth:`rag.indexer.Indexer.recover`).
+(:meth:`rag.index.indexer.Indexer.recover`).
 """
 
 from __future__ import annotations

@@ -145,8 +145,8 @@ def _setup_logging(verbose: bool) -> None:
 
 def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
     from rag.app import build_app, rebuild_index
-    from rag.progress import ProgressBar
-    from rag.store import check_rebuildable
+    from rag.serve.progress import ProgressBar
+    from rag.index.store import check_rebuildable
 
     if args.rebuild:
         if not settings.chroma_url:  # with a server, --rebuild drops its collections and leaves the folder alone
@@ -169,7 +169,7 @@ def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from rag.app import build_app
-    from rag.llm import resolve_model_path
+    from rag.llm.llama import resolve_model_path
     from rag.pipeline import validate_question
 
     validate_question(args.question)  # fail fast, before any model loads
@@ -202,7 +202,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from rag.web import serve
+    from rag.serve.web import serve
 
     serve(settings)
     return 0
@@ -261,7 +261,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_text(settings: Settings, args: argparse.Namespace) -> int:
-    from rag.documents import read_document
+    from rag.ingest.documents import read_document
 
     doc = read_document(args.file, settings.display_path(args.file))  # DocumentUnreadable says why not
     sys.stdout.write(doc.text if doc.text.endswith("\n") else doc.text + "\n")
