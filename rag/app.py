@@ -7,12 +7,13 @@ import shutil
 from dataclasses import dataclass
 
 from rag.config import Settings
-from rag.index.embedding import Embedder, make_embedder
 from rag.errors import IndexBroken
-from rag.index.indexer import Indexer, Progress, SyncReport
+from rag.index.embedding import Embedder, make_embedder
+from rag.index.indexer import Indexer, Progress
+from rag.index.store import ChromaStore
 from rag.llm.llama import LlamaCppGenerator, TextGenerator
 from rag.pipeline import Pipeline
-from rag.index.store import ChromaStore, IndexInfo
+from rag.types import IndexInfo, SyncReport
 
 log = logging.getLogger(__name__)
 

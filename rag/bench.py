@@ -28,14 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from rag.retrieval.bm25 import LexicalIndex
 from rag.config import RETRIEVAL_MODES, Settings
-from rag.ingest.documents import list_documents, read_document
-from rag.index.embedding import Embedder, make_embedder
 from rag.errors import ConfigError
+from rag.index.embedding import Embedder, make_embedder
 from rag.index.indexer import Indexer, chunk_document
+from rag.index.store import ChromaStore
+from rag.ingest.documents import list_documents, read_document
+from rag.retrieval.bm25 import LexicalIndex
 from rag.retrieval.retriever import Retriever
-from rag.index.store import ChromaStore, ChunkRecord, IndexInfo
+from rag.types import ChunkRecord, IndexInfo
 
 log = logging.getLogger(__name__)
 

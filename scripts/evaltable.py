@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.app import ensure_index
 from rag.answer.calibration import calibrate, save
+from rag.app import ensure_index
 from rag.config import PROJECT_ROOT, load_settings, offline_environment
 from rag.evaluation import evaluate, load_questions
 

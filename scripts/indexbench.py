@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import EMBED_BACKENDS, Settings, load_settings, offline_environment
-from rag.ingest.documents import list_documents, read_document
 from rag.index.embedding import make_embedder
 from rag.index.indexer import Indexer, chunk_document
-from rag.index.store import ChromaStore, IndexInfo
+from rag.index.store import ChromaStore
+from rag.ingest.documents import list_documents, read_document
+from rag.types import IndexInfo
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.serve.chat import message_text
 from rag.config import PROJECT_ROOT, offline_environment
+from rag.serve.chat import message_text
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "questions.jsonl"
 START_TIMEOUT_S = 300

@@ -57,8 +57,8 @@ def docs_copy(tmp_path: Path) -> Path:
 
 def unreadable_reason(path: Path) -> str:
     """The reason read_document refuses ``path``; the message must name the file."""
-    from rag.ingest.documents import read_document
     from rag.errors import DocumentUnreadable
+    from rag.ingest.documents import read_document
 
     with pytest.raises(DocumentUnreadable) as info:
         read_document(path, path.name)

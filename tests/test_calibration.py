@@ -27,9 +27,10 @@ from rag.answer.question import analyse
 from rag.answer.refusal import unknown
 from rag.config import DEFAULT_MIN_EVIDENCE_SCORE
 from rag.index.indexer import Indexer
+from rag.index.store import ChromaStore
 from rag.pipeline import Pipeline
-from rag.index.store import ChromaStore, IndexInfo
 from rag.text import names, numbers
+from rag.types import IndexInfo
 
 TEXTS = [
     "Russian Foreign Minister Sergey Lavrov visited Hanoi on Wednesday with 40 officials.",

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-
 import pytest
 from conftest import free_port, make_settings
 
 from rag.app import build_app, rebuild_index
-from rag.index.chroma_server import parse_url
-from rag.serve.cli import _parser, _settings, main
 from rag.config import load_settings
 from rag.errors import ConfigError, ServerError
-from rag.index.store import ChromaStore, IndexInfo
+from rag.index.chroma_server import parse_url
+from rag.index.store import ChromaStore
+from rag.serve.cli import _parser, _settings, main
+from rag.types import IndexInfo
 
 
 @pytest.mark.parametrize(("url", "parsed"), [

@@ -10,7 +10,8 @@ from conftest import HashEmbedder, make_settings
 
 from rag.answer.corpus import CorpusCache, CorpusStats
 from rag.index.indexer import Indexer
-from rag.index.store import ChromaStore, IndexInfo
+from rag.index.store import ChromaStore
+from rag.types import IndexInfo
 
 TEXTS = ["Lavrov visited Hanoi in 2022.", "Lavrov met Son.", "Trade reached 12,000 tonnes."]
 

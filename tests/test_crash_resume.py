@@ -23,7 +23,7 @@ from index_checks import all_ids, expected_versions, index_problems, open_copy, 
 
 from rag.config import PROJECT_ROOT, load_settings
 from rag.index.embedding import OnnxInt8Embedder
-from rag.index.store import IndexInfo
+from rag.types import IndexInfo
 
 pytestmark = pytest.mark.slow
 

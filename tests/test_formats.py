@@ -12,12 +12,12 @@ import pytest
 from conftest import unreadable_reason
 from pdf_samples import make_encrypted_pdf, make_pdf, make_pdf_bytes
 
+from rag.index.indexer import Indexer, chunk_document
+from rag.index.store import ChromaStore
 from rag.ingest.chunking import paragraphs
 from rag.ingest.documents import read_document
-from rag.ingest.formats import extract, page_of, page_spans
-from rag.index.indexer import Indexer, chunk_document
-from rag.types import Citation
-from rag.index.store import ChromaStore, IndexInfo
+from rag.ingest.formats import extract, page_spans
+from rag.types import Citation, IndexInfo, page_of
 
 PAGE_ONE = [
     "The Kestrel Ridge Observatory opened in 1987.",
@@ -351,8 +351,8 @@ def test_uploaded_pdf_is_indexed_and_its_page_shown_in_the_sources(tmp_path: Pat
     from conftest import make_settings
 
     from rag.app import App
-    from rag.serve.chat import ChatService
     from rag.pipeline import Pipeline
+    from rag.serve.chat import ChatService
 
     settings = make_settings(tmp_path)
     settings.docs_dir.mkdir()

@@ -22,13 +22,14 @@ import pytest
 from conftest import SEEDS, HashEmbedder, make_settings, run_rag
 
 from rag.app import App
+from rag.config import PROJECT_ROOT, load_settings
+from rag.index.indexer import Indexer
+from rag.index.store import ChromaStore
+from rag.ingest.documents import MAX_FILE_BYTES
+from rag.pipeline import Pipeline
 from rag.serve.chat import MAX_NAME_CHARS, REFUSED_PREFIX, ChatService, message_text, safe_filename
 from rag.serve.cli import main
-from rag.config import PROJECT_ROOT, load_settings
-from rag.ingest.documents import MAX_FILE_BYTES
-from rag.index.indexer import Indexer
-from rag.pipeline import Pipeline
-from rag.index.store import ChromaStore, IndexInfo
+from rag.types import IndexInfo
 
 SEED_QUESTION = "When will Lavrov visit China?"
 SEED_FACT = "April 8-9"

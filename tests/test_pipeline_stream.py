@@ -11,8 +11,9 @@ from conftest import HashEmbedder, make_settings
 
 from rag import pipeline as pipeline_module
 from rag.index.indexer import Indexer
+from rag.index.store import ChromaStore
 from rag.pipeline import Pipeline, complete_sentences
-from rag.index.store import ChromaStore, IndexInfo
+from rag.types import IndexInfo
 
 SPLIT_MARKER = ["Lavrov visited Hanoi.", " [", "1] He met Son [1]."]
 

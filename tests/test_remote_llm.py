@@ -11,9 +11,9 @@ from conftest import free_port, make_settings
 from rag.app import make_generator
 from rag.errors import ServerError
 from rag.llm.llama import LlamaCppGenerator
+from rag.llm.openai_chat import OpenAIChatGenerator, api_base, iter_sse_data
 from rag.llm.prompting import build_prompt
 from rag.types import Passage
-from rag.llm.openai_chat import OpenAIChatGenerator, api_base, iter_sse_data
 
 PROMPT = build_prompt("When?", [Passage(source="a.txt", start=0, end=20, text="It opened in 1932.", score=1.0)])
 

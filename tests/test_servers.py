@@ -21,8 +21,9 @@ from conftest import SEEDS, HashEmbedder, free_port, make_settings, rag_env, run
 from rag.app import ensure_index, rebuild_index
 from rag.errors import IndexBroken, ServerError
 from rag.index.indexer import Indexer
+from rag.index.store import ChromaStore
 from rag.llm.llama import resolve_model_path
-from rag.index.store import ChromaStore, IndexInfo
+from rag.types import IndexInfo
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,9 @@ whatever else is stored under that source is leftover from an interrupted write,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any
+
+from rag.types import FileRecord
 
 _PAGE = 5000
 _BATCH = 1000
@@ -25,27 +26,6 @@ _BATCH = 1000
 
 def files_collection_name(collection: str) -> str:
     return f"{collection}_files"
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """What the index holds for one source file."""
-
-    source: str
-    sha256: str  # the complete version stored; "" when none is (a new file being added)
-    total: int  # chunks of that version
-    dirty: bool = False  # other chunks of this source may be stored: clean up before trusting the record
-
-    def marked(self) -> FileRecord:
-        return replace(self, dirty=True)
-
-    def as_metadata(self) -> dict[str, Any]:
-        return {"source": self.source, "sha256": self.sha256, "total": self.total, "dirty": self.dirty}
-
-    @staticmethod
-    def from_metadata(meta: dict[str, Any]) -> FileRecord:
-        return FileRecord(source=str(meta["source"]), sha256=str(meta["sha256"]), total=int(meta["total"]),
-                          dirty=bool(meta["dirty"]))
 
 
 class FileManifest:

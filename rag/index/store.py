@@ -10,17 +10,16 @@ import logging
 import re
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.index import chroma_server
 from rag.errors import ConfigError, IndexBroken, IndexMissing
-from rag.index.manifest import FileManifest, FileRecord, files_collection_name
-from rag.types import Passage
+from rag.index import chroma_server
 from rag.index.chroma_errors import GuardedCollection, index_error
+from rag.index.manifest import FileManifest, files_collection_name
+from rag.types import ChunkRecord, FileRecord, IndexInfo, Passage, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -31,57 +30,8 @@ INDEX_FILES = frozenset({"chroma.sqlite3", "chroma.sqlite3-journal", "chroma.sql
 INDEX_FOLDERS = frozenset({"bm25"})
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-SCHEMA_VERSION = 2  # 2: per-file records in a `<collection>_files` collection (rag/index/manifest.py)
 _BATCH = 256
 _PAGE = 5000
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What an index was built with; opening it with anything else would give wrong answers."""
-
-    embedder: str
-    dimension: int
-    chunk_chars: int
-    schema: int = SCHEMA_VERSION
-
-    def as_metadata(self) -> dict[str, Any]:
-        return {
-            "hnsw:space": "cosine",
-            "embedder": self.embedder,
-            "dimension": self.dimension,
-            "chunk_chars": self.chunk_chars,
-            "schema": self.schema,
-        }
-
-
-@dataclass
-class StoredFile:
-    """The versions of one source file found in the index."""
-
-    complete: set[str] = field(default_factory=set)
-    partial: set[str] = field(default_factory=set)
-
-    def is_exactly(self, sha256: str) -> bool:
-        return self.complete == {sha256} and not self.partial
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """A chunk ready to store."""
-
-    source: str
-    sha256: str
-    index: int
-    total: int  # chunks of this file version; a file is complete when all are stored
-    start: int
-    end: int
-    text: str
-    page: int | None = None  # 1-based page of a PDF
-
-    @property
-    def id(self) -> str:
-        return f"{self.sha256[:20]}:{self.index}:{self.source}"
 
 
 def _metadata(r: ChunkRecord) -> dict[str, Any]:

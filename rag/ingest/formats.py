@@ -324,15 +324,6 @@ def extract_docx(raw: bytes, source: str) -> Extracted:
     return Extracted(text=join_blocks(blocks))
 
 
-def page_of(pages: tuple[int, ...], offset: int) -> int | None:
-    """1-based number of the page holding ``offset``, or None when the document has no pages."""
-    if not pages:
-        return None
-    from bisect import bisect_right
-
-    return max(1, bisect_right(pages, offset))
-
-
 def page_spans(pages: tuple[int, ...], length: int) -> list[tuple[int, int, int]]:
     """(page number, start, end) of every page of a text of ``length`` characters."""
     ends = list(pages[1:]) + [length]

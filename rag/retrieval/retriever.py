@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.retrieval.bm25 import LexicalIndex
 from rag.config import RETRIEVAL_MODES as MODES
-from rag.index.embedding import Embedder
 from rag.errors import ConfigError
-from rag.types import Passage
+from rag.index.embedding import Embedder
 from rag.index.store import ChromaStore
+from rag.retrieval.bm25 import LexicalIndex
+from rag.types import Passage
 
 log = logging.getLogger(__name__)
 

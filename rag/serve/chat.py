@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.app import App
-from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_LIST, SUPPORTED_SUFFIXES
 from rag.errors import DocumentUnreadable, RagError
-from rag.text import terms
+from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_LIST, SUPPORTED_SUFFIXES
 from rag.llm.pool import ModelPool
+from rag.text import terms
 from rag.types import Answer, Citation
 
 log = logging.getLogger(__name__)

@@ -145,8 +145,8 @@ def _setup_logging(verbose: bool) -> None:
 
 def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
     from rag.app import build_app, rebuild_index
-    from rag.serve.progress import ProgressBar
     from rag.index.store import check_rebuildable
+    from rag.serve.progress import ProgressBar
 
     if args.rebuild:
         if not settings.chroma_url:  # with a server, --rebuild drops its collections and leaves the folder alone

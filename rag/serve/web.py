@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.app import App, ensure_index
-from rag.serve.chat import ChatService
 from rag.config import Settings
-from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from rag.errors import RagError
+from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
+from rag.serve.chat import ChatService
 
 log = logging.getLogger(__name__)
 
