@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rag.index.paging import get_all
 from rag.types import FileRecord
 
-_PAGE = 5000
 _BATCH = 1000
 
 
@@ -36,16 +36,11 @@ class FileManifest:
 
     def read(self) -> dict[str, FileRecord]:
         out: dict[str, FileRecord] = {}
-        offset = 0
-        while True:
-            got = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            metas = got.get("metadatas") or []
-            for meta in metas:
+        for got in get_all(self.collection, ["metadatas"]):
+            for meta in got.get("metadatas") or []:
                 record = FileRecord.from_metadata(meta)
                 out[record.source] = record
-            if len(metas) < _PAGE:
-                return out
-            offset += len(metas)
+        return out
 
     def write(self, records: list[FileRecord]) -> None:
         """Upsert records. Each record is right on its own, so a write cut short anywhere is still safe."""
