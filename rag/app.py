@@ -29,14 +29,17 @@ class App:
     pipeline: Pipeline
 
 
-def build_app(settings: Settings, create_index: bool = False) -> App:
-    """Open (or with ``create_index`` create) the index and assemble the pipeline around it."""
-    embedder = make_embedder(settings)
+def build_app(settings: Settings, create_index: bool = False, embedder: Embedder | None = None,
+              generator: TextGenerator | None = None) -> App:
+    """Open (or with ``create_index`` create) the index and assemble the pipeline around it. ``embedder`` and
+    ``generator`` default to the ones the settings name (tests pass fakes)."""
+    if embedder is None:
+        embedder = make_embedder(settings)
     info = IndexInfo(embedder=embedder.name, dimension=embedder.dimension, chunk_chars=settings.chunk_chars)
     store = ChromaStore(settings.index_dir, settings.collection, info, url=settings.chroma_url)
     store.open(create=create_index)
     indexer = Indexer(store, embedder, settings.chunk_chars, settings.display_path, batch_size=settings.embed_batch)
-    pipeline = Pipeline(settings, store, embedder, make_generator(settings))
+    pipeline = Pipeline(settings, store, embedder, make_generator(settings) if generator is None else generator)
     return App(settings=settings, embedder=embedder, store=store, indexer=indexer, pipeline=pipeline)
 
 

@@ -10,11 +10,15 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT, Settings, load_settings, offline_environment
+
+if TYPE_CHECKING:
+    from rag.app import App
 
 offline_environment()
 
@@ -101,6 +105,31 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         cache_dir=PROJECT_ROOT / ".cache",  # the assembled GGUF is reused across runs
         **overrides,
     )
+
+
+class NoModel:
+    """Stands in for a model that the test must never call."""
+
+    name = "none"
+
+    def stream(self, prompt: object, max_tokens: int):
+        raise AssertionError("this test never calls the model")
+
+    def warm_up(self) -> None:
+        pass
+
+
+def fake_app(tmp: Path, generator: Any = None, embedder: Any = None, sync: bool = True, **overrides: object) -> App:
+    """``build_app`` over tmp/docs and tmp/index (a real Chroma index) with a fake model (``generator``, else
+    NoModel) and the hash embedder (or ``embedder``), synced with the documents folder unless ``sync`` is False."""
+    from rag.app import build_app
+
+    settings = make_settings(tmp, **overrides)
+    app = build_app(settings, create_index=True, embedder=HashEmbedder() if embedder is None else embedder,
+                    generator=NoModel() if generator is None else generator)
+    if sync:
+        app.indexer.sync(settings.docs_dir)
+    return app
 
 
 @pytest.fixture(scope="session")

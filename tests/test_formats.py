@@ -348,21 +348,14 @@ class _QuoteOnlyGenerator:
 
 
 def test_uploaded_pdf_is_indexed_and_its_page_shown_in_the_sources(tmp_path: Path, hash_embedder) -> None:
-    from conftest import make_settings
+    from conftest import fake_app
 
-    from rag.app import App
-    from rag.pipeline import Pipeline
     from rag.serve.chat import ChatService
 
-    settings = make_settings(tmp_path)
+    app = fake_app(tmp_path, _QuoteOnlyGenerator(), hash_embedder, sync=False)
+    settings = app.settings
     settings.docs_dir.mkdir()
-    store = ChromaStore(settings.index_dir, settings.collection,
-                        IndexInfo(hash_embedder.name, hash_embedder.dimension, settings.chunk_chars))
-    store.open(create=True)
-    indexer = Indexer(store, hash_embedder, settings.chunk_chars, settings.display_path)
-    pipeline = Pipeline(settings, store, hash_embedder, _QuoteOnlyGenerator())
-    service = ChatService(App(settings=settings, embedder=hash_embedder, store=store, indexer=indexer,
-                              pipeline=pipeline))
+    service = ChatService(app)
     uploads = tmp_path / "uploads"
     pdf = make_pdf(uploads / "observatory.pdf", [PAGE_ONE, PAGE_TWO, PAGE_THREE])
     broken = uploads / "broken.pdf"

@@ -19,17 +19,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import SEEDS, HashEmbedder, make_settings, run_rag
+from conftest import SEEDS, fake_app, make_settings, run_rag
 
 from rag.app import App
 from rag.config import PROJECT_ROOT, load_settings
-from rag.index.indexer import Indexer
-from rag.index.store import ChromaStore
 from rag.ingest.documents import MAX_FILE_BYTES
-from rag.pipeline import Pipeline
 from rag.serve.chat import MAX_NAME_CHARS, REFUSED_PREFIX, ChatService, message_text, safe_filename
 from rag.serve.cli import main
-from rag.types import IndexInfo
 
 SEED_QUESTION = "When will Lavrov visit China?"
 SEED_FACT = "April 8-9"
@@ -57,15 +53,7 @@ def fast_app(tmp: Path) -> App:
     them, the app opens and syncs what is there (an app started again)."""
     if not (tmp / "docs").exists():
         shutil.copytree(SEEDS, tmp / "docs")
-    settings = make_settings(tmp)
-    embedder = HashEmbedder()
-    store = ChromaStore(settings.index_dir, settings.collection,
-                        IndexInfo(embedder.name, embedder.dimension, settings.chunk_chars))
-    store.open(create=True)
-    indexer = Indexer(store, embedder, settings.chunk_chars, settings.display_path)
-    indexer.sync(settings.docs_dir)
-    pipeline = Pipeline(settings, store, embedder, ScriptedGenerator())
-    return App(settings=settings, embedder=embedder, store=store, indexer=indexer, pipeline=pipeline)
+    return fake_app(tmp, ScriptedGenerator())
 
 
 @pytest.fixture
