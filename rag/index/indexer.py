@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # progress(files_done, files_total, chunks_embedded)
 Progress = Callable[[int, int, int], None]
 
-DEFAULT_BATCH = 64  # chunks per embedding call (see `python scripts/indexbench.py sync`)
+DEFAULT_BATCH = 64  # chunks per embedding call (`rag bench` compares indexing with the embedder alone)
 _PREFETCH = 8  # files read ahead of the embedder
 
 
