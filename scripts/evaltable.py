@@ -45,7 +45,7 @@ def run(corpora: list[str], calibrated: bool, out: Path | None) -> str:
         docs, tuning, heldout = CORPORA[name]
         with tempfile.TemporaryDirectory(prefix=f"rag-table-{name}-") as tmp:
             settings = dataclasses.replace(load_settings(docs_dir=docs), index_dir=Path(tmp))
-            app, report = ensure_index(settings)
+            app, _ = ensure_index(settings)
             how = "default threshold"
             if calibrated:
                 started = time.perf_counter()

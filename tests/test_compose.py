@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from rag.answer.checking import CheckedSentence
 from rag.answer.compose import AnswerBuilder, with_marker
 from rag.answer.evidence import ScoredSentence, is_instruction, less_specific, split_passages

@@ -60,7 +60,8 @@ class Retriever:
             return []
         if mode == "dense":
             return self.store.query(vector, k)
-        lexical = [chunk_id for chunk_id, _ in self.lexical.search(query, candidate_depth(k) if mode == "hybrid" else k)]
+        depth = candidate_depth(k) if mode == "hybrid" else k
+        lexical = [chunk_id for chunk_id, _ in self.lexical.search(query, depth)]
         if mode == "lexical":
             found = self.store.passages(lexical, vector)
             return [found[i] for i in lexical if i in found]
