@@ -68,7 +68,7 @@ def _index(docs: Path, index: Path, env: dict[str, str], kill_after_lines: int |
     for line in proc.stderr:
         tail = (tail + [line])[-20:]
         CLEANED[0] += "rag.index.indexer: cleaned up " in line
-        if re.search(r"rag\.indexer: (indexed|removed) ", line):
+        if re.search(r"rag\.index\.indexer: (indexed|removed) ", line):
             seen += 1
             if kill_after_lines is not None and seen >= kill_after_lines:
                 proc.send_signal(signal.SIGKILL)

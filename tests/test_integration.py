@@ -46,7 +46,7 @@ def test_question_outside_the_documents_is_refused_with_nearest_passages(real_ap
 
 
 def test_every_marker_has_a_citation_and_shown_sentences_are_supported(real_app):
-    from rag.checking import parse_citations, split_answer, unsupported_reason
+    from rag.answer.checking import parse_citations, split_answer, unsupported_reason
 
     answer = real_app.pipeline.ask("Who did Lavrov meet in Hanoi?")
     by_n = {c.n: c for c in answer.citations}
