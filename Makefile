@@ -9,9 +9,11 @@ STAMP  := $(VENV)/.installed
 run: $(STAMP)
 	$(VENV)/bin/rag serve
 
+# Lint first (ruff, pinned in the test extra): a violation fails CI before any test runs.
 # The browser tests drive Debian's chromium (Playwright downloads no browser); CI machines start without it.
 test: $(STAMP)
 	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 install: $(STAMP)

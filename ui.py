@@ -1,6 +1,6 @@
 """The Gradio chat app: `python ui.py` syncs the index with the documents folder and serves the chat.
 
-Same as `rag serve` (flags such as --port and --host are accepted). The page itself is built in rag/web.py;
+Same as `rag serve` (flags such as --port and --host are accepted). The page itself is built in rag/serve/web.py;
 settings come from RAG_* environment variables (see README).
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from rag.cli import main
-from rag.web import build_ui, serve
+from rag.serve.cli import main
+from rag.serve.web import build_ui, serve
 
 __all__ = ["build_ui", "main", "serve"]
 

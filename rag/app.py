@@ -7,12 +7,13 @@ import shutil
 from dataclasses import dataclass
 
 from rag.config import Settings
-from rag.embedding import Embedder, make_embedder
 from rag.errors import IndexBroken
-from rag.indexer import Indexer, Progress, SyncReport
-from rag.llm import LlamaCppGenerator, TextGenerator
+from rag.index.embedding import Embedder, make_embedder
+from rag.index.indexer import Indexer, Progress
+from rag.index.store import ChromaStore
+from rag.llm.llama import LlamaCppGenerator, TextGenerator
 from rag.pipeline import Pipeline
-from rag.store import ChromaStore, IndexInfo
+from rag.types import IndexInfo, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +29,24 @@ class App:
     pipeline: Pipeline
 
 
-def build_app(settings: Settings, create_index: bool = False) -> App:
-    """Open (or with ``create_index`` create) the index and assemble the pipeline around it."""
-    embedder = make_embedder(settings)
+def build_app(settings: Settings, create_index: bool = False, embedder: Embedder | None = None,
+              generator: TextGenerator | None = None) -> App:
+    """Open (or with ``create_index`` create) the index and assemble the pipeline around it. ``embedder`` and
+    ``generator`` default to the ones the settings name (tests pass fakes)."""
+    if embedder is None:
+        embedder = make_embedder(settings)
     info = IndexInfo(embedder=embedder.name, dimension=embedder.dimension, chunk_chars=settings.chunk_chars)
     store = ChromaStore(settings.index_dir, settings.collection, info, url=settings.chroma_url)
     store.open(create=create_index)
     indexer = Indexer(store, embedder, settings.chunk_chars, settings.display_path, batch_size=settings.embed_batch)
-    pipeline = Pipeline(settings, store, embedder, make_generator(settings))
+    pipeline = Pipeline(settings, store, embedder, make_generator(settings) if generator is None else generator)
     return App(settings=settings, embedder=embedder, store=store, indexer=indexer, pipeline=pipeline)
 
 
 def make_generator(settings: Settings) -> TextGenerator:
     """The model server named by ``llm_url`` if set, else the local GGUF model."""
     if settings.llm_url:
-        from rag.remote_llm import OpenAIChatGenerator
+        from rag.llm.openai_chat import OpenAIChatGenerator
 
         return OpenAIChatGenerator(settings)
     return LlamaCppGenerator(settings)
@@ -52,8 +56,8 @@ def rebuild_index(settings: Settings) -> None:
     """Drop the index so the next sync builds it from scratch (documents untouched): the index folder's Chroma
     files, or with ``chroma_url`` its collections on the server."""
     if settings.chroma_url:
-        from rag.chroma_server import delete_collections
-        from rag.manifest import files_collection_name
+        from rag.index.chroma_server import delete_collections
+        from rag.index.manifest import files_collection_name
 
         delete_collections(settings.chroma_url, settings.collection, files_collection_name(settings.collection))
         return

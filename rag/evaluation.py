@@ -13,11 +13,11 @@ from rag.answer.calibration import refusal_threshold
 from rag.answer.checking import split_answer, unsupported_reason
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
-from rag.followup import contextual_query
 from rag.pipeline import Pipeline
-from rag.records import Answer
-from rag.retrieval import Retriever
+from rag.retrieval.followup import contextual_query
+from rag.retrieval.retriever import Retriever
 from rag.text import fold
+from rag.types import Answer
 
 log = logging.getLogger(__name__)
 

@@ -17,32 +17,19 @@ from rag.answer.evidence import ScoredSentence, has_answer_type, less_specific, 
 from rag.answer.question import Question, analyse
 from rag.answer.refusal import refusal_reason
 from rag.config import Settings
-from rag.embedding import Embedder
 from rag.errors import EmptyQuestion, RagError
-from rag.llm import TextGenerator
-from rag.prompting import build_prompt
-from rag.records import Answer, AnswerSentence, Passage
-from rag.retrieval import Retriever
-from rag.store import ChromaStore
+from rag.index.embedding import Embedder
+from rag.index.store import ChromaStore
+from rag.llm.llama import TextGenerator
+from rag.llm.prompting import build_prompt
+from rag.retrieval.retriever import Retriever
 from rag.text import CITATION_MARKER
+from rag.types import Answer, AnswerEvent, AnswerSentence, Passage
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 REFUSAL_TEXT = "The documents do not answer this question."
-
-
-@dataclass(frozen=True)
-class AnswerEvent:
-    """One step of a streamed answer.
-
-    kind "token": raw model text (a draft, not yet checked); "text": checked answer text to append;
-    "done": the final Answer.
-    """
-
-    kind: str
-    text: str = ""
-    answer: Answer | None = None
 
 
 def validate_question(question: str) -> str:

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.app import ensure_index
 from rag.answer.calibration import calibrate, save
+from rag.app import ensure_index
 from rag.config import PROJECT_ROOT, load_settings, offline_environment
 from rag.evaluation import evaluate, load_questions
 
@@ -45,7 +45,7 @@ def run(corpora: list[str], calibrated: bool, out: Path | None) -> str:
         docs, tuning, heldout = CORPORA[name]
         with tempfile.TemporaryDirectory(prefix=f"rag-table-{name}-") as tmp:
             settings = dataclasses.replace(load_settings(docs_dir=docs), index_dir=Path(tmp))
-            app, report = ensure_index(settings)
+            app, _ = ensure_index(settings)
             how = "default threshold"
             if calibrated:
                 started = time.perf_counter()

@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.chat import message_text
 from rag.config import PROJECT_ROOT, offline_environment
+from rag.serve.chat import message_text
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "questions.jsonl"
 START_TIMEOUT_S = 300
@@ -128,7 +128,7 @@ def served(docs: Path) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
         shutil.copytree(docs, Path(tmp) / "docs")
         log_path = Path(tmp) / "serve.log"
-        cmd = [sys.executable, "-m", "rag.cli", "serve", "--docs", f"{tmp}/docs", "--index", f"{tmp}/index",
+        cmd = [sys.executable, "-m", "rag", "serve", "--docs", f"{tmp}/docs", "--index", f"{tmp}/index",
                "--port", str(port)]
         with log_path.open("w") as log:
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)

@@ -10,11 +10,15 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT, Settings, load_settings, offline_environment
+
+if TYPE_CHECKING:
+    from rag.app import App
 
 offline_environment()
 
@@ -57,8 +61,8 @@ def docs_copy(tmp_path: Path) -> Path:
 
 def unreadable_reason(path: Path) -> str:
     """The reason read_document refuses ``path``; the message must name the file."""
-    from rag.documents import read_document
     from rag.errors import DocumentUnreadable
+    from rag.ingest.documents import read_document
 
     with pytest.raises(DocumentUnreadable) as info:
         read_document(path, path.name)
@@ -87,9 +91,9 @@ def rag_env(tmp: Path | None = None, **extra: str) -> dict[str, str]:
 
 def run_rag(tmp: Path | None, *args: str, prefix: tuple[str, ...] = (),
             **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m rag.cli *args` in a fresh process with ``rag_env(tmp, **env)``; ``prefix`` goes before the
+    """Run `python -m rag *args` in a fresh process with ``rag_env(tmp, **env)``; ``prefix`` goes before the
     interpreter (e.g. setpriv). Never raises on a non-zero exit: the test checks the returncode."""
-    return subprocess.run([*prefix, sys.executable, "-m", "rag.cli", *args], check=False, capture_output=True,
+    return subprocess.run([*prefix, sys.executable, "-m", "rag", *args], check=False, capture_output=True,
                           text=True, env=rag_env(tmp, **env), timeout=600, cwd=PROJECT_ROOT)
 
 
@@ -101,6 +105,31 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         cache_dir=PROJECT_ROOT / ".cache",  # the assembled GGUF is reused across runs
         **overrides,
     )
+
+
+class NoModel:
+    """Stands in for a model that the test must never call."""
+
+    name = "none"
+
+    def stream(self, prompt: object, max_tokens: int):
+        raise AssertionError("this test never calls the model")
+
+    def warm_up(self) -> None:
+        pass
+
+
+def fake_app(tmp: Path, generator: Any = None, embedder: Any = None, sync: bool = True, **overrides: object) -> App:
+    """``build_app`` over tmp/docs and tmp/index (a real Chroma index) with a fake model (``generator``, else
+    NoModel) and the hash embedder (or ``embedder``), synced with the documents folder unless ``sync`` is False."""
+    from rag.app import build_app
+
+    settings = make_settings(tmp, **overrides)
+    app = build_app(settings, create_index=True, embedder=HashEmbedder() if embedder is None else embedder,
+                    generator=NoModel() if generator is None else generator)
+    if sync:
+        app.indexer.sync(settings.docs_dir)
+    return app
 
 
 @pytest.fixture(scope="session")

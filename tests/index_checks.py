@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from rag.documents import list_documents, read_document
 from rag.errors import DocumentUnreadable
-from rag.indexer import chunk_document
-from rag.store import ChromaStore, IndexInfo
+from rag.index.indexer import chunk_document
+from rag.index.store import ChromaStore
+from rag.ingest.documents import list_documents, read_document
+from rag.types import IndexInfo
 
 
 def expected_versions(docs: Path, chunk_chars: int, display: Callable[[Path], str]) -> dict[str, tuple[str, int]]:

@@ -48,9 +48,9 @@ class ServedApp:
 
 
 def rag_command() -> list[str]:
-    """The `rag` console script of the running interpreter's environment (falls back to `python -m rag.cli`)."""
+    """The `rag` console script of the running interpreter's environment (falls back to `python -m rag`)."""
     script = Path(sys.executable).parent / "rag"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "rag.cli"]
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "rag"]
 
 
 def _wait_until_answering(url: str, proc: subprocess.Popen, log_path: Path) -> None:

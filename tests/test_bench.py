@@ -8,11 +8,12 @@ import pytest
 from conftest import make_settings
 
 from rag.bench import _headings, format_report, heading_queries, run_bench
-from rag.cli import main
 from rag.config import load_settings
-from rag.embedding import make_embedder
 from rag.errors import ConfigError
-from rag.indexer import Indexer, SyncReport
+from rag.index.embedding import make_embedder
+from rag.index.indexer import Indexer
+from rag.serve.cli import main
+from rag.types import SyncReport
 
 RST = """:mod:`os.path` --- Common pathname manipulations
 ================================================

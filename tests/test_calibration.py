@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import HashEmbedder, make_settings
+from conftest import NoModel, fake_app, make_settings
 
 from rag.answer.calibration import (
     FILE,
@@ -27,9 +27,6 @@ from rag.answer.corpus import CorpusStats
 from rag.answer.question import analyse
 from rag.answer.refusal import unknown
 from rag.config import DEFAULT_MIN_EVIDENCE_SCORE
-from rag.indexer import Indexer
-from rag.pipeline import Pipeline
-from rag.store import ChromaStore, IndexInfo
 from rag.text import names, numbers
 
 TEXTS = [
@@ -162,28 +159,12 @@ def test_a_setting_beats_a_calibration_beats_the_default(tmp_path: Path):
 # end to end on a real store
 
 
-class NoModel:
-    name = "none"
-
-    def stream(self, prompt: object, max_tokens: int):
-        raise AssertionError("calibration never calls the model")
-
-    def warm_up(self) -> None:
-        pass
-
-
 def test_calibrate_on_a_real_store(tmp_path: Path):
     docs = tmp_path / "docs"
     docs.mkdir()
     for i, text in enumerate(TEXTS):
         (docs / f"{i}.txt").write_text(text + "\n", encoding="utf-8")
-    settings = make_settings(tmp_path)
-    embedder = HashEmbedder()
-    store = ChromaStore(settings.index_dir, settings.collection,
-                        IndexInfo(embedder.name, embedder.dimension, settings.chunk_chars))
-    store.open(create=True)
-    Indexer(store, embedder, settings.chunk_chars, settings.display_path).sync(settings.docs_dir)
-    cal, report = calibrate(Pipeline(settings, store, embedder, NoModel()), probes_per_kind=10, seed=0)
+    cal, report = calibrate(fake_app(tmp_path, NoModel()).pipeline, probes_per_kind=10, seed=0)
     assert cal.chunks == len(TEXTS)
     assert cal.answerable == report["by_kind"]["answerable"]["probes"] == len(TEXTS)
     assert cal.unanswerable == report["by_kind"]["near-miss"]["probes"] + report["by_kind"]["foreign"]["probes"]

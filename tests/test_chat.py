@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 
-from rag.chat import REFUSED_PREFIX, ChatService
+from rag.serve.chat import REFUSED_PREFIX, ChatService
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +85,7 @@ def test_unreadable_upload_is_refused_and_not_kept(real_app, tmp_path):
 def test_launched_app_answers_through_gradio_client(real_app):
     from gradio_client import Client
 
-    from rag.web import build_ui
+    from rag.serve.web import build_ui
 
     demo = build_ui(real_app)
     port = free_port()

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from rag.chat import MAX_NAME_CHARS, safe_filename, sources_html
-from rag.records import Answer, Citation
+from rag.serve.chat import MAX_NAME_CHARS, safe_filename, sources_html
+from rag.types import Answer, Citation
 
 # safe_filename
 
@@ -74,7 +74,7 @@ def test_safe_filename_does_not_create_hidden_files() -> None:
 
 def _answer(answer: str, quote: str, *, refused: bool = False, source: str = "seeds/news.txt") -> Answer:
     from rag.answer.checking import parse_citations, split_answer
-    from rag.records import AnswerSentence
+    from rag.types import AnswerSentence
 
     citation = Citation(n=1, source=source, start=10, end=10 + len(quote), quote=quote, score=0.8123)
     sentences = [AnswerSentence(part, *parse_citations(part), "model") for part in split_answer(answer)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.chat import message_text
+from rag.serve.chat import message_text
 
 
 def test_plain_string_content():

@@ -11,7 +11,7 @@ from rag.answer.checking import (
     split_answer,
     unsupported_reason,
 )
-from rag.records import Passage
+from rag.types import Passage
 
 
 def _passage(text: str, source: str = "seeds/news.txt", start: int = 0) -> Passage:
@@ -288,9 +288,8 @@ def test_relation_reason_needs_half_of_the_relation_terms() -> None:
 
 
 def test_an_irregular_past_tense_states_the_relation_asked_about() -> None:
-    from rag.answer.question import analyse
-
     from rag.answer.checking import relation_terms_used
+    from rag.answer.question import analyse
 
     asked = analyse("Who did Lavrov meet in Hanoi?").relation_terms
     passage = _passage("Lavrov met Foreign Minister Bui Thanh Son in Hanoi.")

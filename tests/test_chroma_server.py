@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-
 import pytest
 from conftest import free_port, make_settings
 
 from rag.app import build_app, rebuild_index
-from rag.chroma_server import parse_url
-from rag.cli import _parser, _settings, main
-from rag.config import load_settings
+from rag.config import load_settings, parse_chroma_url
 from rag.errors import ConfigError, ServerError
-from rag.store import ChromaStore, IndexInfo
+from rag.index.store import ChromaStore
+from rag.serve.cli import _parser, _settings, main
+from rag.types import IndexInfo
 
 
 @pytest.mark.parametrize(("url", "parsed"), [
@@ -20,13 +19,13 @@ from rag.store import ChromaStore, IndexInfo
     ("https://chroma.example.com", ("chroma.example.com", 443, True)),
 ])
 def test_parse_url(url: str, parsed: tuple[str, int, bool]) -> None:
-    assert parse_url(url) == parsed
+    assert parse_chroma_url(url) == parsed
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://host", "http://host:8000/api/v2"])
 def test_parse_url_refuses_what_it_cannot_use(url: str) -> None:
     with pytest.raises(ConfigError, match="RAG_CHROMA_URL"):
-        parse_url(url)
+        parse_chroma_url(url)
 
 
 def test_server_settings_from_the_environment() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import Span, chunk_text, paragraphs, sentences
 from rag.errors import ConfigError
+from rag.ingest.chunking import Span, chunk_text, paragraphs, sentences
 
 try:
     from hypothesis import given, settings

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from conftest import SEEDS, run_rag
 
-from rag.cli import main
+from rag.serve.cli import main
 
 
 @pytest.fixture

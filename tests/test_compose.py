@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from rag.answer.checking import CheckedSentence
 from rag.answer.compose import AnswerBuilder, with_marker
 from rag.answer.evidence import ScoredSentence, is_instruction, less_specific, split_passages
 from rag.answer.question import analyse
-from rag.records import AnswerSentence, Passage
+from rag.types import AnswerSentence, Passage
 
 EVIDENCE = [
     ScoredSentence(Passage("a.txt", 0, 21, "Lavrov visited Hanoi."), dense=0.9, lexical=1.0),

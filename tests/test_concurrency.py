@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from served_app import ServedApp, rag_command, served_app
 
-from rag.chat import message_text
+from rag.serve.chat import message_text
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import pytest
 from rag.answer.conflicts import conflicting_evidence
 from rag.answer.evidence import ScoredSentence
 from rag.answer.question import analyse
-from rag.records import Passage
+from rag.types import Passage
 
 
 def _s(source: str, text: str, dense: float, lexical: float = 0.5, context: str = "") -> ScoredSentence:

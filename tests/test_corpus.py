@@ -6,11 +6,9 @@ import math
 import threading
 from pathlib import Path
 
-from conftest import HashEmbedder, make_settings
+from conftest import fake_app
 
 from rag.answer.corpus import CorpusCache, CorpusStats
-from rag.indexer import Indexer
-from rag.store import ChromaStore, IndexInfo
 
 TEXTS = ["Lavrov visited Hanoi in 2022.", "Lavrov met Son.", "Trade reached 12,000 tonnes."]
 
@@ -111,13 +109,8 @@ def test_a_real_store_s_token_changes_when_a_file_is_edited_to_the_same_number_o
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("Lavrov visited Hanoi on Wednesday.\n", encoding="utf-8")
-    settings = make_settings(tmp_path)
-    embedder = HashEmbedder()
-    store = ChromaStore(settings.index_dir, settings.collection,
-                        IndexInfo(embedder.name, embedder.dimension, settings.chunk_chars))
-    store.open(create=True)
-    indexer = Indexer(store, embedder, settings.chunk_chars, settings.display_path)
-    indexer.sync(settings.docs_dir)
+    app = fake_app(tmp_path)
+    store, indexer, settings = app.store, app.indexer, app.settings
     cache = CorpusCache(store.change_token, store.texts)
     assert cache.get().mentions("Hanoi") and cache.get().chunks == 1
     (docs / "a.txt").write_text("Putin visited Moscow on Thursday.\n", encoding="utf-8")

@@ -22,8 +22,8 @@ from conftest import rag_env
 from index_checks import all_ids, expected_versions, index_problems, open_copy, search_problems
 
 from rag.config import PROJECT_ROOT, load_settings
-from rag.embedding import OnnxInt8Embedder
-from rag.store import IndexInfo
+from rag.index.embedding import OnnxInt8Embedder
+from rag.types import IndexInfo
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def _index(docs: Path, index: Path, env: dict[str, str], kill_after_lines: int |
     """Run `rag -v index`; SIGKILL it after that many "indexed"/"removed" log lines or seconds.
     Returns (exit code, lines seen). Counts the files it found half-written in CLEANED."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "-v", "index", "--docs", str(docs), "--index", str(index)],
+        [sys.executable, "-m", "rag", "-v", "index", "--docs", str(docs), "--index", str(index)],
         env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     timer = None
@@ -67,8 +67,8 @@ def _index(docs: Path, index: Path, env: dict[str, str], kill_after_lines: int |
     assert proc.stderr is not None
     for line in proc.stderr:
         tail = (tail + [line])[-20:]
-        CLEANED[0] += "rag.indexer: cleaned up " in line
-        if re.search(r"rag\.indexer: (indexed|removed) ", line):
+        CLEANED[0] += "rag.index.indexer: cleaned up " in line
+        if re.search(r"rag\.index\.indexer: (indexed|removed) ", line):
             seen += 1
             if kill_after_lines is not None and seen >= kill_after_lines:
                 proc.send_signal(signal.SIGKILL)

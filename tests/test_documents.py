@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import unreadable_reason
 
-from rag.documents import list_documents, read_document
 from rag.errors import DocsFolderMissing
+from rag.ingest.documents import list_documents, read_document
 
 
 def _write(path: Path, data: bytes | str) -> Path:

@@ -25,7 +25,7 @@ from rag.answer.evidence import (
     split_passages,
 )
 from rag.answer.question import analyse
-from rag.records import Passage
+from rag.types import Passage
 
 # is_instruction: orders to a model, not statements of a manual
 

@@ -12,12 +12,12 @@ import pytest
 from conftest import unreadable_reason
 from pdf_samples import make_encrypted_pdf, make_pdf, make_pdf_bytes
 
-from rag.chunking import paragraphs
-from rag.documents import read_document
-from rag.formats import extract, page_of, page_spans
-from rag.indexer import Indexer, chunk_document
-from rag.records import Citation
-from rag.store import ChromaStore, IndexInfo
+from rag.index.indexer import Indexer, chunk_document
+from rag.index.store import ChromaStore
+from rag.ingest.chunking import paragraphs
+from rag.ingest.documents import read_document
+from rag.ingest.formats import extract, page_spans
+from rag.types import Citation, IndexInfo, page_of
 
 PAGE_ONE = [
     "The Kestrel Ridge Observatory opened in 1987.",
@@ -329,8 +329,8 @@ def test_citation_carries_the_page_to_json_and_its_location() -> None:
 
 
 def test_sources_panel_names_the_pdf_page() -> None:
-    from rag.chat import sources_html
-    from rag.records import Answer
+    from rag.serve.chat import sources_html
+    from rag.types import Answer
 
     answer = Answer(question="q", answer="The mirror is 4.2 meters wide [1].", refused=False,
                     citations=[Citation(n=1, source="docs/observatory.pdf", start=60, end=108,
@@ -348,21 +348,14 @@ class _QuoteOnlyGenerator:
 
 
 def test_uploaded_pdf_is_indexed_and_its_page_shown_in_the_sources(tmp_path: Path, hash_embedder) -> None:
-    from conftest import make_settings
+    from conftest import fake_app
 
-    from rag.app import App
-    from rag.chat import ChatService
-    from rag.pipeline import Pipeline
+    from rag.serve.chat import ChatService
 
-    settings = make_settings(tmp_path)
+    app = fake_app(tmp_path, _QuoteOnlyGenerator(), hash_embedder, sync=False)
+    settings = app.settings
     settings.docs_dir.mkdir()
-    store = ChromaStore(settings.index_dir, settings.collection,
-                        IndexInfo(hash_embedder.name, hash_embedder.dimension, settings.chunk_chars))
-    store.open(create=True)
-    indexer = Indexer(store, hash_embedder, settings.chunk_chars, settings.display_path)
-    pipeline = Pipeline(settings, store, hash_embedder, _QuoteOnlyGenerator())
-    service = ChatService(App(settings=settings, embedder=hash_embedder, store=store, indexer=indexer,
-                              pipeline=pipeline))
+    service = ChatService(app)
     uploads = tmp_path / "uploads"
     pdf = make_pdf(uploads / "observatory.pdf", [PAGE_ONE, PAGE_TWO, PAGE_THREE])
     broken = uploads / "broken.pdf"
@@ -378,7 +371,7 @@ def test_uploaded_pdf_is_indexed_and_its_page_shown_in_the_sources(tmp_path: Pat
 
 
 def test_cli_text_prints_the_extracted_text_and_page_starts(three_page_pdf: Path, capsys) -> None:
-    from rag.cli import main
+    from rag.serve.cli import main
 
     assert main(["text", str(three_page_pdf)]) == 0
     out, err = capsys.readouterr()
@@ -388,7 +381,7 @@ def test_cli_text_prints_the_extracted_text_and_page_starts(three_page_pdf: Path
 
 
 def test_cli_text_of_an_unreadable_file_is_a_clear_error(tmp_path: Path, capsys) -> None:
-    from rag.cli import main
+    from rag.serve.cli import main
 
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"%PDF-1.4\n1 0 obj garbage")

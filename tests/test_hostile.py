@@ -19,16 +19,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import SEEDS, HashEmbedder, make_settings, run_rag
+from conftest import SEEDS, fake_app, make_settings, run_rag
 
 from rag.app import App
-from rag.chat import MAX_NAME_CHARS, REFUSED_PREFIX, ChatService, message_text, safe_filename
-from rag.cli import main
 from rag.config import PROJECT_ROOT, load_settings
-from rag.documents import MAX_FILE_BYTES
-from rag.indexer import Indexer
-from rag.pipeline import Pipeline
-from rag.store import ChromaStore, IndexInfo
+from rag.ingest.documents import MAX_FILE_BYTES
+from rag.serve.chat import MAX_NAME_CHARS, REFUSED_PREFIX, ChatService, message_text, safe_filename
+from rag.serve.cli import main
 
 SEED_QUESTION = "When will Lavrov visit China?"
 SEED_FACT = "April 8-9"
@@ -56,15 +53,7 @@ def fast_app(tmp: Path) -> App:
     them, the app opens and syncs what is there (an app started again)."""
     if not (tmp / "docs").exists():
         shutil.copytree(SEEDS, tmp / "docs")
-    settings = make_settings(tmp)
-    embedder = HashEmbedder()
-    store = ChromaStore(settings.index_dir, settings.collection,
-                        IndexInfo(embedder.name, embedder.dimension, settings.chunk_chars))
-    store.open(create=True)
-    indexer = Indexer(store, embedder, settings.chunk_chars, settings.display_path)
-    indexer.sync(settings.docs_dir)
-    pipeline = Pipeline(settings, store, embedder, ScriptedGenerator())
-    return App(settings=settings, embedder=embedder, store=store, indexer=indexer, pipeline=pipeline)
+    return fake_app(tmp, ScriptedGenerator())
 
 
 @pytest.fixture
@@ -110,7 +99,7 @@ def test_empty_question_everywhere(app, tmp_path, capsys, question):
     assert err.startswith("error: The question is empty.")
     assert "Traceback" not in err and out == ""
 
-    from rag.web import _ask_api
+    from rag.serve.web import _ask_api
 
     assert "empty" in _ask_api(service, question, 4)["error"]
     assert chunk_ids(app) == before
@@ -297,7 +286,7 @@ def test_chroma_failure_during_a_question_is_a_message(app, monkeypatch):
     from chromadb.errors import InternalError
 
     from rag.errors import IndexBroken
-    from rag.web import _ask_api
+    from rag.serve.web import _ask_api
 
     def fail(*args: object, **kwargs: object) -> None:
         raise InternalError("Error executing plan: Error sending backfill request to compactor")
@@ -337,7 +326,7 @@ READ_ONLY_SCRIPT = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, sys.argv[3])
     from test_hostile import SEED_QUESTION, chunk_ids, docs_listing, fast_app, final
-    from rag.chat import ChatService
+    from rag.serve.chat import ChatService
 
     phase, tmp = sys.argv[1], Path(sys.argv[2])
     app = fast_app(tmp)
@@ -405,7 +394,7 @@ def test_host_defaults_to_loopback():
 @pytest.mark.parametrize("argv, host", [([], "127.0.0.1"), (["--host", "0.0.0.0"], "0.0.0.0")])
 def test_serve_binds_the_settings_host(app, monkeypatch, argv, host):
     """`rag serve` (and ui.py, which calls it) hands the host to Gradio; only --host/RAG_HOST changes it."""
-    import rag.web
+    import rag.serve.web
 
     launched: dict[str, object] = {}
 
@@ -417,9 +406,9 @@ def test_serve_binds_the_settings_host(app, monkeypatch, argv, host):
             launched.update(kwargs)
 
     monkeypatch.delenv("RAG_HOST", raising=False)
-    monkeypatch.setattr(rag.web, "ensure_index", lambda settings, progress=None: (app, app.indexer.sync(
+    monkeypatch.setattr(rag.serve.web, "ensure_index", lambda settings, progress=None: (app, app.indexer.sync(
         settings.docs_dir)))
-    monkeypatch.setattr(rag.web, "build_ui", lambda *a, **k: Demo())
+    monkeypatch.setattr(rag.serve.web, "build_ui", lambda *a, **k: Demo())
     assert main(["serve", "--docs", str(app.settings.docs_dir), "--index", str(app.settings.index_dir), *argv]) == 0
     assert launched["server_name"] == host
     assert launched["max_file_size"] == MAX_FILE_BYTES  # Gradio itself refuses a bigger upload
@@ -430,7 +419,7 @@ def test_launched_page_listens_on_loopback_only_and_shows_errors(app, tmp_path):
     messages in the conversation or the upload status, never a Gradio error."""
     from gradio_client import Client, handle_file
 
-    from rag.web import build_ui
+    from rag.serve.web import build_ui
 
     demo = build_ui(app)
     demo.queue().launch(server_name=load_settings(env={}).host, prevent_thread_lock=True, quiet=True)

@@ -15,11 +15,12 @@ import pytest
 from index_checks import expected_versions, index_problems, search_problems
 
 from rag.config import load_settings
-from rag.embedding import OnnxInt8Embedder, SentenceTransformerEmbedder, make_embedder
 from rag.errors import ConfigError, IndexBroken
-from rag.indexer import Indexer, _prefetched
-from rag.progress import ProgressBar
-from rag.store import ChromaStore, IndexInfo
+from rag.index.embedding import OnnxInt8Embedder, SentenceTransformerEmbedder, make_embedder
+from rag.index.indexer import Indexer, _prefetched
+from rag.index.store import ChromaStore
+from rag.serve.progress import ProgressBar
+from rag.types import IndexInfo
 
 CHUNKS = 700
 

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 from conftest import make_settings
 
-from rag.chat import ChatService
 from rag.config import PACKAGED_MODELS
 from rag.errors import ConfigError
-from rag.llm import LlamaCppGenerator
-from rag.models import ModelPool
+from rag.llm.llama import LlamaCppGenerator
+from rag.llm.pool import ModelPool
+from rag.serve.chat import ChatService
 
 
 def test_configured_model_comes_first_and_is_the_default(tmp_path):

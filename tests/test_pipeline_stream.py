@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import HashEmbedder, make_settings
+from conftest import fake_app
 
 from rag import pipeline as pipeline_module
-from rag.indexer import Indexer
 from rag.pipeline import Pipeline, complete_sentences
-from rag.store import ChromaStore, IndexInfo
 
 SPLIT_MARKER = ["Lavrov visited Hanoi.", " [", "1] He met Son [1]."]
 
@@ -86,13 +84,7 @@ def pipeline(tmp_path: Path) -> Pipeline:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "hanoi.txt").write_text(DOC, encoding="utf-8")
-    settings = make_settings(tmp_path, min_evidence_score=0.0)
-    embedder = HashEmbedder()
-    store = ChromaStore(settings.index_dir, settings.collection,
-                        IndexInfo(embedder.name, embedder.dimension, settings.chunk_chars))
-    store.open(create=True)
-    Indexer(store, embedder, settings.chunk_chars, settings.display_path).sync(settings.docs_dir)
-    return Pipeline(settings, store, embedder, PiecesGenerator([]))
+    return fake_app(tmp_path, PiecesGenerator([]), min_evidence_score=0.0).pipeline
 
 
 def _run(pipeline: Pipeline, pieces: list[str], monkeypatch: pytest.MonkeyPatch):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from rag.prompting import COMPLETION_STOPS, INSTRUCTION, build_prompt, format_evidence
-from rag.records import Passage
+from rag.llm.prompting import COMPLETION_STOPS, INSTRUCTION, build_prompt, format_evidence
+from rag.types import Passage
 
 EVIDENCE = [
     Passage(source="seeds/a.txt", start=0, end=40, text="Lavrov visited Vietnam\non Wednesday."),

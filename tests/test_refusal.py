@@ -6,8 +6,8 @@ from rag.answer.corpus import CorpusStats
 from rag.answer.evidence import ScoredSentence
 from rag.answer.question import analyse
 from rag.answer.refusal import best_score, names_in_context, refusal_reason, unknown
-from rag.records import Passage
 from rag.text import terms
+from rag.types import Passage
 
 # The indexed documents (what used to be a hand-written vocabulary of crude stems).
 STATS = CorpusStats.build([

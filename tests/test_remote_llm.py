@@ -10,10 +10,10 @@ from conftest import free_port, make_settings
 
 from rag.app import make_generator
 from rag.errors import ServerError
-from rag.llm import LlamaCppGenerator
-from rag.prompting import build_prompt
-from rag.records import Passage
-from rag.remote_llm import OpenAIChatGenerator, api_base, iter_sse_data
+from rag.llm.llama import LlamaCppGenerator
+from rag.llm.openai_chat import OpenAIChatGenerator, api_base, iter_sse_data
+from rag.llm.prompting import build_prompt
+from rag.types import Passage
 
 PROMPT = build_prompt("When?", [Passage(source="a.txt", start=0, end=20, text="It opened in 1932.", score=1.0)])
 

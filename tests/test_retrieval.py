@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from conftest import make_settings
 
-from rag.bm25 import LexicalIndex, Postings, tokenize
 from rag.errors import ConfigError
-from rag.indexer import Indexer
-from rag.retrieval import Retriever, candidate_depth, reciprocal_rank_fusion
-from rag.store import ChromaStore, IndexInfo
+from rag.index.indexer import Indexer
+from rag.index.store import ChromaStore
+from rag.retrieval.bm25 import LexicalIndex, Postings, tokenize
+from rag.retrieval.retriever import Retriever, candidate_depth, reciprocal_rank_fusion
+from rag.types import IndexInfo
 
 FILLER = "The annual budget meeting of the city council discussed the budget and the meeting hall of the council."
 TARGET = "Shipment records. Parcel code 4471 left the depot on Monday morning."

@@ -20,9 +20,10 @@ from conftest import SEEDS, HashEmbedder, free_port, make_settings, rag_env, run
 
 from rag.app import ensure_index, rebuild_index
 from rag.errors import IndexBroken, ServerError
-from rag.indexer import Indexer
-from rag.llm import resolve_model_path
-from rag.store import ChromaStore, IndexInfo
+from rag.index.indexer import Indexer
+from rag.index.store import ChromaStore
+from rag.llm.llama import resolve_model_path
+from rag.types import IndexInfo
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import read_document
 from rag.errors import IndexBroken, IndexMissing
-from rag.indexer import Indexer, chunk_document
-from rag.manifest import FileRecord
-from rag.store import ChromaStore, IndexInfo
+from rag.index.indexer import Indexer, chunk_document
+from rag.index.store import ChromaStore
+from rag.ingest.documents import read_document
+from rag.types import FileRecord, IndexInfo
 
 
 def _indexer(index_dir: Path, embedder, chunk_chars: int = 700) -> Indexer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.followup import contextual_query, is_follow_up
+from rag.retrieval.followup import contextual_query, is_follow_up
 from rag.text import contains_term, fold, mentions, names, numbers, question_names, stem, terms, words
 
 # fold

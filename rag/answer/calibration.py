@@ -22,8 +22,8 @@ from rag.config import DEFAULT_MIN_EVIDENCE_SCORE, Settings
 from rag.text import names, numbers, sentences, terms, words
 
 if TYPE_CHECKING:
+    from rag.index.store import ChromaStore
     from rag.pipeline import Pipeline
-    from rag.store import ChromaStore
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.records import Passage
 from rag.text import CITATION_MARKER as _MARKER
 from rag.text import fold, mentions, names, numbers, sentences, terms, words
+from rag.types import Passage
+
 MIN_TERM_OVERLAP = 0.6  # share of a sentence's content words that its passage must contain
 
 

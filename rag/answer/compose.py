@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from rag.answer.checking import CheckedSentence
 from rag.answer.evidence import ScoredSentence
-from rag.records import AnswerSentence, Citation
+from rag.types import AnswerSentence, Citation
 
 
 def with_marker(text: str, n: int) -> str:

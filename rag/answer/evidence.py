@@ -15,9 +15,9 @@ import numpy as np
 
 from rag.answer.corpus import CorpusStats
 from rag.answer.question import Question
-from rag.embedding import Embedder
-from rag.records import Passage
+from rag.index.embedding import Embedder
 from rag.text import MONTHS, WEEKDAYS, fold, names, numbers, sentences, terms
+from rag.types import Passage
 
 MIN_SENTENCE_CHARS = 15
 DENSE_WEIGHT = 0.6

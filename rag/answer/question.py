@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.followup import contextual_query, is_follow_up
+from rag.retrieval.followup import contextual_query, is_follow_up
 from rag.text import fold, identifiers, numbers, question_names, strip_markup, terms, words
 
 _NUMBER_Q = re.compile(r"\b(?:how (?:much|many|old|long|far|big|large|often|tall|high)|by how much|"

@@ -1,6 +1,6 @@
 """Sync a documents folder into the index: embed new and changed files, drop removed ones.
 
-Safe to kill at any point. The per-file records (rag/manifest.py) are written around the chunk writes so that
+Safe to kill at any point. The per-file records (rag/index/manifest.py) are written around the chunk writes so that
 the next sync can tell finished files from interrupted ones without reading every chunk:
 
 - changed or new file: mark its record dirty (keeping the old version's hash) -> add the new chunks -> record
@@ -21,66 +21,24 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rag.chunking import chunk_text
-from rag.documents import Document, file_sha256, list_documents, read_document
-from rag.embedding import Embedder
 from rag.errors import DocumentUnreadable
-from rag.formats import page_spans
-from rag.manifest import FileRecord
-from rag.store import ChromaStore, ChunkRecord
+from rag.index.embedding import Embedder
+from rag.index.store import ChromaStore
+from rag.ingest.chunking import chunk_text
+from rag.ingest.documents import file_sha256, list_documents, read_document
+from rag.ingest.formats import page_spans
+from rag.types import ChunkRecord, Document, FileRecord, SyncReport
 
 log = logging.getLogger(__name__)
 
 # progress(files_done, files_total, chunks_embedded)
 Progress = Callable[[int, int, int], None]
 
-DEFAULT_BATCH = 64  # chunks per embedding call (see `python scripts/indexbench.py sync`)
+DEFAULT_BATCH = 64  # chunks per embedding call (`rag bench` compares indexing with the embedder alone)
 _PREFETCH = 8  # files read ahead of the embedder
-
-
-@dataclass
-class SyncReport:
-    """What one sync changed."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)  # source -> reason
-    recovered: list[str] = field(default_factory=list)  # files an interrupted run left half-written, now fixed
-    chunks_embedded: int = 0
-    seconds: float = 0.0
-    load_seconds: float = 0.0  # of ``seconds``, loading the embedding model (only when something needed it)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.recovered)
-
-    @property
-    def chunks_per_second(self) -> float:
-        """Indexing rate, model loading excluded."""
-        busy = self.seconds - self.load_seconds
-        return self.chunks_embedded / busy if busy > 0 else 0.0
-
-    def summary(self) -> str:
-        parts = [
-            f"{len(self.added)} added",
-            f"{len(self.updated)} updated",
-            f"{len(self.removed)} removed",
-            f"{len(self.unchanged)} unchanged",
-            f"{len(self.skipped)} skipped",
-        ]
-        if self.recovered:
-            parts.append(f"{len(self.recovered)} interrupted file(s) cleaned up")
-        rate = f" ({self.chunks_per_second:.1f} chunks/s" if self.chunks_embedded else ""
-        if rate and self.load_seconds >= 0.05:
-            rate += f", after {self.load_seconds:.1f}s loading the embedder"
-        rate += ")" if rate else ""
-        parts.append(f"{self.chunks_embedded} chunks embedded in {self.seconds:.1f}s{rate}")
-        return ", ".join(parts)
 
 
 def chunk_document(doc: Document, chunk_chars: int) -> list[ChunkRecord]:

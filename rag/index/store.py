@@ -10,78 +10,29 @@ import logging
 import re
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag import chroma_server
 from rag.errors import ConfigError, IndexBroken, IndexMissing
-from rag.manifest import FileManifest, FileRecord, files_collection_name
-from rag.records import Passage
-from rag.store_errors import GuardedCollection, index_error
+from rag.index import chroma_server
+from rag.index.chroma_errors import Guarded, open_error
+from rag.index.manifest import FileManifest, files_collection_name
+from rag.index.paging import PAGE, get_all
+from rag.types import ChunkRecord, FileRecord, IndexInfo, Passage, StoredFile
 
 log = logging.getLogger(__name__)
 
 # What an index folder holds: Chroma's database (with SQLite's side files) and one folder per vector segment, the
-# BM25 index (rag/bm25.py), the refusal calibration (rag/answer/calibration.py), and the repository's placeholders.
+# BM25 index (rag/retrieval/bm25.py), the refusal calibration (rag/answer/calibration.py), and the repository's
+# placeholders.
 INDEX_FILES = frozenset({"chroma.sqlite3", "chroma.sqlite3-journal", "chroma.sqlite3-wal", "chroma.sqlite3-shm",
                          "calibration.json", ".gitkeep", ".gitignore"})
 INDEX_FOLDERS = frozenset({"bm25"})
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-SCHEMA_VERSION = 2  # 2: per-file records in a `<collection>_files` collection (rag/manifest.py)
 _BATCH = 256
-_PAGE = 5000
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What an index was built with; opening it with anything else would give wrong answers."""
-
-    embedder: str
-    dimension: int
-    chunk_chars: int
-    schema: int = SCHEMA_VERSION
-
-    def as_metadata(self) -> dict[str, Any]:
-        return {
-            "hnsw:space": "cosine",
-            "embedder": self.embedder,
-            "dimension": self.dimension,
-            "chunk_chars": self.chunk_chars,
-            "schema": self.schema,
-        }
-
-
-@dataclass
-class StoredFile:
-    """The versions of one source file found in the index."""
-
-    complete: set[str] = field(default_factory=set)
-    partial: set[str] = field(default_factory=set)
-
-    def is_exactly(self, sha256: str) -> bool:
-        return self.complete == {sha256} and not self.partial
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """A chunk ready to store."""
-
-    source: str
-    sha256: str
-    index: int
-    total: int  # chunks of this file version; a file is complete when all are stored
-    start: int
-    end: int
-    text: str
-    page: int | None = None  # 1-based page of a PDF
-
-    @property
-    def id(self) -> str:
-        return f"{self.sha256[:20]}:{self.index}:{self.source}"
 
 
 def _metadata(r: ChunkRecord) -> dict[str, Any]:
@@ -183,17 +134,8 @@ class ChromaStore:
             else:
                 coll = client.get_collection(self.collection_name, embedding_function=None)
         except Exception as exc:  # chromadb raises many types (NotFoundError, sqlite errors, ValueError)
-            if not create and "does not exist" in str(exc).lower():
-                raise IndexMissing(
-                    f"The index in {self.location} has no collection {self.collection_name!r}. "
-                    "Build it with `rag index`."
-                ) from exc
-            if self.url is None:
-                raise index_error(exc, self.index_dir, "open") from exc  # says what to do: rebuild, chmod...
-            raise IndexBroken(
-                f"Cannot open the index in {self.location}: {exc}. "
-                "Rebuild it with `rag index --rebuild` (your documents are not touched)."
-            ) from exc
+            raise open_error(exc, create=create, collection=self.collection_name, location=self.location,
+                             index_dir=self.index_dir, url=self.url) from exc
         self._check_info(coll.metadata or {})
         self._collection = self._guarded(coll)
         files = self._guarded(client).get_or_create_collection(
@@ -202,7 +144,7 @@ class ChromaStore:
 
     def _guarded(self, target: Any) -> Any:
         """``target`` (a client or collection) raising ServerError / IndexBroken instead of Chroma's errors."""
-        return chroma_server.guarded(target, self.url) if self.url else GuardedCollection(target, self.index_dir)
+        return Guarded(target, self.index_dir, self.url)
 
     def _check_info(self, meta: dict[str, Any]) -> None:
         built = (meta.get("embedder"), meta.get("dimension"), meta.get("chunk_chars"), meta.get("schema"))
@@ -232,17 +174,11 @@ class ChromaStore:
         """What is stored for each source, counted from every chunk's metadata (slow; for checks and tests)."""
         counts: dict[tuple[str, str], int] = defaultdict(int)
         totals: dict[tuple[str, str], int] = {}
-        offset = 0
-        while True:
-            got = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            metas = got.get("metadatas") or []
-            for meta in metas:
+        for got in get_all(self.collection, ["metadatas"]):
+            for meta in got.get("metadatas") or []:
                 key = (str(meta["source"]), str(meta["sha256"]))
                 counts[key] += 1
                 totals[key] = int(meta["total"])
-            if len(metas) < _PAGE:
-                break
-            offset += len(metas)
         states: dict[str, StoredFile] = defaultdict(StoredFile)
         for (source, sha), n in counts.items():
             # An interrupted add leaves fewer chunks than the file version's total: not complete.
@@ -251,15 +187,7 @@ class ChromaStore:
 
     def texts(self) -> list[str]:
         """The text of every stored chunk (for the vocabulary that refusal checks names against)."""
-        out: list[str] = []
-        offset = 0
-        while True:
-            got = self.collection.get(include=["documents"], limit=_PAGE, offset=offset)
-            docs = got.get("documents") or []
-            out.extend(docs)
-            if len(docs) < _PAGE:
-                return out
-            offset += len(docs)
+        return self.ids_and_texts()[1]
 
     def add(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
         """Store chunks. A chunk already stored (same id: same file version, index and source, so the same text
@@ -319,8 +247,8 @@ class ChromaStore:
     def texts_of(self, ids: list[str]) -> dict[str, str]:
         """The text of these chunks by id (ids no longer stored are left out)."""
         out: dict[str, str] = {}
-        for i in range(0, len(ids), _PAGE):
-            got = self.collection.get(ids=ids[i : i + _PAGE], include=["documents"])
+        for i in range(0, len(ids), PAGE):
+            got = self.collection.get(ids=ids[i : i + PAGE], include=["documents"])
             out.update(zip(got["ids"], got["documents"], strict=True))
         return out
 
@@ -328,14 +256,10 @@ class ChromaStore:
         """Every stored chunk's id (and text), in storage order."""
         ids: list[str] = []
         docs: list[str] = []
-        offset = 0
-        while True:
-            got = self.collection.get(include=["documents"] if texts else [], limit=_PAGE, offset=offset)
+        for got in get_all(self.collection, ["documents"] if texts else []):
             ids.extend(got["ids"])
             docs.extend(got.get("documents") or [])
-            if len(got["ids"]) < _PAGE:
-                return ids, docs
-            offset += len(got["ids"])
+        return ids, docs
 
     def change_token(self) -> tuple[Any, ...]:
         """Cheap to get, and different after any change of the stored chunks (by this or another process).

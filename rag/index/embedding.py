@@ -168,7 +168,7 @@ class OnnxInt8Embedder(_ModelFolder):
     def __init__(self, cache_dir: Path, model_dir: Path | None = None, batch_size: int = 1) -> None:
         # One text per run by default: dynamic int8 quantisation scales activations over the whole input tensor,
         # so in a padded batch a text's vector would depend on its neighbours (cosine ~0.99 to itself alone).
-        # Alone it is reproducible, and measured no slower on CPU (no padding; `python scripts/indexbench.py embed`).
+        # Alone it is reproducible, and measured no slower on CPU (no padding).
         self._cache_dir = cache_dir
         self._model_dir = model_dir
         self._batch_size = batch_size
@@ -273,7 +273,8 @@ def export_onnx_int8(model_dir: Path, target: Path) -> None:
             torch.onnx.export(
                 Pooled(model), tuple(example[n] for n in _ONNX_INPUTS), str(fp32), input_names=list(_ONNX_INPUTS),
                 output_names=["sentence_embedding"], opset_version=17, dynamo=False,
-                dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in _ONNX_INPUTS}, "sentence_embedding": {0: "batch"}},
+                dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in _ONNX_INPUTS},
+                              "sentence_embedding": {0: "batch"}},
             )
         int8 = Path(tmp) / "model-int8.onnx"
         # Per-channel int8 weights on the MatMuls keep vectors within ~1% (cosine) of the float model.

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.bm25 import LexicalIndex
 from rag.config import RETRIEVAL_MODES as MODES
-from rag.embedding import Embedder
 from rag.errors import ConfigError
-from rag.records import Passage
-from rag.store import ChromaStore
+from rag.index.embedding import Embedder
+from rag.index.store import ChromaStore
+from rag.retrieval.bm25 import LexicalIndex
+from rag.types import Passage
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ class Retriever:
             return []
         if mode == "dense":
             return self.store.query(vector, k)
-        lexical = [chunk_id for chunk_id, _ in self.lexical.search(query, candidate_depth(k) if mode == "hybrid" else k)]
+        depth = candidate_depth(k) if mode == "hybrid" else k
+        lexical = [chunk_id for chunk_id, _ in self.lexical.search(query, depth)]
         if mode == "lexical":
             found = self.store.passages(lexical, vector)
             return [found[i] for i in lexical if i in found]

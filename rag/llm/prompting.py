@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rag.records import Passage
+from rag.types import Passage
 
 INSTRUCTION = (
     "Answer the question in one or two short sentences using only the numbered sources. "

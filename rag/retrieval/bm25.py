@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.index.store import ChromaStore
 from rag.text import STOPWORDS, fold, stem, words
-from rag.store import ChromaStore
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ _ANAPHORA = re.compile(
     r"the same|the other|then)\b",
     re.IGNORECASE,
 )
-_CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|and what|and who|and when|and where|so)\b", re.IGNORECASE)
+_CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|and what|and who|and when|and where|so)\b",
+                          re.IGNORECASE)
 
 
 def is_follow_up(question: str) -> bool:

@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p_index = sub.add_parser("index", parents=[common], help="sync a folder into the index (new, changed, removed files)")
+    p_index = sub.add_parser("index", parents=[common],
+                             help="sync a folder into the index (new, changed, removed files)")
     p_index.add_argument("--rebuild", action="store_true", help="delete the index and build it again from scratch")
 
     p_ask = sub.add_parser("ask", parents=[common], help="answer one question, with numbered sources")
@@ -108,8 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     p_bench = sub.add_parser("bench", parents=[common], help="measure indexing, re-indexing, retrieval latency "
                              "and memory on a real corpus (Debian's python3-doc); prints a table")
     p_bench.add_argument("--corpus", type=Path, help="folder of .txt/.md files (default: the python3-doc sources)")
-    p_bench.add_argument("--work", type=Path, metavar="DIR", help="new or empty folder to work in (default: a temp folder)")
-    p_bench.add_argument("--chunks", type=int, default=10_000, metavar="N", help="corpus size in chunks (default 10000)")
+    p_bench.add_argument("--work", type=Path, metavar="DIR",
+                         help="new or empty folder to work in (default: a temp folder)")
+    p_bench.add_argument("--chunks", type=int, default=10_000, metavar="N",
+                         help="corpus size in chunks (default 10000)")
     p_bench.add_argument("--big", type=int, default=100_000, metavar="N",
                          help="chunks of the large collection, made of copies of the corpus (default 100000; 0: skip)")
     p_bench.add_argument("--queries", type=int, default=200, metavar="N", help="heading queries to time (default 200)")
@@ -145,8 +148,8 @@ def _setup_logging(verbose: bool) -> None:
 
 def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
     from rag.app import build_app, rebuild_index
-    from rag.progress import ProgressBar
-    from rag.store import check_rebuildable
+    from rag.index.store import check_rebuildable
+    from rag.serve.progress import ProgressBar
 
     if args.rebuild:
         if not settings.chroma_url:  # with a server, --rebuild drops its collections and leaves the folder alone
@@ -169,7 +172,7 @@ def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from rag.app import build_app
-    from rag.llm import resolve_model_path
+    from rag.llm.llama import resolve_model_path
     from rag.pipeline import validate_question
 
     validate_question(args.question)  # fail fast, before any model loads
@@ -202,7 +205,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from rag.web import serve
+    from rag.serve.web import serve
 
     serve(settings)
     return 0
@@ -261,7 +264,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_text(settings: Settings, args: argparse.Namespace) -> int:
-    from rag.documents import read_document
+    from rag.ingest.documents import read_document
 
     doc = read_document(args.file, settings.display_path(args.file))  # DocumentUnreadable says why not
     sys.stdout.write(doc.text if doc.text.endswith("\n") else doc.text + "\n")

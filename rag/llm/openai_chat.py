@@ -15,7 +15,7 @@ import httpx
 
 from rag.config import Settings
 from rag.errors import ServerError
-from rag.prompting import Prompt
+from rag.llm.prompting import Prompt
 
 log = logging.getLogger(__name__)
 

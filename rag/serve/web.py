@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.app import App, ensure_index
-from rag.chat import ChatService
 from rag.config import Settings
-from rag.documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from rag.errors import RagError
+from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
+from rag.serve.chat import ChatService
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _ask_api(service: ChatService, message: str, k: float | None, model: str | N
 
 def serve(settings: Settings) -> None:
     """Sync the index with the documents folder, then serve the chat until interrupted."""
-    from rag.progress import ProgressBar
+    from rag.serve.progress import ProgressBar
 
     with ProgressBar("indexing", unit="file") as bar:
         app, report = ensure_index(settings, progress=bar.update)

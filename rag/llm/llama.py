@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from rag.config import Settings
 from rag.errors import ModelMissing
-from rag.prompting import Prompt
+from rag.llm.prompting import Prompt
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class LlamaCppGenerator:
     """A GGUF model in llama.cpp. Uses the file's chat template if it has one, else a completion prompt.
 
     llama.cpp model objects are not thread-safe: a lock serialises generations, so concurrent users queue.
-    Generators given the same ``run_lock`` (see rag/models.py) never generate at the same time either.
+    Generators given the same ``run_lock`` (see rag/llm/pool.py) never generate at the same time either.
     """
 
     def __init__(self, settings: Settings, run_lock: threading.Lock | None = None) -> None:

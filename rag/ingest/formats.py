@@ -1,6 +1,6 @@
 """Extract the text of HTML, PDF and DOCX files: the text the index holds and citation offsets index.
 
-Plain-text files are not handled here (they are decoded as they are, see rag.documents). Every extractor takes
+Plain-text files are not handled here (they are decoded as they are, see rag.ingest.documents). Every extractor takes
 the file's bytes and returns an ``Extracted``: text whose blocks (paragraphs, list items, table rows, pages) are
 separated by blank lines, so the chunker's paragraph splitting sees them, and for a PDF the start offset of
 every page. A file that cannot be read raises DocumentUnreadable with the reason.
@@ -322,15 +322,6 @@ def extract_docx(raw: bytes, source: str) -> Extracted:
             f"{source}: cannot be read as a .docx ({type(exc).__name__}: {exc}); save it again as .docx."
         ) from exc
     return Extracted(text=join_blocks(blocks))
-
-
-def page_of(pages: tuple[int, ...], offset: int) -> int | None:
-    """1-based number of the page holding ``offset``, or None when the document has no pages."""
-    if not pages:
-        return None
-    from bisect import bisect_right
-
-    return max(1, bisect_right(pages, offset))
 
 
 def page_spans(pages: tuple[int, ...], length: int) -> list[tuple[int, int, int]]:

@@ -3,7 +3,7 @@
 They live in a second Chroma collection, ``<collection>_files``, beside the chunks, so that deciding what to
 re-embed reads one small entry per file instead of every chunk's metadata.
 
-Crash safety rests on two rules the indexer follows (see rag/indexer.py):
+Crash safety rests on two rules the indexer follows (see rag/index/indexer.py):
 
 1. A file's record is written (marked ``dirty``) before any of its chunks are added or removed, and is removed
    only after all its chunks are gone. So every chunk in the index has a record.
@@ -11,41 +11,21 @@ Crash safety rests on two rules the indexer follows (see rag/indexer.py):
 
 A dirty record therefore names the one version that is known to be complete (``sha256``, or none when empty);
 whatever else is stored under that source is leftover from an interrupted write, and the next sync removes it
-(:meth:`rag.indexer.Indexer.recover`).
+(:meth:`rag.index.indexer.Indexer.recover`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any
 
-_PAGE = 5000
+from rag.index.paging import get_all
+from rag.types import FileRecord
+
 _BATCH = 1000
 
 
 def files_collection_name(collection: str) -> str:
     return f"{collection}_files"
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """What the index holds for one source file."""
-
-    source: str
-    sha256: str  # the complete version stored; "" when none is (a new file being added)
-    total: int  # chunks of that version
-    dirty: bool = False  # other chunks of this source may be stored: clean up before trusting the record
-
-    def marked(self) -> FileRecord:
-        return replace(self, dirty=True)
-
-    def as_metadata(self) -> dict[str, Any]:
-        return {"source": self.source, "sha256": self.sha256, "total": self.total, "dirty": self.dirty}
-
-    @staticmethod
-    def from_metadata(meta: dict[str, Any]) -> FileRecord:
-        return FileRecord(source=str(meta["source"]), sha256=str(meta["sha256"]), total=int(meta["total"]),
-                          dirty=bool(meta["dirty"]))
 
 
 class FileManifest:
@@ -56,16 +36,11 @@ class FileManifest:
 
     def read(self) -> dict[str, FileRecord]:
         out: dict[str, FileRecord] = {}
-        offset = 0
-        while True:
-            got = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            metas = got.get("metadatas") or []
-            for meta in metas:
+        for got in get_all(self.collection, ["metadatas"]):
+            for meta in got.get("metadatas") or []:
                 record = FileRecord.from_metadata(meta)
                 out[record.source] = record
-            if len(metas) < _PAGE:
-                return out
-            offset += len(metas)
+        return out
 
     def write(self, records: list[FileRecord]) -> None:
         """Upsert records. Each record is right on its own, so a write cut short anywhere is still safe."""

@@ -15,7 +15,7 @@ import threading
 
 from rag.config import PACKAGED_MODELS, Settings
 from rag.errors import ConfigError
-from rag.llm import LlamaCppGenerator, TextGenerator
+from rag.llm.llama import LlamaCppGenerator, TextGenerator
 
 log = logging.getLogger(__name__)
 

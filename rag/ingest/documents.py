@@ -4,38 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import DocsFolderMissing, DocumentUnreadable
-from rag.formats import EXTRACTED_SUFFIXES, extract, page_of
+from rag.ingest.formats import EXTRACTED_SUFFIXES, extract
+from rag.types import Document
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
-# Every suffix the index reads: plain text as it is, HTML/PDF/DOCX through rag.formats.
+# Every suffix the index reads: plain text as it is, HTML/PDF/DOCX through rag.ingest.formats.
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | EXTRACTED_SUFFIXES
 SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
 MAX_FILE_BYTES = 50 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Document:
-    """A readable document; citation offsets index into ``text``.
-
-    For a plain-text file ``text`` is the file decoded as UTF-8; for HTML, PDF and DOCX it is the extracted
-    text (what `rag text FILE` prints). ``pages`` holds the start offset of each page of a PDF, else is empty.
-    """
-
-    path: Path
-    source: str  # the name citations use (see Settings.display_path)
-    text: str
-    sha256: str  # of the file's bytes
-    pages: tuple[int, ...] = ()
-
-    def page_at(self, offset: int) -> int | None:
-        """1-based page holding ``offset`` (PDF), or None for documents without pages."""
-        return page_of(self.pages, offset)
 
 
 def list_documents(folder: Path) -> list[Path]:

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from rag.app import App
-from rag.documents import MAX_FILE_BYTES, SUPPORTED_LIST, SUPPORTED_SUFFIXES
 from rag.errors import DocumentUnreadable, RagError
+from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_LIST, SUPPORTED_SUFFIXES
+from rag.llm.pool import ModelPool
 from rag.text import terms
-from rag.models import ModelPool
-from rag.records import Answer, Citation
+from rag.types import Answer, Citation
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ Message = dict[str, Any]
 MAX_NAME_CHARS = 100
 MAX_SUFFIX_CHARS = 16
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leaves room for _free_path's "-N"
-# A badge (styled by rag.web.CSS) so a refusal looks different from an answer, not only reads differently.
+# A badge (styled by rag.serve.web.CSS) so a refusal looks different from an answer, not only reads differently.
 REFUSED_PREFIX = '<span class="rag-refused">🚫 Not in the documents.</span> '
 
 

@@ -1,0 +1,1 @@
+"""What users run: the `rag` command, the web chat and its conversation logic, progress bars."""

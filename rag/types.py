@@ -1,0 +1,240 @@
+"""Typed records that flow between the stages: ingest (Document), index (ChunkRecord, FileRecord, IndexInfo,
+StoredFile, SyncReport), retrieval (Passage) and answering (Citation, AnswerSentence, Answer, AnswerEvent)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+def page_of(pages: tuple[int, ...], offset: int) -> int | None:
+    """1-based number of the page holding ``offset``, or None when the document has no pages."""
+    if not pages:
+        return None
+    return max(1, bisect_right(pages, offset))
+
+
+@dataclass(frozen=True)
+class Document:
+    """A readable document; citation offsets index into ``text``.
+
+    For a plain-text file ``text`` is the file decoded as UTF-8; for HTML, PDF and DOCX it is the extracted
+    text (what `rag text FILE` prints). ``pages`` holds the start offset of each page of a PDF, else is empty.
+    """
+
+    path: Path
+    source: str  # the name citations use (see Settings.display_path)
+    text: str
+    sha256: str  # of the file's bytes
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding ``offset`` (PDF), or None for documents without pages."""
+        return page_of(self.pages, offset)
+
+
+SCHEMA_VERSION = 2  # 2: per-file records in a `<collection>_files` collection (rag/index/manifest.py)
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What an index was built with; opening it with anything else would give wrong answers."""
+
+    embedder: str
+    dimension: int
+    chunk_chars: int
+    schema: int = SCHEMA_VERSION
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {
+            "hnsw:space": "cosine",
+            "embedder": self.embedder,
+            "dimension": self.dimension,
+            "chunk_chars": self.chunk_chars,
+            "schema": self.schema,
+        }
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk ready to store."""
+
+    source: str
+    sha256: str
+    index: int
+    total: int  # chunks of this file version; a file is complete when all are stored
+    start: int
+    end: int
+    text: str
+    page: int | None = None  # 1-based page of a PDF
+
+    @property
+    def id(self) -> str:
+        return f"{self.sha256[:20]}:{self.index}:{self.source}"
+
+
+@dataclass
+class StoredFile:
+    """The versions of one source file found in the index."""
+
+    complete: set[str] = field(default_factory=set)
+    partial: set[str] = field(default_factory=set)
+
+    def is_exactly(self, sha256: str) -> bool:
+        return self.complete == {sha256} and not self.partial
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What the index holds for one source file."""
+
+    source: str
+    sha256: str  # the complete version stored; "" when none is (a new file being added)
+    total: int  # chunks of that version
+    dirty: bool = False  # other chunks of this source may be stored: clean up before trusting the record
+
+    def marked(self) -> FileRecord:
+        return replace(self, dirty=True)
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"source": self.source, "sha256": self.sha256, "total": self.total, "dirty": self.dirty}
+
+    @staticmethod
+    def from_metadata(meta: dict[str, Any]) -> FileRecord:
+        return FileRecord(source=str(meta["source"]), sha256=str(meta["sha256"]), total=int(meta["total"]),
+                          dirty=bool(meta["dirty"]))
+
+
+@dataclass
+class SyncReport:
+    """What one sync changed."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # source -> reason
+    recovered: list[str] = field(default_factory=list)  # files an interrupted run left half-written, now fixed
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    load_seconds: float = 0.0  # of ``seconds``, loading the embedding model (only when something needed it)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.recovered)
+
+    @property
+    def chunks_per_second(self) -> float:
+        """Indexing rate, model loading excluded."""
+        busy = self.seconds - self.load_seconds
+        return self.chunks_embedded / busy if busy > 0 else 0.0
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.removed)} removed",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.skipped)} skipped",
+        ]
+        if self.recovered:
+            parts.append(f"{len(self.recovered)} interrupted file(s) cleaned up")
+        rate = f" ({self.chunks_per_second:.1f} chunks/s" if self.chunks_embedded else ""
+        if rate and self.load_seconds >= 0.05:
+            rate += f", after {self.load_seconds:.1f}s loading the embedder"
+        rate += ")" if rate else ""
+        parts.append(f"{self.chunks_embedded} chunks embedded in {self.seconds:.1f}s{rate}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of a source file: ``file_text[start:end] == text`` (for HTML/PDF/DOCX, the extracted text)."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    page: int | None = None  # 1-based page of a PDF; None for files without pages
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer, as printed and returned in JSON."""
+
+    n: int
+    source: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    page: int | None = None  # 1-based page of a PDF; None (JSON null) for files without pages
+
+    @property
+    def location(self) -> str:
+        """'file.pdf, p. 3' for a PDF page, else the source."""
+        return self.source if self.page is None else f"{self.source}, p. {self.page}"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One shown sentence of an answer. ``origin``: 'model' (a checked model sentence), 'quote' (evidence quoted
+    verbatim), 'list' (a count or list read off a cited sentence), 'conflict' (a rival source's figure) or
+    'refusal'. ``claim`` is what it asserts: the model's words or the quoted evidence, without lead-in."""
+
+    text: str  # as shown, with its citation markers
+    claim: str
+    citations: tuple[int, ...]
+    origin: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "claim": self.claim, "citations": list(self.citations), "origin": self.origin}
+
+
+@dataclass
+class Answer:
+    """The checked answer to a question, with its citations and what was removed on the way."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    raw_answer: str = ""  # the model's text before checking
+    removed: list[str] = field(default_factory=list)  # model sentences the checker rejected
+    fallback: bool = False  # True when the answer quotes the evidence because no model sentence held up
+    retrieved_sources: list[str] = field(default_factory=list)  # files of the retrieved passages, best first
+    sentences: list[AnswerSentence] = field(default_factory=list)  # the answer, sentence by sentence
+    decision: str = ""  # why it was refused, or how the refusal threshold was set
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "raw_answer": self.raw_answer,
+            "removed": self.removed,
+            "sentences": [s.to_json() for s in self.sentences],
+            "decision": self.decision,
+        }
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """One step of a streamed answer.
+
+    kind "token": raw model text (a draft, not yet checked); "text": checked answer text to append;
+    "done": the final Answer.
+    """
+
+    kind: str
+    text: str = ""
+    answer: Answer | None = None
