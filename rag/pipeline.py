@@ -101,7 +101,7 @@ class Pipeline:
         stats = self.stats()
         scored = score_sentences(q, passages, self.embedder, stats)
         value, source = threshold or refusal_threshold(self.settings, self.store)
-        reason = refusal_reason(q, scored, stats, value, [p.text for p in passages])
+        reason = refusal_reason(q, scored, stats, value, [p.text for p in passages], self.embedder)
         return Decision(q, passages, scored, reason, value, source)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
@@ -138,7 +138,8 @@ class Pipeline:
         model = generator or self.generator
         # The checker ties a model's answer to what is asked only by relation terms the evidence itself uses:
         # 'meet' cannot be asked of a passage that says 'met'.
-        relation = relation_terms_used(q.relation_terms, [e.passage.text for e in evidence]) if q.kind else ()
+        relation = relation_terms_used(q.relation_terms, [e.passage.text for e in evidence], self.stats().idf)
+        asked = frozenset(q.terms) | q.exact
         for piece in model.stream(build_prompt(q.text, passages_shown), self.settings.max_tokens):
             timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
             raw += piece
@@ -146,12 +147,12 @@ class Pipeline:
             # Check and show sentences as they finish (a marker after the full stop still belongs to them).
             finished = complete_sentences(raw, final=False)
             for part in finished[done:]:
-                delta = builder.add_model_sentence(check_sentence(part, passages_shown, relation))
+                delta = builder.add_model_sentence(check_sentence(part, passages_shown, relation, asked))
                 if delta:
                     yield AnswerEvent("text", delta)
             done = max(done, len(finished))
         for part in complete_sentences(raw, final=True)[done:]:
-            delta = builder.add_model_sentence(check_sentence(part, passages_shown, relation))
+            delta = builder.add_model_sentence(check_sentence(part, passages_shown, relation, asked))
             if delta:
                 yield AnswerEvent("text", delta)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)

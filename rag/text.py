@@ -34,7 +34,7 @@ STOPWORDS = frozenset(
     "whether not no nor can could would should will shall may might must also just only very more most much many "
     "some any all each every both either neither one ones other another such same own again further once up down "
     "out over under between through during before after above below off too s t don tell please know want like "
-    "get got let yes ok okay".split()
+    "get got let yes ok okay according".split()
 )
 # Words that open sentences without being names ('However, ...'); general English, not one corpus's words.
 SENTENCE_OPENERS = STOPWORDS | frozenset(

@@ -14,8 +14,8 @@ from conftest import NoModel, fake_app, make_settings
 from rag.answer.calibration import (
     FILE,
     MAX_FALSE_REFUSALS,
-    Calibration,
     PROBE_WINDOW,
+    Calibration,
     _pick,
     calibrate,
     load,
@@ -27,7 +27,7 @@ from rag.answer.corpus import CorpusStats
 from rag.answer.question import analyse
 from rag.answer.refusal import unknown
 from rag.config import DEFAULT_MIN_EVIDENCE_SCORE
-from rag.text import names, numbers
+from rag.text import names
 
 TEXTS = [
     "Russian Foreign Minister Sergey Lavrov visited Hanoi on Wednesday with 40 officials.",

@@ -4,8 +4,8 @@
 of its facts (a name, number or date) taken out and asked for. An unanswerable probe is the same question with
 one of its own names or numbers swapped for another: a *near miss* takes one the index does hold elsewhere (the
 relation is then stated nowhere), a *foreign* one takes a value no document holds. The threshold picked is the
-highest best-evidence score that refuses at most 5% of the answerable probes the fixed rules let through; it is written to
-``calibration.json`` in the index folder and used by every later question until the next calibration.
+highest best-evidence score that refuses at most 5% of the answerable probes the fixed rules let through; it is
+written to ``calibration.json`` in the index folder and used by every later question until the next calibration.
 """
 
 from __future__ import annotations
@@ -160,7 +160,6 @@ def calibrate(pipeline: Pipeline, probes_per_kind: int = 60, seed: int = 0) -> t
         d = pipeline.decide(probe.question, threshold=(-1.0, "probe"))
         rows.append((probe, d.reason, best_score(d.question, d.scored)))
     a_scores = [score for p, reason, score in rows if p.answerable and not reason]
-    u_scores = [score for p, reason, score in rows if not p.answerable and not reason]
     total_a = sum(p.answerable for p, _, _ in rows)
     total_u = len(rows) - total_a
     rule_false = sum(1 for p, reason, _ in rows if p.answerable and reason)

@@ -7,6 +7,7 @@ of its content words do. Unsupported sentences are re-cited to a passage that su
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.text import CITATION_MARKER as _MARKER
@@ -57,10 +58,15 @@ def unsupported_reason(sentence: str, passage: str) -> str:
     return ""
 
 
-def check_sentence(raw: str, evidence: list[Passage], relation_terms: tuple[str, ...] = ()) -> CheckedSentence:
+def check_sentence(raw: str, evidence: list[Passage], relation_terms: tuple[str, ...] = (),
+                   asked: frozenset[str] = frozenset()) -> CheckedSentence:
     """Check one answer sentence; prefer the passage it cites, else any passage that supports it. With
-    ``relation_terms`` the supporting passage must also tie the sentence to them (:func:`relation_reason`)."""
+    ``relation_terms`` the supporting passage must also tie the sentence to them (:func:`relation_reason`);
+    a sentence whose terms and numbers are all in ``asked`` (the question's) says nothing and is removed."""
     text, cited = parse_citations(raw)
+    said = set(terms(text)) | numbers(text)
+    if asked and said <= asked:
+        return CheckedSentence(text=text, cited=cited, support=None, reason="says nothing the question does not")
     valid = [n for n in cited if 1 <= n <= len(evidence)]
     reason = "cites no source" if not cited else ("cites a source that does not exist" if not valid else "")
 
@@ -95,11 +101,13 @@ def split_answer(text: str) -> list[str]:
     return merged
 
 
-def relation_terms_used(relation_terms: tuple[str, ...], evidence: list[str]) -> tuple[str, ...]:
-    """The relation terms the evidence itself uses: a passage saying 'met' cannot be asked to say 'meet'
-    (stems do not join irregular forms), so such a term ties nothing and is not required."""
+def relation_terms_used(relation_terms: tuple[str, ...], evidence: list[str],
+                        idf: Callable[[str], float] | None = None) -> tuple[str, ...]:
+    """The relation terms the evidence itself uses, the most specific (highest ``idf``) first: a passage saying
+    'met' cannot be asked to say 'meet' (stems do not join irregular forms), so such a term is not required."""
     used = {t for text in evidence for t in terms(text)}
-    return tuple(t for t in relation_terms if t in used)
+    kept = [t for t in relation_terms if t in used]
+    return tuple(sorted(kept, key=lambda t: -idf(t)) if idf else kept)
 
 
 MIN_RELATION_SHARE = 0.5  # share of the question's relation terms the supporting sentence itself must hold
@@ -110,11 +118,13 @@ def relation_reason(relation_terms: tuple[str, ...], passage: str) -> str:
 
     A name from a sentence about another fact is a wrong answer with a right-looking citation: 'Who is the
     lobbyist?' answered with a name the cited sentence gives as someone's friend. The supporting sentence must
-    itself hold at least half of the question's relation terms ('lobbyist', 'mother', 'default')."""
+    itself hold at least half of the question's relation terms ('lobbyist', 'mother', 'default'), and the first
+    of them, which the caller puts first as the most specific ('farm' of 'occupation is farm manager')."""
     if not relation_terms:
         return ""
     have = set(terms(passage))
     missing = [t for t in relation_terms if t not in have]
-    if len(missing) <= len(relation_terms) * (1 - MIN_RELATION_SHARE):
+    # The first term is the most specific one (the rarest in the index): it must be there.
+    if relation_terms[0] not in missing and len(missing) <= len(relation_terms) * (1 - MIN_RELATION_SHARE):
         return ""
     return f"its passage does not say {' '.join(missing)}"

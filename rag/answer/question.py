@@ -44,6 +44,7 @@ class Question:
     wants_list: bool  # 'Who are the friends of X?': every item, not one
     name_phrases: tuple[tuple[str, ...], ...] = ()  # names as runs of terms ('abel peele' -> ('abel', 'peel'))
     opening_name: str = ""  # a name taken from the question's first word ('List' in 'List Abel's friends')
+    surface: tuple[tuple[str, str], ...] = ()  # (term, the word it was stemmed from): 'children' for 'children'
 
     @property
     def relation_terms(self) -> tuple[str, ...]:
@@ -99,5 +100,6 @@ def analyse(text: str, history: Sequence[str] = ()) -> Question:
         counted=tuple(terms(counted.group(1))) if counted else (),
         wants_list=bool(_LIST_Q.search(text)) or bool(counted),
         name_phrases=_name_phrases(text),
+        surface=tuple((t, w) for w in dict.fromkeys(words(fold(query))) for t in terms(w)),
         opening_name=next((fold(w) for w in words(text)[:1] if fold(w) in question_names(text)), ""),
     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 from rag.answer.corpus import CorpusStats
 from rag.answer.evidence import ScoredSentence
 from rag.answer.question import Question
-from rag.text import has_name_term, names, same_name_term, terms
+from rag.index.embedding import Embedder
+from rag.text import fold, has_name_term, names, same_name_term, terms, words
 
 DEPTH = 8  # evidence sentences looked at for a typed answer
 
@@ -100,8 +101,35 @@ def unmatched_names(question: Question, passages: list[str], stats: CorpusStats)
     return out
 
 
+MIN_WORD_SIMILARITY = 0.45  # a word no document holds must be this close to a word of the evidence
+FRAMING = frozenset({"name", "named", "list", "called"})  # words that frame a question, not its content
+
+
+def unmatched_words(question: Question, scored: list[ScoredSentence], stats: CorpusStats,
+                    embedder: Embedder | None) -> list[str]:
+    """Words of the question (not names) that no document holds and that nothing in the evidence means:
+    'nationality' over sentences that give a gender, 'firefighter' over sentences that give occupations. A
+    paraphrase passes ('children' ~ 'daughters', 'job' ~ 'occupation'): the embedder judges the meaning."""
+    # Only a lookup of one or two relation terms hinges on each of them; in a longer question an unknown word
+    # ('push', 'became') is one of many, and coverage weighs it.
+    if embedder is None or len(question.relation_terms) > 2:
+        return []
+    name_terms = {t for n in question.names for t in terms(n)}
+    absent = sorted({w for t, w in question.surface if t not in name_terms and not stats.has(t) and len(w) > 2
+                     and w not in FRAMING})
+    if not absent:
+        return []
+    evidence = sorted({w for s in scored[:DEPTH] for w in words(fold(s.passage.text))
+                       if terms(w) and not w.isdigit()})
+    if not evidence:
+        return absent
+    vectors = embedder.embed(absent + evidence)
+    sims = vectors[: len(absent)] @ vectors[len(absent) :].T
+    return [w for w, row in zip(absent, sims, strict=True) if float(row.max()) < MIN_WORD_SIMILARITY]
+
+
 def refusal_reason(question: Question, scored: list[ScoredSentence], stats: CorpusStats, min_score: float,
-                   passages: list[str] = ()) -> str:
+                   passages: list[str] = (), embedder: Embedder | None = None) -> str:
     """Why the question should be refused; empty when the evidence is good enough to answer.
 
     ``scored`` are the candidate evidence sentences, best first.
@@ -111,6 +139,9 @@ def refusal_reason(question: Question, scored: list[ScoredSentence], stats: Corp
     absent = unknown(question, stats)
     if absent:
         return f"{', '.join(absent)} occur(s) in no document"
+    unmeant = unmatched_words(question, scored, stats, embedder)
+    if unmeant:
+        return f"no document says {', '.join(unmeant)} or anything close to it"
     apart = unmatched_names(question, list(passages), stats)
     if apart:
         return f"no passage names {', '.join(apart)}"

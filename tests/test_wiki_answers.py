@@ -1,0 +1,58 @@
+"""The generated encyclopedia (tests/data/wiki) with the real embedder, the real model and a real index:
+relations, counts of listed items, reverse lookups, and refusals of near misses."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+
+from rag.app import ensure_index
+from rag.config import PROJECT_ROOT
+
+WIKI = PROJECT_ROOT / "tests" / "data" / "wiki" / "docs"
+
+
+@pytest.fixture(scope="module")
+def wiki_app(tmp_path_factory: pytest.TempPathFactory):
+    tmp: Path = tmp_path_factory.mktemp("wiki")
+    shutil.copytree(WIKI, tmp / "docs")
+    app, report = ensure_index(make_settings(tmp))
+    assert len(report.added) == len(list(WIKI.glob("*.txt")))
+    return app
+
+
+def _cited(answer) -> set[str]:
+    return {Path(c.source).name for c in answer.citations}
+
+
+@pytest.mark.slow
+def test_a_count_of_listed_items_is_given_with_the_items(wiki_app):
+    answer = wiki_app.pipeline.ask("How many daughters does Abel Peele have?")
+    assert not answer.refused, answer.decision
+    assert "2" in answer.answer and "Joan Peele" in answer.answer and "Shante Peele" in answer.answer
+    assert "Abel_Peele.txt" in _cited(answer)
+
+
+@pytest.mark.slow
+def test_a_reverse_lookup_names_the_person_the_cited_sentence_ties_to_the_value(wiki_app):
+    answer = wiki_app.pipeline.ask("Who is the person whose occupation is farm manager?")
+    assert not answer.refused, answer.decision
+    assert "Abel Peele" in answer.answer and "Abel_Peele.txt" in _cited(answer)
+    for sentence in answer.sentences:  # every shown name stands in its cited sentence with 'farm manager'
+        quotes = [c.quote for c in answer.citations if c.n in sentence.citations]
+        assert any("farm manager" in q for q in quotes), (sentence, quotes)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question, why", [
+    ("Who is the mother of Abel Peele?", "no passage says mother"),  # other people's mothers are in the index
+    ("What is the nationality of Teresita Gentile?", "nationality"),  # no document gives a nationality
+    ("What is the occupation of Abel Holtz?", "abel holtz"),  # an Abel and a Holtz exist, no Abel Holtz
+])
+def test_near_misses_are_refused_with_the_reason(wiki_app, question, why):
+    answer = wiki_app.pipeline.ask(question)
+    assert answer.refused, answer.answer
+    assert why in answer.decision
