@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rag.answer.calibration import refusal_threshold
 from rag.answer.checking import check_sentence, relation_terms_used, split_answer
@@ -138,8 +139,14 @@ class Pipeline:
         model = generator or self.generator
         # The checker ties a model's answer to what is asked only by relation terms the evidence itself uses:
         # 'meet' cannot be asked of a passage that says 'met'.
-        relation = relation_terms_used(q.relation_terms, [e.passage.text for e in evidence], self.stats().idf)
+        # A long question's model sentence may cite the sentence naming the answer while the relation words
+        # stand next to it: relation terms hold typed questions and short lookups (two terms at most).
+        relation = relation_terms_used(q.relation_terms, [e.passage.text for e in evidence])
+        relation = relation if q.kind is not None or len(relation) <= 2 else ()
+        weights = {t: self.stats().idf(t) for t in relation}
+        pairs = tuple((a, b) for a, b in pairwise(q.terms) if a in relation and b in relation)
         asked = frozenset(q.terms) | q.exact
+        check = (relation, asked, weights, pairs)
         for piece in model.stream(build_prompt(q.text, passages_shown), self.settings.max_tokens):
             timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
             raw += piece
@@ -147,12 +154,12 @@ class Pipeline:
             # Check and show sentences as they finish (a marker after the full stop still belongs to them).
             finished = complete_sentences(raw, final=False)
             for part in finished[done:]:
-                delta = builder.add_model_sentence(check_sentence(part, passages_shown, relation, asked))
+                delta = builder.add_model_sentence(check_sentence(part, passages_shown, *check))
                 if delta:
                     yield AnswerEvent("text", delta)
             done = max(done, len(finished))
         for part in complete_sentences(raw, final=True)[done:]:
-            delta = builder.add_model_sentence(check_sentence(part, passages_shown, relation, asked))
+            delta = builder.add_model_sentence(check_sentence(part, passages_shown, *check))
             if delta:
                 yield AnswerEvent("text", delta)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)

@@ -92,9 +92,9 @@ def _run(pipeline: Pipeline, pieces: list[str], monkeypatch: pytest.MonkeyPatch)
     checked: list[str] = []
     real = pipeline_module.check_sentence
 
-    def spy(raw, evidence, relation_terms=(), asked=frozenset()):
+    def spy(raw, evidence, relation_terms=(), asked=frozenset(), weights=None, pairs=()):
         checked.append(raw)
-        return real(raw, evidence, relation_terms, asked)
+        return real(raw, evidence, relation_terms, asked, weights, pairs)
 
     monkeypatch.setattr(pipeline_module, "check_sentence", spy)
     events = list(pipeline.stream(QUESTION, generator=PiecesGenerator(pieces)))

@@ -7,8 +7,9 @@ of its content words do. Unsupported sentences are re-cited to a passage that su
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rag.text import CITATION_MARKER as _MARKER
 from rag.text import fold, mentions, names, numbers, sentences, terms, words
@@ -59,7 +60,8 @@ def unsupported_reason(sentence: str, passage: str) -> str:
 
 
 def check_sentence(raw: str, evidence: list[Passage], relation_terms: tuple[str, ...] = (),
-                   asked: frozenset[str] = frozenset()) -> CheckedSentence:
+                   asked: frozenset[str] = frozenset(), weights: Mapping[str, float] | None = None,
+                   pairs: tuple[tuple[str, str], ...] = ()) -> CheckedSentence:
     """Check one answer sentence; prefer the passage it cites, else any passage that supports it. With
     ``relation_terms`` the supporting passage must also tie the sentence to them (:func:`relation_reason`);
     a sentence whose terms and numbers are all in ``asked`` (the question's) says nothing and is removed."""
@@ -71,7 +73,7 @@ def check_sentence(raw: str, evidence: list[Passage], relation_terms: tuple[str,
     reason = "cites no source" if not cited else ("cites a source that does not exist" if not valid else "")
 
     def why(passage: str) -> str:
-        return unsupported_reason(text, passage) or relation_reason(relation_terms, passage)
+        return unsupported_reason(text, passage) or relation_reason(relation_terms, passage, weights, pairs)
 
     for n in valid:
         reason = why(evidence[n - 1].text)
@@ -101,30 +103,36 @@ def split_answer(text: str) -> list[str]:
     return merged
 
 
-def relation_terms_used(relation_terms: tuple[str, ...], evidence: list[str],
-                        idf: Callable[[str], float] | None = None) -> tuple[str, ...]:
-    """The relation terms the evidence itself uses, the most specific (highest ``idf``) first: a passage saying
-    'met' cannot be asked to say 'meet' (stems do not join irregular forms), so such a term is not required."""
+def relation_terms_used(relation_terms: tuple[str, ...], evidence: list[str]) -> tuple[str, ...]:
+    """The relation terms the evidence itself uses: a passage saying 'met' cannot be asked to say 'meet' (stems
+    do not join irregular forms), so such a term is not required."""
     used = {t for text in evidence for t in terms(text)}
-    kept = [t for t in relation_terms if t in used]
-    return tuple(sorted(kept, key=lambda t: -idf(t)) if idf else kept)
+    return tuple(t for t in relation_terms if t in used)
 
 
 MIN_RELATION_SHARE = 0.5  # share of the question's relation terms the supporting sentence itself must hold
 
 
-def relation_reason(relation_terms: tuple[str, ...], passage: str) -> str:
+def relation_reason(relation_terms: tuple[str, ...], passage: str,
+                    weights: Mapping[str, float] | None = None,
+                    pairs: tuple[tuple[str, str], ...] = ()) -> str:
     """Why ``passage`` does not tie an answer to what the question asks about; empty when it does.
 
     A name from a sentence about another fact is a wrong answer with a right-looking citation: 'Who is the
     lobbyist?' answered with a name the cited sentence gives as someone's friend. The supporting sentence must
-    itself hold at least half of the question's relation terms ('lobbyist', 'mother', 'default'), and the first
-    of them, which the caller puts first as the most specific ('farm' of 'occupation is farm manager')."""
+    itself hold at least half of the question's relation terms ('lobbyist', 'mother', 'default'), each weighted
+    by ``weights`` (IDF: 'farm' of 'occupation is farm manager' weighs more than 'occupation'); and when the
+    question puts relation terms side by side (``pairs``: 'farm manager'), one such pair must stand side by side
+    in the passage too ('ant farming' is not 'farm manager')."""
     if not relation_terms:
         return ""
     have = set(terms(passage))
+    weight = (lambda t: max(weights.get(t, 0.0), 0.05)) if weights else (lambda t: 1.0)
     missing = [t for t in relation_terms if t not in have]
-    # The first term is the most specific one (the rarest in the index): it must be there.
-    if relation_terms[0] not in missing and len(missing) <= len(relation_terms) * (1 - MIN_RELATION_SHARE):
-        return ""
-    return f"its passage does not say {' '.join(missing)}"
+    share = 1 - sum(weight(t) for t in missing) / sum(weight(t) for t in relation_terms)
+    if share < MIN_RELATION_SHARE:
+        return f"its passage does not say {' '.join(missing)}"
+    seq = terms(passage)
+    if pairs and not any(p in set(pairwise(seq)) for p in pairs):
+        return f"its passage does not say {' or '.join(' '.join(p) for p in pairs)}"
+    return ""

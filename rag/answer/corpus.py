@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from rag.text import index_tokens, terms
@@ -28,7 +29,7 @@ class CorpusStats:
         for text in texts:
             seq = terms(text)
             # Adjacent term pairs too ('abel peel'), so a name of two words can be looked up as a whole.
-            df.update(index_tokens(text) | {f"{a} {b}" for a, b in zip(seq, seq[1:])})
+            df.update(index_tokens(text) | {f"{a} {b}" for a, b in pairwise(seq)})
             n += 1
         return CorpusStats(n, dict(df))
 
