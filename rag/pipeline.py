@@ -100,7 +100,7 @@ class Pipeline:
         q = analyse(validate_question(question), history)
         passages = self.retrieve(q.query, k or self.settings.top_k)
         stats = self.stats()
-        scored = score_sentences(q, passages, self.embedder, stats)
+        scored = score_sentences(q, passages, self.embedder, stats, self.store.heads([p.source for p in passages]))
         value, source = threshold or refusal_threshold(self.settings, self.store)
         reason = refusal_reason(q, scored, stats, value, [p.text for p in passages], self.embedder)
         return Decision(q, passages, scored, reason, value, source)

@@ -146,7 +146,9 @@ def coverage(question: Question, sentence: str, context: str, stats: CorpusStats
     name_terms = {t for n in question.names for t in terms(n)} | set(question.exact)
     own = set(terms(sentence)) | numbers(sentence)
     near = set(terms(context)) | numbers(context)
-    weights = {t: max(stats.idf(t), 0.05) for t in wanted if stats.has(t)}
+    own_terms = set(terms(question.text)) | set(question.exact)
+    # A follow-up's own words say what it asks; the previous question's only say what it is about.
+    weights = {t: max(stats.idf(t), 0.05) * (1.0 if t in own_terms else HISTORY_WEIGHT) for t in wanted if stats.has(t)}
     # A term no document holds cannot tell sentences apart; it weighs as an average term, not as the rarest.
     absent = sum(weights.values()) / len(weights) if weights else 1.0
     total = got = 0.0
@@ -175,6 +177,7 @@ def drop_near_duplicates(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
     return kept
 
 
+HISTORY_WEIGHT = 0.5  # of a term that only the previous question of a follow-up gives
 NEIGHBOUR_WINDOW = 3  # sentences either side within one passage
 NEIGHBOUR_SHARE = 0.8  # of the neighbour's coverage a typed sentence may take
 
@@ -197,9 +200,13 @@ def _near_the_topic(question: Question, scored: list[ScoredSentence]) -> list[Sc
 
 
 def score_sentences(question: Question, passages: list[Passage], embedder: Embedder,
-                    stats: CorpusStats) -> list[ScoredSentence]:
-    """Score the passages' sentences against the question, best first, near-duplicates removed."""
-    candidates = split_passages(passages)
+                    stats: CorpusStats, heads: dict[str, str] | None = None) -> list[ScoredSentence]:
+    """Score the passages' sentences against the question, best first, near-duplicates removed. ``heads`` (the
+    first chunk of each file: its title and byline) joins each sentence's context, so 'According to the AP
+    report...' finds the report whose byline says AP."""
+    heads = heads or {}
+    candidates = [(c, ctx if heads.get(c.source, ctx) in ctx else f"{heads[c.source]}\n\n{ctx}")
+                  for c, ctx in split_passages(passages)]
     if not candidates:
         return []
     vectors = embedder.embed([question.query] + [c.text for c, _ in candidates])

@@ -50,7 +50,8 @@ class Question:
     def relation_terms(self) -> tuple[str, ...]:
         """The terms that say what is asked about the names ('mother', 'occupation', 'default', 'maxsize')."""
         name_terms = {t for n in self.names for t in terms(n)}
-        return tuple(t for t in self.terms if t not in name_terms)
+        own = set(terms(self.text))  # a follow-up asks its own relation, not the previous question's
+        return tuple(t for t in self.terms if t not in name_terms and t in own)
 
     @property
     def asked_specifics(self) -> set[str]:

@@ -244,6 +244,16 @@ class ChromaStore:
     def ids(self) -> list[str]:
         return self.ids_and_texts(texts=False)[0]
 
+    def heads(self, sources: list[str]) -> dict[str, str]:
+        """The first chunk of each of these files (title, byline, module name), by source."""
+        out: dict[str, str] = {}
+        for source in sorted(set(sources)):
+            got = self.collection.get(where={"$and": [{"source": source}, {"chunk": 0}]}, include=["documents"],
+                                      limit=1)
+            if got["documents"]:
+                out[source] = got["documents"][0]
+        return out
+
     def texts_of(self, ids: list[str]) -> dict[str, str]:
         """The text of these chunks by id (ids no longer stored are left out)."""
         out: dict[str, str] = {}
