@@ -24,7 +24,7 @@ from rag.index.store import ChromaStore
 from rag.llm.llama import TextGenerator
 from rag.llm.prompting import build_prompt
 from rag.retrieval.retriever import Retriever
-from rag.text import CITATION_MARKER
+from rag.text import CITATION_MARKER, terms
 from rag.types import Answer, AnswerEvent, AnswerSentence, Passage
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class Pipeline:
         relation = relation_terms_used(q.relation_terms, [e.passage.text for e in evidence])
         relation = relation if q.kind is not None or len(relation) <= 2 else ()
         weights = {t: self.stats().idf(t) for t in relation}
-        pairs = tuple((a, b) for a, b in pairwise(q.terms) if a in relation and b in relation)
+        pairs = tuple((a, b) for a, b in pairwise(terms(q.text)) if a in relation and b in relation)
         asked = frozenset(q.terms) | q.exact
         check = (relation, asked, weights, pairs)
         for piece in model.stream(build_prompt(q.text, passages_shown), self.settings.max_tokens):

@@ -27,7 +27,7 @@ from rag.text import STOPWORDS, fold, stem, words
 log = logging.getLogger(__name__)
 
 # Bump when tokenisation or the saved layout changes: saved indexes of another version are not used.
-FORMAT = 3
+FORMAT = 4
 FOLDER = "bm25"
 K1, B = 1.5, 0.75  # bm25s's defaults, "lucene" variant
 _SPLIT = re.compile(r"[-.']+")
