@@ -112,7 +112,8 @@ def unmatched_words(question: Question, scored: list[ScoredSentence], stats: Cor
     paraphrase passes ('children' ~ 'daughters', 'job' ~ 'occupation'): the embedder judges the meaning."""
     # Only a lookup of one or two relation terms hinges on each of them; in a longer question an unknown word
     # ('push', 'became') is one of many, and coverage weighs it.
-    if embedder is None or len(question.relation_terms) > 2:
+    # A number, date or version question already needs a sentence giving one next to its names.
+    if embedder is None or len(question.relation_terms) > 2 or question.kind in ("number", "date", "version"):
         return []
     name_terms = {t for n in question.names for t in terms(n)}
     absent = sorted({w for t, w in question.surface if t not in name_terms and not stats.has(t) and len(w) > 2
