@@ -139,10 +139,7 @@ class Pipeline:
         model = generator or self.generator
         # The checker ties a model's answer to what is asked only by relation terms the evidence itself uses:
         # 'meet' cannot be asked of a passage that says 'met'.
-        # A long question's model sentence may cite the sentence naming the answer while the relation words
-        # stand next to it: relation terms hold typed questions and short lookups (two terms at most).
         relation = relation_terms_used(q.relation_terms, [e.passage.text for e in evidence])
-        relation = relation if q.kind is not None or len(relation) <= 2 else ()
         weights = {t: self.stats().idf(t) for t in relation}
         pairs = tuple((a, b) for a, b in pairwise(terms(q.text)) if a in relation and b in relation)
         asked = frozenset(q.terms) | q.exact
