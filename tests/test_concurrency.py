@@ -28,7 +28,8 @@ TIMEOUT_S = 600
 @dataclass(frozen=True)
 class Turn:
     question: str
-    fact: str | None  # a fact of this topic the answer must state (None: only its sources are checked)
+    fact: str | None  # a fact of this topic the answer must state (None: only its sources are checked);
+    # "A|B": the same fact as the topic's two files write it ('United States' in one, 'U.S.' in the other)
 
 
 # topic -> (the files its answers may cite, its turns). Facts are distinctive: no other topic's answer has them.
@@ -58,7 +59,7 @@ TOPICS: dict[str, tuple[set[str], list[Turn]]] = {
         Turn("Who supported Hanoi's communist government during the Vietnam War?", "Soviet Union"),
         Turn("When was Lavrov due to leave Vietnam for Indonesia?", "Wednesday afternoon"),
         Turn("According to the AP report, which major Western power does Vietnam also have strong ties with?",
-             "United States"),
+             "United States|U.S."),
     ]),
     "bali": ({"001_9f4acd3a2150c267.txt"}, [
         Turn("Which Canadian minister said she would refuse to shake Lavrov's hand in Bali?", None),
@@ -148,7 +149,7 @@ def check_topics(results: dict[str, list[Reply]]) -> None:
             assert "rag-refused" not in reply.answer, (topic, turn.question, reply.answer)
             assert reply.files and reply.files <= files, (topic, turn.question, reply.files)
             if turn.fact:
-                assert turn.fact in reply.answer, (topic, turn.question, reply.answer)
+                assert any(f in reply.answer for f in turn.fact.split("|")), (topic, turn.question, reply.answer)
             foreign = [m for other, markers in MARKERS.items() if other != topic for m in markers]
             assert not [f for f in foreign if f in reply.answer], (topic, turn.question, reply.answer)
 
