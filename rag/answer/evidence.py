@@ -79,7 +79,7 @@ def list_items(question: Question, text: str) -> list[str]:
 
 
 def specifics(question: Question, text: str) -> set[str]:
-    """What a text gives of the kind asked for: amounts, dates or names; nothing for other questions."""
+    """What a text gives of the kind asked for: amounts, dates, versions; names for who- and open questions."""
     if question.kind == "number":
         found = amounts(text) | {fold(m.group()) for m in _NUMBER_WORDS.finditer(text)}
         items = list_items(question, text) if question.counted else []
@@ -90,7 +90,8 @@ def specifics(question: Question, text: str) -> set[str]:
         return names(text)
     if question.kind == "version":
         return set(_VERSION.findall(text))
-    return set()
+    # An open question ('Which US official...?', 'What does X do?'): the names a text gives.
+    return names(text)
 
 
 def has_answer_type(question: Question, text: str) -> bool:
