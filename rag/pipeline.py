@@ -56,10 +56,6 @@ class Decision:
     threshold: float
     threshold_source: str
 
-    @property
-    def evidence(self) -> list[ScoredSentence]:
-        return self.scored
-
 
 _MARKER_ONLY = re.compile(r"^\s*\[[\d,\s]*\]?[.!?]?\s*$")
 
