@@ -55,6 +55,7 @@ class Decision:
     reason: str  # why it is refused; empty when it is answered
     threshold: float
     threshold_source: str
+    stats: CorpusStats  # the index's term statistics the decision was made with
 
 
 _MARKER_ONLY = re.compile(r"^\s*\[[\d,\s]*\]?[.!?]?\s*$")
@@ -99,7 +100,7 @@ class Pipeline:
         scored = score_sentences(q, passages, self.embedder, stats, self.store.heads([p.source for p in passages]))
         value, source = threshold or refusal_threshold(self.settings, self.store)
         reason = refusal_reason(q, scored, stats, value, [p.text for p in passages], self.embedder)
-        return Decision(q, passages, scored, reason, value, source)
+        return Decision(q, passages, scored, reason, value, source, stats)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
             generator: TextGenerator | None = None) -> Answer:
@@ -136,7 +137,7 @@ class Pipeline:
         # The checker ties a model's answer to what is asked only by relation terms the evidence itself uses:
         # 'meet' cannot be asked of a passage that says 'met'.
         relation = relation_terms_used(q.relation_terms, [e.passage.text for e in evidence])
-        weights = {t: self.stats().idf(t) for t in relation}
+        weights = {t: decision.stats.idf(t) for t in relation}
         pairs = tuple((a, b) for a, b in pairwise(terms(q.text)) if a in relation and b in relation)
         asked = frozenset(q.terms) | q.exact
         check = (relation, asked, weights, pairs)

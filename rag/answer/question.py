@@ -89,18 +89,19 @@ def analyse(text: str, history: Sequence[str] = ()) -> Question:
     elif _NAME_Q.search(text):
         kind = "name"
     counted = _COUNTED.search(text)
+    names = frozenset(question_names(text))
     return Question(
         text=text,
         query=query,
         follow_up=bool(history) and is_follow_up(text),
         kind=kind,
         terms=tuple(dict.fromkeys(terms(query))),
-        names=frozenset(question_names(text)),
+        names=names,
         exact=frozenset(numbers(text)),
         identifiers=frozenset(identifiers(text)),
         counted=tuple(terms(counted.group(1))) if counted else (),
         wants_list=bool(_LIST_Q.search(text)) or bool(counted),
         name_phrases=_name_phrases(text),
         surface=tuple((t, w) for w in dict.fromkeys(words(fold(query))) for t in terms(w)),
-        opening_name=next((fold(w) for w in words(text)[:1] if fold(w) in question_names(text)), ""),
+        opening_name=next((fold(w) for w in words(text)[:1] if fold(w) in names), ""),
     )
