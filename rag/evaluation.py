@@ -13,7 +13,7 @@ from rag.answer.calibration import refusal_threshold
 from rag.answer.checking import split_answer, unsupported_reason
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
-from rag.pipeline import Pipeline
+from rag.pipeline import Decision, Pipeline
 from rag.retrieval.followup import contextual_query
 from rag.retrieval.retriever import Retriever
 from rag.text import fold
@@ -99,6 +99,60 @@ def _shown_unsupported(answer: Answer) -> tuple[int, int]:
     return bad, len(sentences)
 
 
+STAGES = ("in_passages", "in_candidates", "in_top_unit", "in_answer")
+STAGE_LABELS = {"in_passages": "fact in the retrieved passages", "in_candidates": "fact in one candidate unit",
+                "in_top_unit": "fact in the top unit", "in_answer": "fact in the shown answer"}
+
+
+def stages(decision: Decision, facts: list[str], answer: str | None = None) -> dict[str, bool | None]:
+    """Where an answer is lost: every key fact in the retrieved passages (each fact in some passage), all of them
+    in one candidate unit, in the top-ranked unit, in the shown answer (None when no answer was made)."""
+    passages = [_norm(p.text) for p in decision.passages]
+    units = [_norm(s.passage.text) for s in decision.scored]
+    wanted = [_norm(f) for f in facts]
+    return {
+        "in_passages": all(any(f in p for p in passages) for f in wanted),
+        "in_candidates": any(all(f in u for f in wanted) for u in units),
+        "in_top_unit": bool(units) and all(f in units[0] for f in wanted),
+        "in_answer": None if answer is None else has_facts(answer, facts),
+    }
+
+
+def stage_summary(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Per stage, the answerable questions whose facts got that far (rows without the stage are not counted)."""
+    answerable = [r for r in rows if r["answerable"] and r.get("stages")]
+    return {name: sum(1 for r in answerable if r["stages"].get(name)) for name in STAGES
+            if any(r["stages"].get(name) is not None for r in answerable)}
+
+
+def evaluate_stages(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any]:
+    """The stage table alone (no model): retrieval, candidate units and the top unit of every answerable
+    question, and what the top unit was."""
+    by_id = {q.id: q for q in questions}
+    rows = []
+    for q in questions:
+        if not q.answerable:
+            continue
+        history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
+        decision = pipeline.decide(q.question, history)
+        top = decision.scored[0] if decision.scored else None
+        rows.append({"id": q.id, "question": q.question, "answerable": True, "stages": stages(decision, q.facts),
+                     "refused": bool(decision.reason), "top_unit": top.passage.text if top else "",
+                     "top_kind": top.kind if top else "", "facts": q.facts})
+    return {"answerable": len(rows), "stages": stage_summary(rows), "questions": rows}
+
+
+def format_stages(report: dict[str, Any]) -> str:
+    total = report["answerable"]
+    lines = [f"where answers are lost ({total} answerable questions):"]
+    for name, count in report["stages"].items():
+        lines.append(f"  {STAGE_LABELS[name]:32} {count:>3} / {total}")
+    lost = [r["id"] for r in report["questions"] if r["stages"]["in_candidates"] and not r["stages"]["in_top_unit"]]
+    if lost:
+        lines.append("fact in a candidate but not in the top unit: " + ", ".join(lost))
+    return "\n".join(lines)
+
+
 def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any]:
     """Ask every question (follow-ups after their first question) and compute the metrics."""
     by_id = {q.id: q for q in questions}
@@ -106,6 +160,7 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
     rows = []
     for q in questions:
         history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
+        decision = pipeline.decide(q.question, history) if q.answerable else None
         answer = pipeline.ask(q.question, history)
         raw_total = len(split_answer(answer.raw_answer)) if answer.raw_answer else 0
         shown_bad, shown_total = _shown_unsupported(answer) if not answer.refused else (0, 0)
@@ -128,13 +183,14 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "shown_sentences": shown_total,
             "timings_ms": answer.timings_ms,
             "cited_sources": sorted({c.source for c in answer.citations}),
+            "stages": stages(decision, q.facts, None if answer.refused else answer.answer) if decision else None,
         })
         log.info("%s facts_ok=%s refused=%s", q.id, rows[-1]["facts_ok"], answer.refused)
     threshold, how = refusal_threshold(pipeline.settings, pipeline.store)
     return {"settings": {"model": pipeline.generator.name, "top_k": k,
                          "evidence_k": pipeline.settings.evidence_k,
                          "refusal_threshold": threshold, "threshold_source": how},
-            "metrics": _metrics(rows, k), "questions": rows}
+            "metrics": _metrics(rows, k), "stages": stage_summary(rows), "questions": rows}
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -178,6 +234,10 @@ def format_report(report: dict[str, Any]) -> str:
         is_share = isinstance(value, float) and name != "mrr" and not name.endswith("_ms_median")
         shown = f"{value:.1%}" if is_share else str(value)
         lines.append(f"  {name:28} {shown}")
+    total = report["metrics"]["answerable"]
+    if report.get("stages"):
+        lines.append("where answers are lost:")
+        lines += [f"  {STAGE_LABELS[name]:28} {count} / {total}" for name, count in report["stages"].items()]
     misses = [r for r in report["questions"] if r["answerable"] and not r["facts_ok"]]
     if misses:
         lines.append("answerable questions without all key facts: " + ", ".join(r["id"] for r in misses))

@@ -16,6 +16,7 @@ from rag.answer.conflicts import conflicting_evidence
 from rag.answer.corpus import CorpusCache, CorpusStats
 from rag.answer.evidence import ScoredSentence, has_answer_type, less_specific, list_items, score_sentences
 from rag.answer.question import Question, analyse
+from rag.answer.ranker import load_ranker
 from rag.answer.refusal import refusal_reason
 from rag.config import Settings
 from rag.errors import EmptyQuestion, RagError
@@ -30,6 +31,8 @@ from rag.types import Answer, AnswerEvent, AnswerSentence, Passage
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+SIBLING_HITS = 2  # the best passages whose section or entry joins the evidence pool
+SIBLINGS_PER_HIT = 4
 REFUSAL_TEXT = "The documents do not answer this question."
 
 
@@ -83,6 +86,7 @@ class Pipeline:
         self.generator = generator
         self.corpus = CorpusCache(store.change_token, store.texts)
         self.retriever = Retriever(store, embedder, settings.retrieval)
+        self.ranker = load_ranker()
 
     def stats(self) -> CorpusStats:
         """Document frequencies of the index, rebuilt after any change of the stored chunks."""
@@ -91,13 +95,29 @@ class Pipeline:
     def retrieve(self, query: str, k: int) -> list[Passage]:
         return self.retriever.search(query, k)
 
+    def evidence_pool(self, passages: list[Passage]) -> tuple[list[Passage], list[int]]:
+        """The retrieved passages, then the rest of the section or API entry of the best ones (a version note or
+        a table row often stands a chunk away from the text that matched); each with its hit's rank."""
+        pool = list(passages)
+        ranks = list(range(len(passages)))
+        seen = {(p.source, p.start) for p in passages}
+        for rank, p in enumerate(passages[:SIBLING_HITS]):
+            for sib in self.store.siblings(p, SIBLINGS_PER_HIT):
+                if (sib.source, sib.start) not in seen:
+                    seen.add((sib.source, sib.start))
+                    pool.append(sib)
+                    ranks.append(rank)
+        return pool, ranks
+
     def decide(self, question: str, history: Sequence[str] = (), k: int | None = None,
                threshold: tuple[float, str] | None = None) -> Decision:
         """Retrieve, score the evidence and decide whether to answer (no model call)."""
         q = analyse(validate_question(question), history)
         passages = self.retrieve(q.query, k or self.settings.top_k)
         stats = self.stats()
-        scored = score_sentences(q, passages, self.embedder, stats, self.store.heads([p.source for p in passages]))
+        pool, ranks = self.evidence_pool(passages)
+        scored = score_sentences(q, pool, self.embedder, stats, self.store.heads([p.source for p in passages]),
+                                 self.ranker, ranks)
         value, source = threshold or refusal_threshold(self.settings, self.store)
         reason = refusal_reason(q, scored, stats, value, [p.text for p in passages], self.embedder)
         return Decision(q, passages, scored, reason, value, source, stats)

@@ -16,6 +16,31 @@ def page_of(pages: tuple[int, ...], offset: int) -> int | None:
     return max(1, bisect_right(pages, offset))
 
 
+BLOCK_KINDS = ("heading", "prose", "list_item", "term", "definition", "table_row", "note", "directive", "signature",
+               "code", "meta")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural piece of a document: ``text[start:end]`` of its Document, of one kind, under a heading path.
+
+    ``kind``: 'heading', 'prose', 'list_item', 'term' / 'definition' (a definition list), 'table_row', 'note' (an
+    admonition's text), 'directive' (a version note: 'New in version 3.8.'), 'signature' (an API entry's
+    '.. function:: name(args)' line), 'code' (a literal block, doctest or code line), 'meta' (markup with nothing
+    to read: toctree, index, labels). ``path`` is the titles of the sections holding it and, inside an API entry,
+    the entry's name (('functools', 'lru_cache')); a table row carries its table's header row in ``header``.
+    """
+
+    start: int
+    end: int
+    kind: str = "prose"
+    path: tuple[str, ...] = ()
+    header: str = ""
+
+    def shifted(self, offset: int) -> Block:
+        return replace(self, start=self.start + offset, end=self.end + offset)
+
+
 @dataclass(frozen=True)
 class Document:
     """A readable document; citation offsets index into ``text``.
@@ -29,13 +54,16 @@ class Document:
     text: str
     sha256: str  # of the file's bytes
     pages: tuple[int, ...] = ()
+    blocks: tuple[Block, ...] = ()  # its structure, in order (rag.ingest.structure); empty: paragraphs of prose
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding ``offset`` (PDF), or None for documents without pages."""
         return page_of(self.pages, offset)
 
 
-SCHEMA_VERSION = 2  # 2: per-file records in a `<collection>_files` collection (rag/index/manifest.py)
+# 2: per-file records in a `<collection>_files` collection (rag/index/manifest.py); 3: chunks carry their blocks
+# and heading path, and the embedding sees the path (rag/ingest/structure.py)
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -69,10 +97,17 @@ class ChunkRecord:
     end: int
     text: str
     page: int | None = None  # 1-based page of a PDF
+    blocks: tuple[Block, ...] = ()  # the blocks of the chunk, offsets into the file's text
+    path: tuple[str, ...] = ()  # heading path of the chunk (its first block that is not a heading)
 
     @property
     def id(self) -> str:
         return f"{self.sha256[:20]}:{self.index}:{self.source}"
+
+    @property
+    def embedding_text(self) -> str:
+        """What the embedder sees: the heading path, then the text ('functools > lru_cache' + the entry)."""
+        return f"{' > '.join(self.path)}\n{self.text}" if self.path else self.text
 
 
 @dataclass
@@ -159,6 +194,12 @@ class Passage:
     text: str
     score: float = 0.0
     page: int | None = None  # 1-based page of a PDF; None for files without pages
+    blocks: tuple[Block, ...] = ()  # its structure (offsets into the file's text); empty: paragraphs of prose
+    path: tuple[str, ...] = ()  # heading path ('functools', 'lru_cache')
+
+    @property
+    def breadcrumb(self) -> str:
+        return " > ".join(self.path)
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,12 @@ from pathlib import Path
 
 from rag.answer.calibration import calibrate, save
 from rag.app import ensure_index
-from rag.config import PROJECT_ROOT, load_settings, offline_environment
-from rag.evaluation import evaluate, load_questions
+from rag.config import load_settings, offline_environment
+from rag.evaluation import STAGES, evaluate, load_questions
 
-DATA = PROJECT_ROOT / "tests" / "data"
-CORPORA = {
-    "seeds": (PROJECT_ROOT / "seeds", DATA / "questions.jsonl", DATA / "heldout.jsonl"),
-    "wiki": (DATA / "wiki" / "docs", DATA / "wiki" / "tuning.jsonl", DATA / "wiki" / "heldout.jsonl"),
-    "pydocs": (DATA / "pydocs" / "docs", DATA / "pydocs" / "tuning.jsonl", DATA / "pydocs" / "heldout.jsonl"),
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora import CORPORA  # noqa: E402
+
 METRICS = [("fact_accuracy", "facts", ">= 85%"), ("refusal_accuracy", "refusals", ">= 90%"),
            ("false_refusal_rate", "false refusals", "<= 5%"), ("wrong_answers_shown", "wrong answers shown", "<= 3%"),
            ("citation_precision", "citation precision", ">= 95%")]
@@ -60,14 +57,17 @@ def run(corpora: list[str], calibrated: bool, out: Path | None) -> str:
                     out.mkdir(parents=True, exist_ok=True)
                     (out / f"{name}-{path.stem}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
             rows.append((name, how, results))
-    lines = ["| corpus | set | questions | " + " | ".join(m[1] for m in METRICS) + " | recall@4 |",
-             "|---|---|---|" + "---|" * (len(METRICS) + 1)]
+    lines = ["| corpus | set | questions | " + " | ".join(m[1] for m in METRICS) + " | recall@4 | "
+             "fact in passages / candidates / top unit / answer |",
+             "|---|---|---|" + "---|" * (len(METRICS) + 2)]
     for name, how, results in rows:
         for label, result in results.items():
             m = result["metrics"]
+            st = " / ".join(str(result["stages"].get(s, "-")) for s in STAGES)
             lines.append(f"| {name} | {label} | {m['answerable']} + {m['unanswerable']} | "
-                         + " | ".join(_pct(m.get(key)) for key, _, _ in METRICS) + f" | {_pct(m.get(RECALL))} |")
-    lines.append("| target | | | " + " | ".join(t for _, _, t in METRICS) + " | |")
+                         + " | ".join(_pct(m.get(key)) for key, _, _ in METRICS) + f" | {_pct(m.get(RECALL))} | "
+                         + f"{st} |")
+    lines.append("| target | | | " + " | ".join(t for _, _, t in METRICS) + " | | |")
     lines.append("")
     for name, how, results in rows:
         lines.append(f"{name}: {how}")

@@ -134,15 +134,16 @@ def test_split_passages_keeps_file_offsets_and_the_passage_as_context():
     file_text = "x" * 100 + text
     p = Passage("a.txt", 100, 100 + len(text), text, score=0.7, page=3)
     got = split_passages([p, p])  # the same passage twice gives its sentences once
-    assert [s.text for s, _ in got] == ["Lavrov visited Hanoi on Wednesday.", "He met Bui Thanh Son in Hanoi."]
-    for s, context in got:
+    assert [u.passage.text for u in got] == ["Lavrov visited Hanoi on Wednesday.", "He met Bui Thanh Son in Hanoi."]
+    for u in got:
+        s = u.passage
         assert file_text[s.start : s.end] == s.text
-        assert (s.source, s.score, s.page, context) == ("a.txt", 0.7, 3, text)
+        assert (s.source, s.score, s.page, u.context, u.kind) == ("a.txt", 0.7, 3, text, "prose")
 
 
 def test_split_passages_joins_a_hard_wrapped_sentence():
     text = "If maxsize is set to None, the cache can\ngrow without bound. It is thread-safe."
-    got = [s.text for s, _ in split_passages([Passage("doc.rst", 0, len(text), text)])]
+    got = [u.passage.text for u in split_passages([Passage("doc.rst", 0, len(text), text)])]
     assert got == ["If maxsize is set to None, the cache can\ngrow without bound.", "It is thread-safe."]
 
 

@@ -15,6 +15,9 @@ import numpy as np
 
 from rag.answer.corpus import CorpusStats
 from rag.answer.question import Question
+from rag.answer.ranker import Ranker
+from rag.answer.signals import STRICT_KINDS, signal_table
+from rag.answer.units import Unit, passage_units
 from rag.index.embedding import Embedder
 from rag.text import MONTHS, WEEKDAYS, fold, names, numbers, sentences, terms
 from rag.types import Passage
@@ -24,6 +27,7 @@ DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
 DUPLICATE_JACCARD = 0.7
 TYPE_PENALTY = 0.1  # for a sentence without the kind of fact asked for
+STRICT_BONUS = 0.1  # ranking only: a unit holding the number, date or version asked for
 
 # Sentences that address a model rather than state a fact. A document may carry them (prompt injection); they
 # are never evidence. Narrow on purpose: manuals say 'You must call close()' and 'Print the value', which are
@@ -110,30 +114,51 @@ def less_specific(question: Question, answer: str, evidence: str) -> bool:
 
 @dataclass(frozen=True)
 class ScoredSentence:
-    passage: Passage  # the sentence itself, as a passage of its file
+    """One candidate evidence unit and its signals (rag.answer.signals computes the table they come from)."""
+
+    passage: Passage  # the unit itself, as a passage of its file
     dense: float
     lexical: float  # IDF-weighted share of the question's terms it covers (names may come from its passage)
     typed: bool = True  # holds the kind of fact the question asks for (a number, a date, a name)
-    context: str = ""  # the retrieved passage it comes from (a sentence often leaves out a name it gives)
+    context: str = ""  # what it is read with: heading path, entry signature, table header, its passage
+    kind: str = "prose"  # the kind of block it comes from (rag.types.BLOCK_KINDS)
+    rank: int = 0  # rank of the retrieved passage it comes from
+    signals: tuple[float, ...] = ()  # its row of the signal table (rag.answer.signals.NAMES)
+    dense_read: float = 0.0  # dense similarity of the unit read with its heading path
+    strict: bool = False  # the question asks for a number, date or version: only a unit holding one answers
+    fitted: float | None = None  # the ranker's score, when a ranker is used
 
     @property
     def score(self) -> float:
+        """Dense similarity plus coverage, less the type penalty: what the refusal threshold is set on."""
         return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical - (0.0 if self.typed else TYPE_PENALTY)
 
+    @property
+    def order(self) -> float:
+        """What candidates are ranked by: the fitted ranker's score if there is one, else ``score`` with the unit
+        read with its heading path for the dense part, and a bonus for holding the value a number, date or version
+        question needs (both chosen on the tuning sets, see README)."""
+        if self.fitted is not None:
+            return self.fitted
+        return (DENSE_WEIGHT * self.dense_read + LEXICAL_WEIGHT * self.lexical
+                - (0.0 if self.typed else TYPE_PENALTY) + (STRICT_BONUS if self.strict and self.typed else 0.0))
 
-def split_passages(passages: list[Passage]) -> list[tuple[Passage, str]]:
-    """Every sentence of the passages, as (passage of the same file, text of the passage it comes from)."""
-    out: list[tuple[Passage, str]] = []
+
+def split_passages(passages: list[Passage], heads: dict[str, str] | None = None,
+                   ranks: list[int] | None = None) -> list[Unit]:
+    """Every evidence unit of the passages (rag.answer.units), once each, without orders addressed to a model.
+    ``ranks`` gives each passage's retrieval rank (default: its position)."""
+    heads = heads or {}
+    out: list[Unit] = []
     seen: set[tuple[str, int, int]] = set()
-    for p in passages:
-        for span in sentences(p.text):
-            key = (p.source, p.start + span.start, p.start + span.end)
-            text = p.text[span.start : span.end]
-            if len(text) < MIN_SENTENCE_CHARS or key in seen or is_instruction(text):
+    for rank, p in zip(ranks or range(len(passages)), passages, strict=True):
+        head = heads.get(p.source, "")
+        for unit in passage_units(p, rank, "" if head in p.text else head):
+            key = (unit.passage.source, unit.passage.start, unit.passage.end)
+            if key in seen or is_instruction(unit.passage.text):
                 continue
             seen.add(key)
-            out.append((Passage(source=p.source, start=key[1], end=key[2], text=text, score=p.score, page=p.page),
-                        p.text))
+            out.append(unit)
     return out
 
 
@@ -194,29 +219,39 @@ def _near_the_topic(question: Question, scored: list[ScoredSentence]) -> list[Sc
         if not s.typed:
             continue
         near = [o.lexical for j, o in enumerate(scored) if j != i and abs(j - i) <= NEIGHBOUR_WINDOW
-                and o.context is s.context]
+                and o.rank == s.rank and o.passage.source == s.passage.source]
         if near and NEIGHBOUR_SHARE * max(near) > s.lexical:
             out[i] = replace(s, lexical=NEIGHBOUR_SHARE * max(near))
     return out
 
 
 def score_sentences(question: Question, passages: list[Passage], embedder: Embedder,
-                    stats: CorpusStats, heads: dict[str, str] | None = None) -> list[ScoredSentence]:
-    """Score the passages' sentences against the question, best first, near-duplicates removed. ``heads`` (the
-    first chunk of each file: its title and byline) joins each sentence's context, so 'According to the AP
-    report...' finds the report whose byline says AP."""
-    heads = heads or {}
-    candidates = [(c, ctx if heads.get(c.source, ctx) in ctx else f"{heads[c.source]}\n\n{ctx}")
-                  for c, ctx in split_passages(passages)]
-    if not candidates:
+                    stats: CorpusStats, heads: dict[str, str] | None = None,
+                    ranker: Ranker | None = None, ranks: list[int] | None = None) -> list[ScoredSentence]:
+    """Score the passages' evidence units against the question, best first, near-duplicates removed. ``heads``
+    (the first chunk of each file: its title and byline) joins each unit's context, so 'According to the AP
+    report...' finds the report whose byline says AP. With a ``ranker`` the units are ordered by its score over
+    the signal table; the refusal threshold still reads ``ScoredSentence.score``."""
+    units = split_passages(passages, heads, ranks)
+    if not units:
         return []
-    vectors = embedder.embed([question.query] + [c.text for c, _ in candidates])
-    dense = np.atleast_1d(vectors[1:] @ vectors[0])
+    # Each unit is embedded alone and read with its heading path ('Repeated Names Within an Object: By default,
+    # this module ... ignores all but the last name-value pair').
+    read = [f"{' > '.join(u.passage.path[-2:])}: {u.passage.text}" if u.passage.path else u.passage.text
+            for u in units]
+    vectors = embedder.embed([question.query] + [u.passage.text for u in units] + read)
+    sims = np.atleast_1d(vectors[1:] @ vectors[0])
+    dense, dense_read = sims[: len(units)], sims[len(units) :]
     scored = [
-        ScoredSentence(passage=c, dense=float(d), lexical=coverage(question, c.text, ctx, stats),
-                       typed=has_answer_type(question, c.text), context=ctx)
-        for (c, ctx), d in zip(candidates, dense, strict=True)
+        ScoredSentence(passage=u.passage, dense=float(d), lexical=coverage(question, u.passage.text, u.context, stats),
+                       typed=has_answer_type(question, u.passage.text), context=u.context, kind=u.kind, rank=u.rank,
+                       dense_read=float(r), strict=question.kind in STRICT_KINDS)
+        for u, d, r in zip(units, dense, dense_read, strict=True)
     ]
     scored = _near_the_topic(question, scored)
-    scored.sort(key=lambda s: s.score, reverse=True)
+    table = signal_table(question, scored, stats)
+    scored = [replace(s, signals=tuple(row)) for s, row in zip(scored, table.tolist(), strict=True)]
+    if ranker is not None:
+        scored = [replace(s, fitted=float(v)) for s, v in zip(scored, ranker.score(table), strict=True)]
+    scored.sort(key=lambda s: s.order, reverse=True)
     return drop_near_duplicates(scored)

@@ -27,9 +27,9 @@ from pathlib import Path
 from rag.errors import DocumentUnreadable
 from rag.index.embedding import Embedder
 from rag.index.store import ChromaStore
-from rag.ingest.chunking import chunk_text
+from rag.ingest.chunking import chunk_blocks, chunk_path
+from rag.ingest.structure import plain_blocks
 from rag.ingest.documents import file_sha256, list_documents, read_document
-from rag.ingest.formats import page_spans
 from rag.types import ChunkRecord, Document, FileRecord, SyncReport
 
 log = logging.getLogger(__name__)
@@ -42,16 +42,15 @@ _PREFETCH = 8  # files read ahead of the embedder
 
 
 def chunk_document(doc: Document, chunk_chars: int) -> list[ChunkRecord]:
-    """Chunks with offsets into ``doc.text``; a PDF is chunked page by page, so no chunk straddles a page."""
-    spans = [(s.start, s.end, None) for s in chunk_text(doc.text, chunk_chars)] if not doc.pages else [
-        (start + s.start, start + s.end, page)
-        for page, start, end in page_spans(doc.pages, len(doc.text))
-        for s in chunk_text(doc.text[start:end], chunk_chars)
-    ]
+    """Chunks with offsets into ``doc.text``, made of whole blocks of its structure (a PDF's chunks never straddle
+    a page); each keeps its blocks and heading path."""
+    blocks = doc.blocks or tuple(plain_blocks(doc.text))
+    spans = chunk_blocks(doc.text, blocks, chunk_chars, doc.pages)
     return [
-        ChunkRecord(source=doc.source, sha256=doc.sha256, index=i, total=len(spans), start=start, end=end,
-                    text=doc.text[start:end], page=page)
-        for i, (start, end, page) in enumerate(spans)
+        ChunkRecord(source=doc.source, sha256=doc.sha256, index=i, total=len(spans), start=span.start, end=span.end,
+                    text=doc.text[span.start : span.end], page=doc.page_at(span.start), blocks=held,
+                    path=chunk_path(held))
+        for i, (span, held) in enumerate(spans)
     ]
 
 
@@ -226,7 +225,7 @@ class Indexer:
                 warm_up()
             report.load_seconds += time.perf_counter() - started
             self._warm = True
-        vectors = self.embedder.embed([r.text for r in records]) if records else None
+        vectors = self.embedder.embed([r.embedding_text for r in records]) if records else None
         report.chunks_embedded += len(records)
         fresh = [job for job in jobs if not job.marked]
         for job in fresh:

@@ -6,6 +6,7 @@ never embeds (its default function would download a model).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -20,7 +21,7 @@ from rag.index import chroma_server
 from rag.index.chroma_errors import Guarded, open_error
 from rag.index.manifest import FileManifest, files_collection_name
 from rag.index.paging import PAGE, get_all
-from rag.types import ChunkRecord, FileRecord, IndexInfo, Passage, StoredFile
+from rag.types import Block, ChunkRecord, FileRecord, IndexInfo, Passage, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,42 @@ _BATCH = 256
 
 def _metadata(r: ChunkRecord) -> dict[str, Any]:
     meta: dict[str, Any] = {"source": r.source, "sha256": r.sha256, "chunk": r.index, "total": r.total,
-                            "start": r.start, "end": r.end}
+                            "start": r.start, "end": r.end, "path": PATH_SEPARATOR.join(r.path),
+                            "blocks": encode_blocks(r.blocks, r.start)}
     if r.page is not None:  # Chroma metadata values cannot be None: files without pages have no "page" key
         meta["page"] = r.page
     return meta
+
+
+PATH_SEPARATOR = " > "
+
+
+def encode_blocks(blocks: tuple[Block, ...], offset: int) -> str:
+    """A chunk's blocks as compact JSON: their paths once, then [start, end, kind, path number, header] each,
+    offsets relative to the chunk."""
+    paths = list(dict.fromkeys(b.path for b in blocks))
+    rows = [[b.start - offset, b.end - offset, b.kind, paths.index(b.path)] + ([b.header] if b.header else [])
+            for b in blocks]
+    return json.dumps({"paths": [list(p) for p in paths], "blocks": rows}, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_blocks(raw: Any, offset: int) -> tuple[Block, ...]:
+    """The blocks ``encode_blocks`` wrote, offsets back in the file's text; none for a chunk stored without."""
+    if not raw:
+        return ()
+    try:
+        data = json.loads(raw)
+        paths = [tuple(p) for p in data["paths"]]
+        return tuple(Block(int(r[0]) + offset, int(r[1]) + offset, str(r[2]), paths[int(r[3])],
+                           str(r[4]) if len(r) > 4 else "") for r in data["blocks"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        log.warning("a chunk's block structure could not be read; it is read as paragraphs")
+        return ()
+
+
+def _path(meta: dict[str, Any]) -> tuple[str, ...]:
+    raw = str(meta.get("path") or "")
+    return tuple(raw.split(PATH_SEPARATOR)) if raw else ()
 
 
 def _page(meta: dict[str, Any]) -> int | None:
@@ -49,8 +82,9 @@ def _page(meta: dict[str, Any]) -> int | None:
 
 
 def _passage(text: str, meta: dict[str, Any], score: float) -> Passage:
-    return Passage(source=meta["source"], start=int(meta["start"]), end=int(meta["end"]), text=text, score=score,
-                   page=_page(meta))
+    start = int(meta["start"])
+    return Passage(source=meta["source"], start=start, end=int(meta["end"]), text=text, score=score,
+                   page=_page(meta), blocks=decode_blocks(meta.get("blocks"), start), path=_path(meta))
 
 
 def _is_index_entry(path: Path) -> bool:
@@ -243,6 +277,18 @@ class ChromaStore:
 
     def ids(self) -> list[str]:
         return self.ids_and_texts(texts=False)[0]
+
+    def siblings(self, passage: Passage, limit: int = 8) -> list[Passage]:
+        """The other chunks of ``passage``'s file under the same heading path (the rest of its section or API
+        entry), in file order; each scored as ``passage`` is. None for a passage without a path."""
+        if not passage.path:
+            return []
+        got = self.collection.get(where={"$and": [{"source": passage.source},
+                                                  {"path": PATH_SEPARATOR.join(passage.path)}]},
+                                  include=["documents", "metadatas"], limit=limit + 1)
+        found = [_passage(text, meta, passage.score) for text, meta in zip(got["documents"], got["metadatas"],
+                                                                             strict=True)]
+        return sorted((p for p in found if p.start != passage.start), key=lambda p: p.start)[:limit]
 
     def heads(self, sources: list[str]) -> dict[str, str]:
         """The first chunk of each of these files (title, byline, module name), by source."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from rag.errors import ConfigError
 from rag.text import Span, sentences, trimmed
+from rag.types import Block
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -63,4 +65,48 @@ def chunk_text(text: str, max_chars: int) -> list[Span]:
             current = unit
     if current is not None:
         chunks.append(current)
+    return chunks
+
+
+_SECTION_STARTS = frozenset({"heading", "signature"})
+MIN_FILL = 3  # a chunk at least 1/MIN_FILL full ends where a section or API entry starts
+
+
+def _pieces(text: str, block: Block, max_chars: int) -> list[Block]:
+    """A block, or a block longer than ``max_chars`` broken at sentences (each piece of the same kind)."""
+    if block.end - block.start <= max_chars:
+        return [block]
+    return [replace(block, start=s.start, end=s.end) for s in _split_long(text, Span(block.start, block.end),
+                                                                          max_chars)]
+
+
+def chunk_path(blocks: tuple[Block, ...]) -> tuple[str, ...]:
+    """A chunk's heading path: that of its first block of content (a heading's or an entry's body), else the
+    first block's."""
+    body = next((b for b in blocks if b.kind not in ("heading", "signature", "meta")), None)
+    return (body or blocks[0]).path if blocks else ()
+
+
+def chunk_blocks(text: str, blocks: tuple[Block, ...], max_chars: int,
+                 pages: tuple[int, ...] = ()) -> list[tuple[Span, tuple[Block, ...]]]:
+    """Pack whole blocks into chunks of at most ``max_chars`` characters; a chunk that is already a third full
+    ends where a section or an API entry starts, and no chunk crosses a page. Each chunk keeps its blocks."""
+    if max_chars < 50:
+        raise ConfigError(f"chunk size {max_chars} is too small; use at least 50 characters.")
+    from rag.types import page_of
+
+    chunks: list[tuple[Span, tuple[Block, ...]]] = []
+    current: list[Block] = []
+    for block in (p for b in blocks for p in _pieces(text, b, max_chars)):
+        if current:
+            start, prev = current[0].start, current[-1]
+            boundary = block.kind in _SECTION_STARTS or (block.path != prev.path and prev.kind not in _SECTION_STARTS)
+            full = block.end - start > max_chars
+            new_page = bool(pages) and page_of(pages, block.start) != page_of(pages, start)
+            if full or new_page or (boundary and (prev.end - start) * MIN_FILL >= max_chars):
+                chunks.append((Span(start, prev.end), tuple(current)))
+                current = []
+        current.append(block)
+    if current:
+        chunks.append((Span(current[0].start, current[-1].end), tuple(current)))
     return chunks

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rag.errors import DocsFolderMissing, DocumentUnreadable
 from rag.ingest.formats import EXTRACTED_SUFFIXES, extract
+from rag.ingest.structure import document_blocks, plain_blocks, structure_suffix
 from rag.types import Document
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,9 @@ def read_document(path: Path, source: str) -> Document:
     sha256 = hashlib.sha256(raw).hexdigest()
     if suffix in EXTRACTED_SUFFIXES:
         extracted = extract(raw, suffix, source)
-        return Document(path=path, source=source, text=extracted.text, sha256=sha256, pages=extracted.pages)
+        blocks = extracted.blocks or tuple(plain_blocks(extracted.text))
+        return Document(path=path, source=source, text=extracted.text, sha256=sha256, pages=extracted.pages,
+                        blocks=blocks)
     if b"\x00" in raw[:8192]:
         raise DocumentUnreadable(f"{source}: looks like a binary file, not text.")
     try:
@@ -71,4 +74,5 @@ def read_document(path: Path, source: str) -> Document:
         raise DocumentUnreadable(
             f"{source}: is not valid UTF-8 text (byte {exc.start}); save it as UTF-8 and index again."
         ) from exc
-    return Document(path=path, source=source, text=text, sha256=sha256)
+    blocks = tuple(document_blocks(text, structure_suffix(path.name, text)))
+    return Document(path=path, source=source, text=text, sha256=sha256, blocks=blocks)

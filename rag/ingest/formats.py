@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.errors import DocumentUnreadable
+from rag.types import Block
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,16 @@ class Extracted:
 
     text: str
     pages: tuple[int, ...] = ()
+    blocks: tuple[Block, ...] = ()  # the structure the extractor read (tags, styles); empty: paragraphs
+
+
+@dataclass(frozen=True)
+class RawBlock:
+    """A block as an extractor reads it, before offsets: its text, kind, and for a heading its level."""
+
+    text: str
+    kind: str = "prose"
+    level: int = 0  # 1-6 for a heading (h1-h6, Word's 'Heading N'); 0 otherwise
 
 
 def extract(raw: bytes, suffix: str, source: str) -> Extracted:
@@ -75,13 +86,35 @@ def _clean_line(line: str) -> str:
 
 def join_blocks(blocks: list[str]) -> str:
     """Non-empty blocks, each with its lines cleaned, separated by blank lines."""
-    out = []
+    return join_structured([RawBlock(b) for b in blocks])[0]
+
+
+def join_structured(blocks: list[RawBlock]) -> tuple[str, tuple[Block, ...]]:
+    """The text of non-empty blocks (lines cleaned) separated by blank lines, and each block with its offsets and
+    heading path (the headings above it, by level); a table row carries the first row of its table."""
+    out: list[str] = []
+    placed: list[Block] = []
+    sections: list[tuple[int, str]] = []
+    header = ""
+    pos = 0
     for block in blocks:
-        lines = [_clean_line(line) for line in block.splitlines()]
+        lines = [_clean_line(line) for line in block.text.splitlines()]
         text = "\n".join(line for line in lines if line)
-        if text:
-            out.append(text)
-    return BLOCK_SEPARATOR.join(out)
+        if not text:
+            continue
+        if out:
+            pos += len(BLOCK_SEPARATOR)
+        if block.kind == "heading":
+            sections = [s for s in sections if s[0] < block.level] + [(block.level, " ".join(text.split()))]
+        path = tuple(t for _, t in sections)
+        if block.kind == "table_row":
+            header = header or text
+        else:
+            header = ""
+        placed.append(Block(pos, pos + len(text), block.kind, path, header if header != text else ""))
+        out.append(text)
+        pos += len(text)
+    return BLOCK_SEPARATOR.join(out), tuple(placed)
 
 
 # --- HTML -------------------------------------------------------------------------------------------------
@@ -140,17 +173,44 @@ def _html_root(tree: object) -> object | None:
     return tree.body  # type: ignore[attr-defined]
 
 
-def _html_blocks(root: object) -> list[str]:
-    """Text of ``root``: a new block at each block element, cells of a row on one line, <br> a line break.
+_NOTE_CLASSES = re.compile(r"\b(note|warning|tip|important|caution|admonition|hint|attention|danger)\b")
+
+
+def _html_kind(open_tags: list[tuple[str, str]]) -> tuple[str, int]:
+    """The kind (and heading level) of text inside the given open block elements (innermost last)."""
+    tags = [t for t, _ in open_tags]
+    if "pre" in tags:
+        return "code", 0
+    for tag, _ in reversed(open_tags):
+        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
+            return "heading", int(tag[1])
+        if tag == "tr":
+            return "table_row", 0
+        if tag == "li":
+            return "list_item", 0
+        if tag == "dt":
+            return "term", 0
+        if tag == "dd":
+            return "definition", 0
+    if any(_NOTE_CLASSES.search(cls) for _, cls in open_tags):
+        return "note", 0
+    return "prose", 0
+
+
+def _html_blocks(root: object) -> list[RawBlock]:
+    """Text of ``root``: a new block at each block element, cells of a row on one line, <br> a line break; each
+    block's kind from the elements it stands in (h1-h6, pre, li, tr, dt/dd, an admonition's class).
 
     Walks with an explicit stack (deeply nested pages must not hit Python's recursion limit).
     """
-    blocks: list[str] = []
+    blocks: list[RawBlock] = []
     current: list[str] = []
+    open_tags: list[tuple[str, str]] = []
 
     def flush() -> None:
         if current:
-            blocks.append("".join(current))
+            kind, level = _html_kind(open_tags)
+            blocks.append(RawBlock("".join(current), kind, level))
             current.clear()
 
     # Stack items: ("node", node) to visit, or ("end", tag) to close a block element after its children.
@@ -162,6 +222,8 @@ def _html_blocks(root: object) -> list[str]:
                 current.append(" | ")
             else:
                 flush()
+                if open_tags:
+                    open_tags.pop()
             continue
         node = item
         if node.is_text_node:  # type: ignore[attr-defined]
@@ -175,6 +237,8 @@ def _html_blocks(root: object) -> list[str]:
             continue
         if tag in _HTML_BLOCKS:
             flush()
+            attrs = node.attributes  # type: ignore[attr-defined]
+            open_tags.append((tag, str(attrs.get("class") or "")))
             stack.append(("end", tag))
         elif tag in _HTML_CELLS:
             stack.append(("end", tag))
@@ -182,7 +246,7 @@ def _html_blocks(root: object) -> list[str]:
         stack.extend(("node", child) for child in reversed(children))
     flush()
     # A row's cells end with " | "; drop the trailing separator.
-    return [re.sub(r"(\s*\|\s*)+$", "", b.strip()) for b in blocks]
+    return [RawBlock(re.sub(r"(\s*\|\s*)+$", "", b.text.strip()), b.kind, b.level) for b in blocks]
 
 
 def extract_html(raw: bytes, source: str) -> Extracted:
@@ -209,7 +273,8 @@ def extract_html(raw: bytes, source: str) -> Extracted:
     except Exception as exc:  # the parser's errors on hostile input are not a fixed set
         log.debug("HTML parse of %s failed", source, exc_info=True)
         raise DocumentUnreadable(f"{source}: cannot be read as HTML ({type(exc).__name__}: {exc}).") from exc
-    return Extracted(text=join_blocks(blocks))
+    text, placed = join_structured(blocks)
+    return Extracted(text=text, blocks=placed)
 
 
 # --- PDF --------------------------------------------------------------------------------------------------
@@ -283,11 +348,25 @@ def _check_zip(raw: bytes, source: str) -> None:
         )
 
 
-def _docx_blocks(container: object, depth: int = 0) -> list[str]:
-    """Paragraphs and table rows of a document or table cell, in document order."""
+_DOCX_HEADING = re.compile(r"^(?:heading\s*(\d)|title)$", re.IGNORECASE)
+
+
+def _docx_paragraph(item: Any) -> RawBlock:
+    style = str(getattr(getattr(item, "style", None), "name", "") or "")
+    heading = _DOCX_HEADING.match(style.strip())
+    if heading:
+        return RawBlock(item.text, "heading", int(heading.group(1) or 0) if heading.group(1) else 0)
+    if "list" in style.lower():
+        return RawBlock(item.text, "list_item")
+    return RawBlock(item.text, "code" if "code" in style.lower() else "prose")
+
+
+def _docx_blocks(container: object, depth: int = 0) -> list[RawBlock]:
+    """Paragraphs (with their kind from Word's styles: Heading N, List ..., Title) and table rows of a document
+    or table cell, in document order."""
     from docx.table import Table
 
-    blocks: list[str] = []
+    blocks: list[RawBlock] = []
     for item in container.iter_inner_content():  # type: ignore[attr-defined]
         if isinstance(item, Table):
             if depth >= 5:  # nested tables deeper than this are layout, not content
@@ -299,12 +378,12 @@ def _docx_blocks(container: object, depth: int = 0) -> list[str]:
                     if id(cell._tc) in seen:  # a merged cell is returned once per grid column
                         continue
                     seen.add(id(cell._tc))
-                    text = " ".join(" ".join(_docx_blocks(cell, depth + 1)).split())
+                    text = " ".join(" ".join(b.text for b in _docx_blocks(cell, depth + 1)).split())
                     if text:
                         cells.append(text)
-                blocks.append(" | ".join(cells))
+                blocks.append(RawBlock(" | ".join(cells), "table_row"))
         else:
-            blocks.append(item.text)
+            blocks.append(_docx_paragraph(item))
     return blocks
 
 
@@ -321,7 +400,8 @@ def extract_docx(raw: bytes, source: str) -> Extracted:
         raise DocumentUnreadable(
             f"{source}: cannot be read as a .docx ({type(exc).__name__}: {exc}); save it again as .docx."
         ) from exc
-    return Extracted(text=join_blocks(blocks))
+    text, placed = join_structured(blocks)
+    return Extracted(text=text, blocks=placed)
 
 
 def page_spans(pages: tuple[int, ...], length: int) -> list[tuple[int, int, int]]:

@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--out", type=Path, help="write the full results as JSON to this file")
     p_eval.add_argument("--retrieval-only", action="store_true",
                         help="score only retrieval (recall@k, MRR) for every mode; no model is loaded")
+    p_eval.add_argument("--stages", action="store_true",
+                        help="only where answers are lost: fact in the retrieved passages, in a candidate unit, in "
+                             "the top unit (no model is loaded)")
     p_eval.add_argument("--calibrate", action="store_true",
                         help="calibrate the refusal threshold on the documents first (as `rag calibrate`)")
 
@@ -249,7 +252,12 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     app, _ = ensure_index(settings)
     if args.calibrate:
         _calibrate(app, 60, 0)
-    if args.retrieval_only:
+    if args.stages:
+        from rag.evaluation import evaluate_stages, format_stages
+
+        report = evaluate_stages(app.pipeline, questions)
+        print(format_stages(report))
+    elif args.retrieval_only:
         from rag.evaluation import evaluate_retrieval, format_retrieval_report
 
         report = evaluate_retrieval(app.pipeline.retriever, questions, settings.top_k)

@@ -1,0 +1,74 @@
+"""Markup rendered for reading: what a reader of the rendered page sees of a quoted piece of reST or Markdown.
+
+Citations keep the file's characters (``quote == file[start:end]``); the shown text is this rendering of them:
+':func:`md5`' -> 'md5()', '``None``' -> 'None', '.. versionadded:: 3.8' -> 'New in version 3.8.',
+'.. method:: Path.unlink(missing_ok=False)' -> 'Path.unlink(missing_ok=False)', '**bold**' -> 'bold',
+'[text](url)' -> 'text'. Plain prose comes back unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CALLABLE_ROLES = frozenset({"func", "meth", "cfunc", "c:func"})
+_ROLE = re.compile(r":(?P<role>[\w.+-]+(?::[\w.+-]+)?):`(?P<body>[^`]+)`")
+_LINK_TARGET = re.compile(r"^(?P<text>.*?)\s*<[^<>]+>$", re.DOTALL)
+_LITERAL = re.compile(r"``(?P<body>.+?)``", re.DOTALL)
+_REST_LINK = re.compile(r"`(?P<body>[^`<]+?)(?:\s*<[^`>]+>)?`__?")
+_INTERPRETED = re.compile(r"(?<![\w`])`(?P<body>[^`]+)`(?![\w`])")
+_STRONG = re.compile(r"\*\*(?=\S)(?P<body>.+?)(?<=\S)\*\*")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)(?P<body>[^*\n]+?)(?<=\S)\*(?![\w*])")
+_MD_LINK = re.compile(r"!?\[(?P<body>[^\]]+)\]\([^)]*\)")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+_DIRECTIVE = re.compile(r"^(?P<indent>\s*)\.\.\s+(?:[\w-]+:)?(?P<name>[\w-]+)::\s*(?P<arg>.*)$", re.MULTILINE)
+_VERSION_TEXT = {
+    "versionadded": "New in version {v}",
+    "versionchanged": "Changed in version {v}",
+    "deprecated": "Deprecated since version {v}",
+    "deprecated-removed": "Deprecated since version {v}",
+    "versionremoved": "Removed in version {v}",
+}
+_ADMONITION = {"note": "Note", "warning": "Warning", "tip": "Tip", "important": "Important", "hint": "Hint",
+               "caution": "Caution", "attention": "Attention", "danger": "Danger", "seealso": "See also"}
+
+
+def _role(match: re.Match[str]) -> str:
+    role, body = match.group("role"), match.group("body")
+    target = _LINK_TARGET.match(body)
+    if target and target.group("text"):
+        return target.group("text")
+    body = body.lstrip("!")
+    if body.startswith("~"):
+        body = body[1:].rsplit(".", 1)[-1]
+    if role in _CALLABLE_ROLES and not body.endswith(")"):
+        body += "()"
+    return body
+
+
+def _directive(match: re.Match[str]) -> str:
+    name, arg = match.group("name").lower(), match.group("arg").strip()
+    indent = match.group("indent")
+    if name in _VERSION_TEXT:
+        version, _, rest = arg.partition(" ")
+        head = _VERSION_TEXT[name].format(v=version)
+        return f"{indent}{head}: {rest}" if rest else f"{indent}{head}."
+    if name in _ADMONITION:
+        return f"{indent}{_ADMONITION[name]}: {arg}".rstrip() if arg else f"{indent}{_ADMONITION[name]}:"
+    return f"{indent}{arg}"
+
+
+def render(text: str) -> str:
+    """``text`` as a reader of the rendered page sees it (inline markup resolved, directive prefixes gone)."""
+    if not any(ch in text for ch in "`*[#:"):
+        return text
+    out = _DIRECTIVE.sub(_directive, text)
+    out = _ROLE.sub(_role, out)
+    out = _LITERAL.sub(lambda m: m.group("body"), out)
+    out = _REST_LINK.sub(lambda m: m.group("body"), out)
+    out = _INTERPRETED.sub(lambda m: m.group("body"), out)
+    out = _STRONG.sub(lambda m: m.group("body"), out)
+    out = _EMPHASIS.sub(lambda m: m.group("body"), out)
+    out = _MD_LINK.sub(lambda m: m.group("body"), out)
+    out = _MD_HEADING.sub("", out)
+    # A version note's text continues on indented lines: one paragraph as the page shows it.
+    return re.sub(r"[ \t]*\n[ \t]+", " ", out).strip() if "\n" in out else out.strip()

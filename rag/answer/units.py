@@ -1,0 +1,80 @@
+"""Evidence units: the pieces of the retrieved passages that can answer, cut along the documents' structure.
+
+A unit is a sentence of prose (a paragraph, list item, definition or note), a table row (read with its header
+row), a version note ('.. versionadded:: 3.8') or an API signature read with its entry's name, or a code block.
+Headings are not units: they are the heading path every unit of their section is read with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.ingest.structure import plain_blocks
+from rag.text import sentences
+from rag.types import Block, Passage
+
+MIN_UNIT_CHARS = 15
+WHOLE_KINDS = frozenset({"table_row", "directive", "signature", "term"})  # one unit per block
+SENTENCE_KINDS = frozenset({"prose", "note", "definition", "list_item"})  # one unit per sentence
+MAX_CODE_CHARS = 240  # a longer code block gives one unit per line
+SKIPPED_KINDS = frozenset({"heading", "meta"})
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One candidate piece of evidence."""
+
+    passage: Passage  # the unit as a passage of its file (``text`` is exactly the file's characters)
+    kind: str  # the kind of block it comes from
+    context: str  # what it is read with: its heading path, its entry's signature or table header, its passage
+    rank: int  # rank of the retrieved passage it comes from (0 = the best); a sibling takes its hit's rank
+
+
+def passage_blocks(p: Passage) -> tuple[Block, ...]:
+    """The passage's blocks, offsets in the file; a passage stored without structure is paragraphs of prose."""
+    if p.blocks:
+        return tuple(b for b in p.blocks if p.start <= b.start and b.end <= p.end)
+    return tuple(b.shifted(p.start) for b in plain_blocks(p.text))
+
+
+def _spans(block: Block, text: str) -> list[tuple[int, int]]:
+    """Offsets (relative to the block) of the units a block gives."""
+    if block.kind in WHOLE_KINDS:
+        return [(0, len(text))]
+    if block.kind == "code":
+        if len(text) <= MAX_CODE_CHARS:
+            return [(0, len(text))]
+        out, pos = [], 0
+        for line in text.split("\n"):
+            if line.strip():
+                out.append((pos, pos + len(line)))
+            pos += len(line) + 1
+        return out
+    return [(s.start, s.end) for s in sentences(text)]
+
+
+def passage_units(p: Passage, rank: int, head: str = "") -> list[Unit]:
+    """The units of one passage, in order."""
+    out: list[Unit] = []
+    signature = ""
+    for block in passage_blocks(p):
+        if block.kind in SKIPPED_KINDS:
+            continue
+        text = p.text[block.start - p.start : block.end - p.start]
+        if block.kind == "signature":
+            signature = text
+        context_parts = [" > ".join(block.path), block.header, signature if block.kind != "signature" else "",
+                         head, p.text]
+        context = "\n".join(part for part in context_parts if part)
+        for a, b in _spans(block, text):
+            piece = text[a:b]
+            # trim surrounding whitespace, keeping offsets exact
+            lead = len(piece) - len(piece.lstrip())
+            piece = piece.strip()
+            if len(piece) < MIN_UNIT_CHARS:
+                continue
+            start = block.start + a + lead
+            unit = Passage(source=p.source, start=start, end=start + len(piece), text=piece, score=p.score,
+                           page=p.page, path=block.path)
+            out.append(Unit(unit, block.kind, context, rank))
+    return out

@@ -1,0 +1,135 @@
+"""Fit the evidence ranker (rag/answer/ranker.json) on the tuning sets, and report the fact-in-top-unit figures.
+
+    .venv/bin/python scripts/fit_ranker.py [--corpus NAME ...] [--index-root DIR] [--no-write]
+
+For every corpus, every answerable question of its tuning set gives one row per candidate unit (its signals,
+rag/answer/signals.py) labelled by whether the unit holds every key fact. A logistic regression is fitted on the
+tuning rows of all corpora; held-out sets are only scored, never fitted on. Printed per corpus and set: fact in
+one candidate unit, fact in the top unit ordered by score (no ranker), by the ranker fitted on all tuning sets
+(in-corpus), and by a ranker fitted on the other corpora's tuning sets only (leave-one-corpus-out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.ranker import WEIGHTS_FILE, Ranker
+from rag.answer.signals import NAMES
+from rag.app import ensure_index
+from rag.config import load_settings, offline_environment
+from rag.evaluation import _norm, load_questions
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora import CORPORA  # noqa: E402
+
+C = 1.0  # inverse regularisation strength (scikit-learn's default)
+
+
+def collect(name: str, index_root: Path) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """Per set ('tuning', 'held-out'): one (signals, labels) pair per answerable question."""
+    docs, tuning, heldout = CORPORA[name]
+    settings = dataclasses.replace(load_settings(docs_dir=docs), index_dir=index_root / name)
+    app, _ = ensure_index(settings)
+    app.pipeline.ranker = None  # the signals do not depend on it; the order does
+    out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for label, path in (("tuning", tuning), ("held-out", heldout)):
+        questions = load_questions(path)
+        by_id = {q.id: q for q in questions}
+        rows = []
+        for q in questions:
+            if not q.answerable:
+                continue
+            history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
+            decision = app.pipeline.decide(q.question, history)
+            facts = [_norm(f) for f in q.facts]
+            x = np.asarray([s.signals for s in decision.scored], dtype=np.float64).reshape(-1, len(NAMES))
+            y = np.asarray([all(f in _norm(s.passage.text) for f in facts) for s in decision.scored], dtype=int)
+            score = np.asarray([s.order for s in decision.scored])
+            rows.append((x, y, score))
+        out[label] = rows
+    return out
+
+
+def fit(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Ranker:
+    """Pairwise logistic regression: within each question, every unit holding the facts against every unit that
+    does not (the difference of their standardised signals), so what is learnt is which of two candidates of
+    the same question answers it, not how often a unit does."""
+    from sklearn.linear_model import LogisticRegression
+
+    x_all = np.vstack([g[0] for g in groups if len(g[0])])
+    mean = x_all.mean(axis=0)
+    scale = x_all.std(axis=0)
+    scale[scale == 0] = 1.0
+    diffs = []
+    for x, y, _ in groups:
+        pos, neg = (x[y == 1] - mean) / scale, (x[y == 0] - mean) / scale
+        if not len(pos) or not len(neg):
+            continue
+        d = (pos[:, None, :] - neg[None, :, :]).reshape(-1, x.shape[1])
+        # every question weighs the same, however many pairs it has
+        take = np.random.default_rng(0).choice(len(d), size=min(len(d), 200), replace=False)
+        diffs.append(d[take])
+    d = np.vstack(diffs)
+    model = LogisticRegression(C=C, fit_intercept=False, max_iter=5000).fit(
+        np.vstack([d, -d]), np.concatenate([np.ones(len(d)), np.zeros(len(d))]))
+    return Ranker(NAMES, tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()), 0.0)
+
+
+def top1(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ranker: Ranker | None) -> int:
+    hits = 0
+    for x, y, score in groups:
+        if not len(x):
+            continue
+        order = score if ranker is None else ranker.score(x)
+        hits += int(y[int(np.argmax(order))])
+    return hits
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", action="append", choices=sorted(CORPORA), help="default: all")
+    parser.add_argument("--index-root", type=Path, default=Path("/tmp/rag-fit-indexes"),
+                        help="one index per corpus, kept between runs (default /tmp/rag-fit-indexes)")
+    parser.add_argument("--cached", action="store_true", help="reuse the signals of the last run (for fitting only)")
+    parser.add_argument("--no-write", action="store_true", help="do not write rag/answer/ranker.json")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    offline_environment()
+    names = args.corpus or list(CORPORA)
+    cache = args.index_root / "signals.pickle"
+    if args.cached and cache.is_file():
+        data = pickle.loads(cache.read_bytes())
+    else:
+        data = {name: collect(name, args.index_root) for name in names}
+        cache.write_bytes(pickle.dumps(data))
+    everything = fit([g for name in names for g in data[name]["tuning"]])
+    print("| corpus | set | answerable | fact in a candidate | top unit: hand weights | ranker (in-corpus) | "
+          "ranker (leave-one-corpus-out) |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        others = [g for other in names if other != name for g in data[other]["tuning"]]
+        loco = fit(others) if others else None
+        for label in ("tuning", "held-out"):
+            groups = data[name][label]
+            cand = sum(int(y.any()) for _, y, _ in groups)
+            print(f"| {name} | {label} | {len(groups)} | {cand} | {top1(groups, None)} | {top1(groups, everything)} "
+                  f"| {top1(groups, loco) if loco else '-'} |")
+    print("\ncoefficients (standardised signals):")
+    for n, c in sorted(zip(NAMES, everything.coef, strict=True), key=lambda t: -abs(t[1])):
+        print(f"  {n:18} {c:+.3f}")
+    if not args.no_write:
+        WEIGHTS_FILE.write_text(json.dumps(everything.to_json(), indent=1) + "\n")
+        print(f"written {WEIGHTS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
