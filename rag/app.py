@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 
 from rag.config import Settings
-from rag.errors import IndexBroken
+from rag.errors import IndexBroken, IndexOutdated
 from rag.index.embedding import Embedder, make_embedder
 from rag.index.indexer import Indexer, Progress
 from rag.index.store import ChromaStore
@@ -81,9 +81,28 @@ def rebuild_index(settings: Settings) -> None:
     log.info("cleared the index in %s", index_dir)
 
 
+def drop_outdated(settings: Settings) -> None:
+    """Drop an index an older version built: its collections, and the BM25 index and calibration beside them."""
+    embedder_free = IndexInfo(embedder="", dimension=0, chunk_chars=settings.chunk_chars)
+    ChromaStore(settings.index_dir, settings.collection, embedder_free).drop()
+    from rag.answer import calibration
+    from rag.retrieval import bm25
+
+    shutil.rmtree(settings.index_dir / bm25.FOLDER, ignore_errors=True)
+    (settings.index_dir / calibration.FILE).unlink(missing_ok=True)
+
+
 def ensure_index(settings: Settings, progress: Progress | None = None) -> tuple[App, SyncReport]:
-    """Open the index, build it if missing and sync it with the documents folder if stale."""
-    app = build_app(settings, create_index=True)
+    """Open the index, build it if missing, rebuild it if an older version of this program built it (the index is
+    derived from the documents, which are not touched), and sync it with the documents folder if stale."""
+    try:
+        app = build_app(settings, create_index=True)
+    except IndexOutdated as exc:
+        if settings.chroma_url:
+            raise
+        log.warning("%s Rebuilding it now.", str(exc).split(" Rebuild it")[0])
+        drop_outdated(settings)
+        app = build_app(settings, create_index=True)
     report = app.indexer.sync(settings.docs_dir, progress=progress)
     if settings.retrieval != "dense":
         app.pipeline.retriever.lexical.refresh()  # build (or load) BM25 now rather than on the first question

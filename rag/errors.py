@@ -37,3 +37,7 @@ class DocumentUnreadable(RagError):
 
 class ServerError(RagError):
     """A Chroma or language-model server named in the settings cannot be reached or answered with an error."""
+
+
+class IndexOutdated(IndexBroken):
+    """The index was built by an older version of this program (its schema): rebuilding it loses nothing."""

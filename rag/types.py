@@ -210,9 +210,16 @@ class Citation:
     source: str
     start: int
     end: int
-    quote: str
+    quote: str  # exactly the file's characters start:end (for HTML/PDF/DOCX, of the extracted text)
     score: float
     page: int | None = None  # 1-based page of a PDF; None (JSON null) for files without pages
+    shown: str = ""  # the quote as a reader of the rendered page sees it (markup resolved); what is displayed
+    breadcrumb: str = ""  # the heading path of the quote ('functools > lru_cache')
+
+    @property
+    def display(self) -> str:
+        """The text to show for the quote: its rendering, one line."""
+        return " ".join((self.shown or self.quote).split())
 
     @property
     def location(self) -> str:

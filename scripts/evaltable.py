@@ -23,7 +23,7 @@ from rag.config import load_settings, offline_environment
 from rag.evaluation import STAGES, evaluate, load_questions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpora import CORPORA  # noqa: E402
+from corpora import CORPORA
 
 METRICS = [("fact_accuracy", "facts", ">= 85%"), ("refusal_accuracy", "refusals", ">= 90%"),
            ("false_refusal_rate", "false refusals", "<= 5%"), ("wrong_answers_shown", "wrong answers shown", "<= 3%"),

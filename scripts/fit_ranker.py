@@ -28,7 +28,7 @@ from rag.config import load_settings, offline_environment
 from rag.evaluation import _norm, load_questions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpora import CORPORA  # noqa: E402
+from corpora import CORPORA
 
 C = 1.0  # inverse regularisation strength (scikit-learn's default)
 

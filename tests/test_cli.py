@@ -32,7 +32,7 @@ def test_ask_json_prints_exactly_the_schema(indexed):
     markers = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", payload["answer"])}
     assert markers and markers <= {c["n"] for c in payload["citations"]}
     for c in payload["citations"]:
-        assert set(c) == {"n", "source", "start", "end", "quote", "score", "page"}
+        assert set(c) == {"n", "source", "start", "end", "quote", "score", "page", "shown", "breadcrumb"}
         assert c["page"] is None  # a .txt file has no pages
         text = (indexed / "docs" / os.path.basename(c["source"])).read_text(encoding="utf-8")
         assert text[c["start"] : c["end"]] == c["quote"]

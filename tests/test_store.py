@@ -120,3 +120,28 @@ def test_corrupt_index_file_is_reported_not_crashed(tmp_path, hash_embedder):
     store = ChromaStore(index_dir, "documents", IndexInfo("x", 64, 700))
     with pytest.raises((IndexBroken, IndexMissing)):
         store.open(create=False)
+
+
+def test_an_index_of_an_older_schema_is_outdated_and_ensure_index_rebuilds_it(tmp_path):
+    import shutil
+
+    from conftest import SEEDS, make_settings
+
+    from rag.app import ensure_index
+    from rag.errors import IndexOutdated
+    from rag.index.embedding import make_embedder
+
+    settings = make_settings(tmp_path)
+    shutil.copytree(SEEDS, tmp_path / "docs")
+    embedder = make_embedder(settings)
+    old = ChromaStore(settings.index_dir, settings.collection,
+                      IndexInfo(embedder.name, embedder.dimension, settings.chunk_chars, schema=2))
+    old.open(create=True)
+    del old
+    current = ChromaStore(settings.index_dir, settings.collection,
+                          IndexInfo(embedder.name, embedder.dimension, settings.chunk_chars))
+    with pytest.raises(IndexOutdated, match="schema=2"):
+        current.open(create=False)
+    app, report = ensure_index(settings)  # `make run` after an upgrade: rebuilt, documents untouched
+    assert len(report.added) == len(list(SEEDS.glob("*.txt")))
+    assert app.store.count() > 0 and all(p.path == () for p in app.store.query(embedder.embed(["Lavrov"])[0], 3))

@@ -19,7 +19,7 @@ from rag.answer.ranker import Ranker
 from rag.answer.signals import STRICT_KINDS, signal_table
 from rag.answer.units import Unit, passage_units
 from rag.index.embedding import Embedder
-from rag.text import MONTHS, WEEKDAYS, fold, names, numbers, sentences, terms
+from rag.text import MONTHS, WEEKDAYS, fold, names, numbers, terms
 from rag.types import Passage
 
 MIN_SENTENCE_CHARS = 15

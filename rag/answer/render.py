@@ -57,11 +57,24 @@ def _directive(match: re.Match[str]) -> str:
     return f"{indent}{arg}"
 
 
+_MARKUP_SUFFIXES = (".rst", ".rst.txt", ".md", ".markdown")
+_REST_SIGN = re.compile(r":[\w.+-]+:`|``\S|^\s*\.\.\s+[\w-]+::", re.MULTILINE)
+
+
+def render_quote(source: str, text: str) -> str:
+    """The rendering of a quote from ``source``: markup files (reST, Markdown, and plain text that uses reST roles,
+    literals or directives) are rendered; any other text is shown as it is ('5*3*2' keeps its stars)."""
+    if source.lower().endswith(_MARKUP_SUFFIXES) or _REST_SIGN.search(text):
+        return render(text)
+    return text
+
+
 def render(text: str) -> str:
     """``text`` as a reader of the rendered page sees it (inline markup resolved, directive prefixes gone)."""
     if not any(ch in text for ch in "`*[#:"):
         return text
     out = _DIRECTIVE.sub(_directive, text)
+    out = re.sub(r"(version [\w.]+)\.\n[ \t]+(?=\S)", r"\1: ", out)  # the note's text on its indented lines
     out = _ROLE.sub(_role, out)
     out = _LITERAL.sub(lambda m: m.group("body"), out)
     out = _REST_LINK.sub(lambda m: m.group("body"), out)

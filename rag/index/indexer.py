@@ -28,8 +28,8 @@ from rag.errors import DocumentUnreadable
 from rag.index.embedding import Embedder
 from rag.index.store import ChromaStore
 from rag.ingest.chunking import chunk_blocks, chunk_path
-from rag.ingest.structure import plain_blocks
 from rag.ingest.documents import file_sha256, list_documents, read_document
+from rag.ingest.structure import plain_blocks
 from rag.types import ChunkRecord, Document, FileRecord, SyncReport
 
 log = logging.getLogger(__name__)

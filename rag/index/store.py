@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import ConfigError, IndexBroken, IndexMissing
+from rag.errors import ConfigError, IndexBroken, IndexMissing, IndexOutdated
 from rag.index import chroma_server
 from rag.index.chroma_errors import Guarded, open_error
 from rag.index.manifest import FileManifest, files_collection_name
@@ -148,6 +148,19 @@ class ChromaStore:
         self.files: FileManifest  # set by open()
         self._generation = 0  # bumped by add/delete in this process (see change_token)
 
+    def drop(self) -> None:
+        """Delete this index's collections (chunks and file records) from its Chroma folder or server, through
+        the client: Chroma keeps a process's client open, so deleting its files would not be seen here."""
+        from chromadb.errors import NotFoundError
+
+        client = chroma_server.connect(self.url) if self.url else _client(self.index_dir)
+        for name in (self.collection_name, files_collection_name(self.collection_name)):
+            try:
+                client.delete_collection(name)
+            except (NotFoundError, ValueError) as exc:  # by Chroma version: there is nothing to drop
+                log.debug("collection %s not dropped: %s", name, exc)
+        self._collection = None
+
     @staticmethod
     def exists(index_dir: Path) -> bool:
         return (index_dir / "chroma.sqlite3").is_file()
@@ -184,7 +197,8 @@ class ChromaStore:
         built = (meta.get("embedder"), meta.get("dimension"), meta.get("chunk_chars"), meta.get("schema"))
         wanted = (self.info.embedder, self.info.dimension, self.info.chunk_chars, self.info.schema)
         if built != wanted:
-            raise IndexBroken(
+            older = built[:3] == wanted[:3] and isinstance(built[3], int) and built[3] < wanted[3]
+            raise (IndexOutdated if older else IndexBroken)(
                 f"The index in {self.location} was built with embedder={built[0]}, dimension={built[1]}, "
                 f"chunk_chars={built[2]}, schema={built[3]}, but the current settings are embedder={wanted[0]}, "
                 f"dimension={wanted[1]}, chunk_chars={wanted[2]}, schema={wanted[3]}. "

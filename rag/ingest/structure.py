@@ -367,7 +367,7 @@ def markdown_blocks(text: str) -> list[Block]:
             in_head = any(t.type == "thead_open" for t in tokens[max(0, i - 2) : i])
             if in_head:
                 header = row
-            add(tok.map, "heading" if in_head else "table_row", "" if in_head else header)
+            add(tok.map, "table_row", "" if in_head else header)
         elif tok.type == "hr":
             continue
     return sorted(blocks, key=lambda b: b.start)

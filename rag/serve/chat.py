@@ -75,10 +75,11 @@ def _file_and_page(c: Citation) -> str:
 
 
 def _citation_html(c: Citation, sentence_terms: set[str]) -> str:
+    crumb = f'<div class="rag-breadcrumb"><small>{html.escape(c.breadcrumb)}</small></div>' if c.breadcrumb else ""
     return (
         f'<div class="rag-source"><b>[{c.n}] {html.escape(_file_and_page(c))}</b> '
-        f'<small>{html.escape(c.source)}, characters {c.start}-{c.end}, score {c.score:.2f}</small>'
-        f"<blockquote>{_marked(' '.join(c.quote.split()), sentence_terms)}</blockquote></div>"
+        f'<small>{html.escape(c.source)}, characters {c.start}-{c.end}, score {c.score:.2f}</small>{crumb}'
+        f"<blockquote>{_marked(c.display, sentence_terms)}</blockquote></div>"
     )
 
 

@@ -198,8 +198,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if answer.citations:
         print("\nSources:" if not answer.refused else "\nNearest passages:")
         for c in answer.citations:
-            quote = " ".join(c.quote.split())
-            print(f"  [{c.n}] {c.location} (chars {c.start}-{c.end}): \"{quote}\"")
+            crumb = f" [{c.breadcrumb}]" if c.breadcrumb else ""
+            print(f"  [{c.n}] {c.location}{crumb} (chars {c.start}-{c.end}): \"{c.display}\"")
     if answer.removed:
         print(f"\n({len(answer.removed)} sentence(s) of the model's draft were removed as unsupported; -v shows them)")
         for sentence in answer.removed:

@@ -1,0 +1,32 @@
+"""Markup rendered for reading: the shown text of a quote, while the quote itself stays the file's characters."""
+
+from __future__ import annotations
+
+from rag.answer.render import render, render_quote
+
+
+def test_rest_roles_literals_and_emphasis_render_as_the_page_shows_them() -> None:
+    assert render("Use :func:`md5` or :meth:`str.lower`.") == "Use md5() or str.lower()."
+    assert render("Returns ``None`` when *maxsize* is **unbounded**.") == "Returns None when maxsize is unbounded."
+    assert render("See :ref:`the tutorial <tut-intro>` and :class:`~collections.abc.Mapping`.") == (
+        "See the tutorial and Mapping.")
+    assert render("`Cython <https://cython.org/>`_ compiles Python.") == "Cython compiles Python."
+
+
+def test_directives_render_as_the_sentence_a_reader_sees() -> None:
+    assert render(".. versionadded:: 3.8") == "New in version 3.8."
+    assert render(".. versionchanged:: 3.2\n   Added the *typed* option.") == (
+        "Changed in version 3.2: Added the typed option.")
+    assert render(".. deprecated:: 3.12 Use X instead.") == "Deprecated since version 3.12: Use X instead."
+    assert render(".. method:: Path.unlink(missing_ok=False)") == "Path.unlink(missing_ok=False)"
+    assert render(".. note:: Careful.") == "Note: Careful."
+
+
+def test_markdown_links_and_headings() -> None:
+    assert render("## Install\nSee [the guide](http://x/y) for **details**.") == "Install\nSee the guide for details."
+
+
+def test_plain_text_is_shown_as_it_is() -> None:
+    assert render_quote("notes.txt", "5*3*2 is 30: see [1].") == "5*3*2 is 30: see [1]."
+    assert render_quote("library/re.rst.txt", "Returns ``None``.") == "Returns None."
+    assert render_quote("page.txt", "Call :func:`open` first.") == "Call open() first."

@@ -1,0 +1,69 @@
+"""Evidence units cut along the documents' structure, and the signal table computed once per candidate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.answer.corpus import CorpusStats
+from rag.answer.evidence import ScoredSentence
+from rag.answer.question import analyse
+from rag.answer.signals import NAMES, local_coverage, signal_table
+from rag.answer.units import passage_units
+from rag.ingest.structure import rst_blocks
+from rag.types import Passage
+
+REST = """Caching
+=======
+
+.. decorator:: cached_property(func)
+
+   Transform a method into a cached property. The cached value can be cleared by deleting the attribute.
+
+   .. versionadded:: 3.8
+
++--------+-------+
+| Level  | Value |
++========+=======+
+| ERROR  | 40    |
++--------+-------+
+"""
+
+
+def _passage() -> Passage:
+    return Passage("f.rst", 0, len(REST), REST, score=0.5, blocks=tuple(rst_blocks(REST)))
+
+
+def test_units_skip_headings_keep_offsets_and_carry_path_header_and_signature() -> None:
+    units = passage_units(_passage(), rank=0)
+    got = [(u.kind, u.passage.text) for u in units]
+    assert ("signature", ".. decorator:: cached_property(func)") in got
+    assert ("prose", "The cached value can be cleared by deleting the attribute.") in got
+    assert ("directive", ".. versionadded:: 3.8") in got
+    assert ("table_row", "| ERROR  | 40    |") in got
+    assert not any(t == "Caching" for _, t in got)  # a heading is context, not a unit
+    for u in units:
+        assert REST[u.passage.start : u.passage.end] == u.passage.text
+    version = next(u for u in units if u.kind == "directive")
+    assert version.passage.path == ("Caching", "cached_property")
+    assert ".. decorator:: cached_property(func)" in version.context  # read with its entry's signature
+    row = next(u for u in units if u.kind == "table_row")
+    assert "Level | Value" in row.context  # read with the table's header row
+
+
+def test_a_term_every_candidate_holds_weighs_nothing_among_them() -> None:
+    # 'occupation' is in both units; only 'hobby' / 'job' tell them apart.
+    got = local_coverage(["occup", "hobbi"], [{"occup", "hobbi"}, {"occup", "job"}])
+    assert got[0] == 1.0 and got[1] < 0.5
+
+
+def test_signal_table_has_one_row_per_candidate_and_reads_the_heading_path() -> None:
+    q = analyse("When was cached_property added?")
+    units = passage_units(_passage(), rank=0)
+    scored = [ScoredSentence(u.passage, dense=0.5, lexical=0.2, kind=u.kind, context=u.context) for u in units]
+    table = signal_table(q, scored, CorpusStats.build([REST]))
+    assert table.shape == (len(scored), len(NAMES))
+    col = {n: i for i, n in enumerate(NAMES)}
+    version = next(i for i, u in enumerate(units) if u.kind == "directive")
+    assert table[version, col["path"]] > 0  # 'cached_property' stands in its path
+    assert table[version, col["kind_directive"]] == 1.0
+    assert np.all(table[:, col["dense"]] == np.float32(0.5))
