@@ -153,7 +153,7 @@ def split_passages(passages: list[Passage], heads: dict[str, str] | None = None,
     seen: set[tuple[str, int, int]] = set()
     for rank, p in zip(ranks or range(len(passages)), passages, strict=True):
         head = heads.get(p.source, "")
-        for unit in passage_units(p, rank, "" if head in p.text else head):
+        for unit in passage_units(p, rank, "" if head in p.text else head, is_instruction):
             key = (unit.passage.source, unit.passage.start, unit.passage.end)
             if key in seen or is_instruction(unit.passage.text):
                 continue
@@ -162,15 +162,16 @@ def split_passages(passages: list[Passage], heads: dict[str, str] | None = None,
     return out
 
 
-def coverage(question: Question, sentence: str, context: str, stats: CorpusStats) -> float:
+def coverage(question: Question, sentence: str, context: str, stats: CorpusStats, heading: str = "") -> float:
     """IDF-weighted share of the question's terms in the sentence; a name's terms may stand anywhere in its
-    passage ('He said...' after a paragraph naming him), the other terms must stand in the sentence."""
+    passage ('He said...' after a paragraph naming him), the other terms must stand in the sentence or in
+    ``heading``, what the unit is read with as its own words (a version note's entry, a table row's header)."""
     wanted = list(question.terms) + sorted(question.exact)
     if not wanted:
         return 0.0
     # Names and exact values (a year, a version) may stand anywhere in the sentence's passage.
     name_terms = {t for n in question.names for t in terms(n)} | set(question.exact)
-    own = set(terms(sentence)) | numbers(sentence)
+    own = set(terms(sentence)) | numbers(sentence) | set(terms(heading))
     near = set(terms(context)) | numbers(context)
     own_terms = set(terms(question.text)) | set(question.exact)
     # A follow-up's own words say what it asks; the previous question's only say what it is about.
@@ -225,6 +226,11 @@ def _near_the_topic(question: Question, scored: list[ScoredSentence]) -> list[Sc
     return out
 
 
+def _version_note_answers(question: Question, unit: Unit) -> bool:
+    """A version note ('New in version 3.11') answers 'when' in a manual: software dates itself by release."""
+    return question.kind == "date" and unit.kind == "directive" and bool(_VERSION.search(unit.passage.text))
+
+
 def score_sentences(question: Question, passages: list[Passage], embedder: Embedder,
                     stats: CorpusStats, heads: dict[str, str] | None = None,
                     ranker: Ranker | None = None, ranks: list[int] | None = None) -> list[ScoredSentence]:
@@ -243,9 +249,11 @@ def score_sentences(question: Question, passages: list[Passage], embedder: Embed
     sims = np.atleast_1d(vectors[1:] @ vectors[0])
     dense, dense_read = sims[: len(units)], sims[len(units) :]
     scored = [
-        ScoredSentence(passage=u.passage, dense=float(d), lexical=coverage(question, u.passage.text, u.context, stats),
-                       typed=has_answer_type(question, u.passage.text), context=u.context, kind=u.kind, rank=u.rank,
-                       dense_read=float(r), strict=question.kind in STRICT_KINDS)
+        ScoredSentence(passage=u.passage, dense=float(d),
+                       lexical=coverage(question, u.passage.text, u.context, stats, u.heading),
+                       typed=has_answer_type(question, u.passage.text) or _version_note_answers(question, u),
+                       context=u.context, kind=u.kind, rank=u.rank, dense_read=float(r),
+                       strict=question.kind in STRICT_KINDS)
         for u, d, r in zip(units, dense, dense_read, strict=True)
     ]
     scored = _near_the_topic(question, scored)

@@ -7,6 +7,7 @@ Headings are not units: they are the heading path every unit of their section is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.ingest.structure import plain_blocks
@@ -18,6 +19,8 @@ WHOLE_KINDS = frozenset({"table_row", "directive", "signature", "term"})  # one 
 SENTENCE_KINDS = frozenset({"prose", "note", "definition", "list_item"})  # one unit per sentence
 MAX_CODE_CHARS = 240  # a longer code block gives one unit per line
 SKIPPED_KINDS = frozenset({"heading", "meta"})
+SENTENCE_WINDOW = 2  # sentences per prose unit
+MAX_WINDOW_CHARS = 320  # a longer window is cut back to its first sentence
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class Unit:
     kind: str  # the kind of block it comes from
     context: str  # what it is read with: its heading path, its entry's signature or table header, its passage
     rank: int  # rank of the retrieved passage it comes from (0 = the best); a sibling takes its hit's rank
+    heading: str = ""  # for a unit that says little alone (a version note, a table row, a signature): the words
+    # it is read with as its own, its heading path's last part and its table's header
 
 
 def passage_blocks(p: Passage) -> tuple[Block, ...]:
@@ -37,8 +42,9 @@ def passage_blocks(p: Passage) -> tuple[Block, ...]:
     return tuple(b.shifted(p.start) for b in plain_blocks(p.text))
 
 
-def _spans(block: Block, text: str) -> list[tuple[int, int]]:
-    """Offsets (relative to the block) of the units a block gives."""
+def _spans(block: Block, text: str, refuse: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """Offsets (relative to the block) of the units a block gives; a window never takes in a sentence
+    ``refuse`` rejects (an order addressed to a model)."""
     if block.kind in WHOLE_KINDS:
         return [(0, len(text))]
     if block.kind == "code":
@@ -50,11 +56,24 @@ def _spans(block: Block, text: str) -> list[tuple[int, int]]:
                 out.append((pos, pos + len(line)))
             pos += len(line) + 1
         return out
-    return [(s.start, s.end) for s in sentences(text)]
+    spans = [(s.start, s.end) for s in sentences(text)]
+    if SENTENCE_WINDOW < 2:
+        return spans
+    # A sentence with the next one of its block, while short enough to quote: the answer is often the sentence
+    # after the one that names the topic ('If parents is true, ... If parents is false, ... raises ...').
+    out = []
+    for i, (a, b) in enumerate(spans):
+        last = min(i + SENTENCE_WINDOW - 1, len(spans) - 1)
+        while last > i and (spans[last][1] - a > MAX_WINDOW_CHARS or any(
+                refuse(text[x:y]) for x, y in spans[i + 1 : last + 1])):
+            last -= 1
+        out.append((a, spans[last][1]))
+    return out
 
 
-def passage_units(p: Passage, rank: int, head: str = "") -> list[Unit]:
-    """The units of one passage, in order."""
+def passage_units(p: Passage, rank: int, head: str = "",
+                  refuse: Callable[[str], bool] = lambda _: False) -> list[Unit]:
+    """The units of one passage, in order (a prose window never takes in a sentence ``refuse`` rejects)."""
     out: list[Unit] = []
     signature = ""
     for block in passage_blocks(p):
@@ -66,7 +85,8 @@ def passage_units(p: Passage, rank: int, head: str = "") -> list[Unit]:
         context_parts = [" > ".join(block.path), block.header, signature if block.kind != "signature" else "",
                          head, p.text]
         context = "\n".join(part for part in context_parts if part)
-        for a, b in _spans(block, text):
+        heading = " ".join([*block.path[-1:], block.header]) if block.kind in WHOLE_KINDS else ""
+        for a, b in _spans(block, text, refuse):
             piece = text[a:b]
             # trim surrounding whitespace, keeping offsets exact
             lead = len(piece) - len(piece.lstrip())
@@ -76,5 +96,5 @@ def passage_units(p: Passage, rank: int, head: str = "") -> list[Unit]:
             start = block.start + a + lead
             unit = Passage(source=p.source, start=start, end=start + len(piece), text=piece, score=p.score,
                            page=p.page, path=block.path)
-            out.append(Unit(unit, block.kind, context, rank))
+            out.append(Unit(unit, block.kind, context, rank, heading))
     return out

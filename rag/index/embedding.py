@@ -15,16 +15,18 @@ Vectors of the two backends differ slightly, so the backend is part of the embed
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -65,6 +67,23 @@ def packaged_embedder_path() -> Path:
     raise ModelMissing(f"No sentence-transformers model folder (modules.json) found inside {package_dir}.")
 
 
+_WORDS = re.compile(r"[^\W\d_]{3,}")
+
+
+@functools.cache
+def _plain_tokenizer(model_dir: Path) -> Any:
+    """The model folder's tokenizer without padding or truncation, or None if it has none."""
+    path = model_dir / "tokenizer.json"
+    if not path.is_file():
+        return None
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
 class _ModelFolder:
     """A sentence-transformers model folder, the packaged one unless given; found on first use."""
 
@@ -75,6 +94,17 @@ class _ModelFolder:
         if self._model_dir is None:
             self._model_dir = packaged_embedder_path()
         return self._model_dir
+
+    def vocabulary_share(self, text: str) -> float:
+        """The share of the words of ``text`` that the model's vocabulary holds whole (at most three word pieces):
+        near 1 for a language the embedder was trained on, near 0 for one it only spells letter by letter (the
+        packaged MiniLM reads Russian as single letters). 1.0 when the folder has no tokenizer.json."""
+        tokenizer = _plain_tokenizer(self.model_dir)
+        found = _WORDS.findall(text)
+        if tokenizer is None or not found:
+            return 1.0
+        pieces = tokenizer.encode_batch(found, add_special_tokens=False)
+        return sum(1 for e in pieces if len(e.tokens) <= 3) / len(found)
 
 
 class SentenceTransformerEmbedder(_ModelFolder):

@@ -92,6 +92,14 @@ def _groups(lines: list[_Line]) -> Iterator[list[_Line]]:
         yield group
 
 
+def _text_indent(group: list[_Line]) -> int:
+    """Where a paragraph's text starts: its continuation lines' indent, or after a list item's bullet."""
+    if len(group) > 1:
+        return group[-1].indent
+    match = re.match(r"\s*(?:[-*+•]|\d+[.)]|#\.)\s+", group[0].text)
+    return match.end() - 1 if match else group[0].indent
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
@@ -199,7 +207,9 @@ class _RstScanner:
         else:
             self.add(group[0].start, group[-1].end, inherited if inherited in ("note", "directive") else "prose")
         if group[-1].text.rstrip().endswith("::"):
-            self.scopes.append(_Scope(indent, "code"))  # '... as follows::' opens a literal block
+            # '... as follows::' opens a literal block: what is indented more than the paragraph's text (a list
+            # item's text stands after its bullet) is code.
+            self.scopes.append(_Scope(_text_indent(group), "code"))
 
     def items(self, group: list[_Line], kind: str) -> None:
         """List items (or list-table rows): a new item at each bullet at the group's indent."""

@@ -24,12 +24,13 @@ def candidate_depth(k: int) -> int:
     return max(4 * k, 20)
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], rrf_k: int = RRF_K) -> list[str]:
-    """Ids ordered by the sum of 1 / (rrf_k + rank) over the rankings they appear in (ties: first seen)."""
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], rrf_k: int = RRF_K,
+                           weights: Sequence[float] | None = None) -> list[str]:
+    """Ids ordered by the sum of weight / (rrf_k + rank) over the rankings they appear in (ties: first seen)."""
     scores: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (rrf_k + rank)
+            scores[item] = scores.get(item, 0.0) + weight / (rrf_k + rank)
     return sorted(scores, key=lambda item: -scores[item])  # sorted() is stable: equal scores keep first-seen order
 
 
@@ -47,6 +48,13 @@ class Retriever:
         self.embedder = embedder
         self.mode = mode
         self.lexical = lexical or LexicalIndex(store)
+
+    def dense_weight(self, query: str) -> float:
+        """How much the dense list counts in the fusion: the share of the query's words the embedder's vocabulary
+        holds whole. A query in a language the embedder cannot read (Russian for the packaged MiniLM) is found by
+        its words (BM25) rather than by near-random vectors."""
+        share = getattr(self.embedder, "vocabulary_share", None)
+        return float(share(query)) if share is not None else 1.0
 
     def search(self, query: str, k: int, mode: str | None = None) -> list[Passage]:
         mode = mode or self.mode
@@ -66,7 +74,7 @@ class Retriever:
             found = self.store.passages(lexical, vector)
             return [found[i] for i in lexical if i in found]
         dense = self.store.query_ids(vector, candidate_depth(k))
-        fused = reciprocal_rank_fusion([[i for i, _ in dense], lexical])[:k]
+        fused = reciprocal_rank_fusion([[i for i, _ in dense], lexical], weights=[self.dense_weight(query), 1.0])[:k]
         known = dict(dense)
         found = self.store.passages([i for i in fused if i not in known], vector)
         known.update(found)
