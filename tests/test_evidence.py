@@ -189,8 +189,8 @@ def test_score_sentences_ranks_the_answering_sentence_first():
     scored = score_sentences(q, [Passage("a.txt", 0, len(text), text)], HashEmbedder(), STATS)
     # The sentence next to the injected order is a unit alone; the window before it holds the date too.
     assert [s.passage.text for s in scored] == ["Lavrov visited Hanoi in April 2022.",
-                                                "The weather in Hanoi was hot all week. Lavrov visited Hanoi in "
-                                                "April 2022."]
+                                                ("The weather in Hanoi was hot all week. Lavrov visited Hanoi in "
+                                                "April 2022.")]
     assert [s.typed for s in scored] == [True, True]
     assert scored[0].context == text
     assert score_sentences(q, [], HashEmbedder(), STATS) == []
