@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -12,6 +13,9 @@ from itertools import pairwise
 from typing import Any
 
 from rag.text import index_tokens, terms
+
+CODE_PREFIX = "`"  # df keys of snake_case code names as written ('`lru_cache'); never a term
+_SNAKE = re.compile(r"\b[A-Za-z]\w*_\w+\b")
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class CorpusStats:
         for text in texts:
             seq = terms(text)
             # Adjacent term pairs too ('abel peel'), so a name of two words can be looked up as a whole.
-            df.update(index_tokens(text) | {f"{a} {b}" for a, b in pairwise(seq)})
+            df.update(index_tokens(text) | {f"{a} {b}" for a, b in pairwise(seq)}
+                      | {CODE_PREFIX + w.lower() for w in _SNAKE.findall(text)})
             n += 1
         return CorpusStats(n, dict(df))
 
@@ -55,6 +60,16 @@ class CorpusStats:
                 return True
             i += 1
         return False
+
+    def knows_code(self, name: str) -> bool:
+        """Whether a code name's own part ('splitroot' of 'os.path.splitroot', 'delete_on_close') occurs as it is
+        written: code names do not inflect, so 'splitroot' is not a form of 'split' as 'Mongolian' is of
+        'Mongolia'. A snake_case part must occur verbatim; another part's terms exactly."""
+        last = name.removesuffix("()").split(".")[-1]
+        if "_" in last.strip("_"):
+            return self.has(CODE_PREFIX + last.lower())
+        parts = terms(last)
+        return all(self.has(t) for t in parts)
 
     def idf(self, term: str) -> float:
         """Inverse document frequency: a term in every chunk weighs ~0, a rare one log(N)."""

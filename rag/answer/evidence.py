@@ -19,7 +19,7 @@ from rag.answer.ranker import Ranker
 from rag.answer.signals import STRICT_KINDS, signal_table
 from rag.answer.units import Unit, passage_units
 from rag.index.embedding import Embedder
-from rag.text import MONTHS, WEEKDAYS, fold, names, numbers, terms
+from rag.text import MONTHS, WEEKDAYS, fold, names, numbers, sentences, terms
 from rag.types import Passage
 
 MIN_SENTENCE_CHARS = 15
@@ -74,6 +74,13 @@ def list_items(question: Question, text: str) -> list[str]:
     key = question.counted or question.relation_terms
     if not key:
         return []
+    spans = sentences(text)
+    if len(spans) > 1:  # a unit of several sentences: the items of the one that lists them
+        for span in spans:
+            items = list_items(question, text[span.start : span.end])
+            if items:
+                return items
+        return []
     match = re.search(r"\b(?:are|is|were|was|include|includes|included|:)\s+(.+?)[.;]?\s*$", text)
     if not match or not any(t in set(terms(text[: match.start()])) for t in key):
         return []
@@ -124,14 +131,20 @@ class ScoredSentence:
     kind: str = "prose"  # the kind of block it comes from (rag.types.BLOCK_KINDS)
     rank: int = 0  # rank of the retrieved passage it comes from
     signals: tuple[float, ...] = ()  # its row of the signal table (rag.answer.signals.NAMES)
-    dense_read: float = 0.0  # dense similarity of the unit read with its heading path
+    dense_read: float | None = None  # dense similarity of the unit read with its heading path (None: no path)
     strict: bool = False  # the question asks for a number, date or version: only a unit holding one answers
     fitted: float | None = None  # the ranker's score, when a ranker is used
 
     @property
+    def read(self) -> float:
+        """Dense similarity of the unit, or of the unit read with its heading path when that is closer."""
+        return self.dense if self.dense_read is None else max(self.dense, self.dense_read)
+
+    @property
     def score(self) -> float:
-        """Dense similarity plus coverage, less the type penalty: what the refusal threshold is set on."""
-        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical - (0.0 if self.typed else TYPE_PENALTY)
+        """Dense similarity (the unit alone or read with its heading path) plus coverage, less the type penalty:
+        what the refusal threshold is set on."""
+        return DENSE_WEIGHT * self.read + LEXICAL_WEIGHT * self.lexical - (0.0 if self.typed else TYPE_PENALTY)
 
     @property
     def order(self) -> float:
@@ -140,7 +153,7 @@ class ScoredSentence:
         question needs (both chosen on the tuning sets, see README)."""
         if self.fitted is not None:
             return self.fitted
-        return (DENSE_WEIGHT * self.dense_read + LEXICAL_WEIGHT * self.lexical
+        return (DENSE_WEIGHT * self.read + LEXICAL_WEIGHT * self.lexical
                 - (0.0 if self.typed else TYPE_PENALTY) + (STRICT_BONUS if self.strict and self.typed else 0.0))
 
 
@@ -243,16 +256,19 @@ def score_sentences(question: Question, passages: list[Passage], embedder: Embed
         return []
     # Each unit is embedded alone and read with its heading path ('Repeated Names Within an Object: By default,
     # this module ... ignores all but the last name-value pair').
-    read = [f"{' > '.join(u.passage.path[-2:])}: {u.passage.text}" if u.passage.path else u.passage.text
-            for u in units]
+    with_path = [i for i, u in enumerate(units) if u.passage.path]
+    read = [f"{' > '.join(units[i].passage.path[-2:])}: {units[i].passage.text}" for i in with_path]
     vectors = embedder.embed([question.query] + [u.passage.text for u in units] + read)
     sims = np.atleast_1d(vectors[1:] @ vectors[0])
-    dense, dense_read = sims[: len(units)], sims[len(units) :]
+    dense = sims[: len(units)]
+    dense_read: list[float | None] = [None] * len(units)
+    for i, sim in zip(with_path, sims[len(units) :], strict=True):
+        dense_read[i] = float(sim)
     scored = [
         ScoredSentence(passage=u.passage, dense=float(d),
                        lexical=coverage(question, u.passage.text, u.context, stats, u.heading),
                        typed=has_answer_type(question, u.passage.text) or _version_note_answers(question, u),
-                       context=u.context, kind=u.kind, rank=u.rank, dense_read=float(r),
+                       context=u.context, kind=u.kind, rank=u.rank, dense_read=r,
                        strict=question.kind in STRICT_KINDS)
         for u, d, r in zip(units, dense, dense_read, strict=True)
     ]

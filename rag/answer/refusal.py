@@ -21,7 +21,8 @@ def unknown(question: Question, stats: CorpusStats) -> list[str]:
     """Names, code names and exact values of the question that occur in no indexed document."""
     # The opening word is a name only by a guess ('List Abel's friends'): it is not asked to exist.
     missing = [n for n in sorted(question.names - {question.opening_name}) if terms(n) and not stats.mentions(n)]
-    missing += [i for i in sorted(question.identifiers) if terms(i) and not stats.mentions(i) and i not in missing]
+    missing += [i for i in sorted(question.identifiers)
+                if terms(i) and not (stats.mentions(i) and stats.knows_code(i)) and i not in missing]
     missing += [x for x in sorted(question.exact) if not stats.has(x)]
     return missing
 

@@ -111,7 +111,7 @@ def signal_table(question: Question, scored: list[ScoredSentence], stats: Corpus
             local_read[i],
             1.0 if strict and s.typed else 0.0,
             new_code(question, text),
-            s.dense_read,
+            s.read,
             *(1.0 if s.kind == k or (k == "definition" and s.kind == "term") else 0.0 for k in KINDS),
         ])
     return np.asarray(rows, dtype=np.float32)
