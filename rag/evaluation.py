@@ -108,7 +108,7 @@ def stages(decision: Decision, facts: list[str], answer: str | None = None) -> d
     """Where an answer is lost: every key fact in the retrieved passages (each fact in some passage), all of them
     in one candidate unit, in the top-ranked unit, in the shown answer (None when no answer was made)."""
     passages = [_norm(p.text) for p in decision.passages]
-    units = [_norm(s.passage.text) for s in decision.scored]
+    units = [_norm(s.shown) for s in decision.scored]  # each unit as shown (a version note with its entry)
     wanted = [_norm(f) for f in facts]
     return {
         "in_passages": all(any(f in p for p in passages) for f in wanted),

@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from rag.answer.calibration import refusal_threshold
@@ -149,7 +149,9 @@ class Pipeline:
             yield from self._refuse(q.text, evidence, decision, timings, started, f"{decision.reason}; {how}")
             return
 
-        passages_shown = [e.passage for e in evidence]
+        # The model reads, and the checker checks against, each unit as a reader sees it (markup rendered, a
+        # version note with its entry's name); citations keep the file's characters.
+        passages_shown = [replace(e.passage, text=e.shown) for e in evidence]
         builder = AnswerBuilder(evidence)
         raw = ""
         done = 0

@@ -51,7 +51,7 @@ def collect(name: str, index_root: Path) -> dict[str, list[tuple[np.ndarray, np.
             decision = app.pipeline.decide(q.question, history)
             facts = [_norm(f) for f in q.facts]
             x = np.asarray([s.signals for s in decision.scored], dtype=np.float64).reshape(-1, len(NAMES))
-            y = np.asarray([all(f in _norm(s.passage.text) for f in facts) for s in decision.scored], dtype=int)
+            y = np.asarray([all(f in _norm(s.shown) for f in facts) for s in decision.scored], dtype=int)
             score = np.asarray([s.order for s in decision.scored])
             rows.append((x, y, score))
         out[label] = rows

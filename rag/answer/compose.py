@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 from rag.answer.checking import CheckedSentence
 from rag.answer.evidence import ScoredSentence
-from rag.answer.render import render_quote
 from rag.types import AnswerSentence, Citation
 
 
@@ -58,8 +57,7 @@ class AnswerBuilder:
 
     def add_quote(self, evidence_index: int, lead: str, origin: str = "quote") -> str:
         """Quote an evidence sentence verbatim, e.g. 'The documents say: "..." [2]'."""
-        p = self.evidence[evidence_index].passage
-        quote = " ".join(render_quote(p.source, p.text).split())
+        quote = " ".join(self.evidence[evidence_index].shown.split())
         n = self.number(evidence_index)
         return self._append(AnswerSentence(f'{lead}: "{quote}" [{n}]', quote, (n,), origin))
 
@@ -79,6 +77,6 @@ class AnswerBuilder:
             item = self.evidence[index]
             p = item.passage
             out.append(Citation(n=n, source=p.source, start=p.start, end=p.end, quote=p.text,
-                                score=round(item.score, 4), page=p.page, shown=render_quote(p.source, p.text),
+                                score=round(item.score, 4), page=p.page, shown=item.shown,
                                 breadcrumb=p.breadcrumb))
         return out

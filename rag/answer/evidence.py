@@ -16,6 +16,7 @@ import numpy as np
 from rag.answer.corpus import CorpusStats
 from rag.answer.question import Question
 from rag.answer.ranker import Ranker
+from rag.answer.render import shown_unit
 from rag.answer.signals import STRICT_KINDS, signal_table
 from rag.answer.units import Unit, passage_units
 from rag.index.embedding import Embedder
@@ -133,6 +134,12 @@ class ScoredSentence:
     signals: tuple[float, ...] = ()  # its row of the signal table (rag.answer.signals.NAMES)
     dense_read: float | None = None  # dense similarity of the unit read with its heading path (None: no path)
     strict: bool = False  # the question asks for a number, date or version: only a unit holding one answers
+    label: str = ""  # what it is shown with (rag.answer.units.Unit.label)
+
+    @property
+    def shown(self) -> str:
+        """The unit as a reader sees it: rendered, a version note led by its entry, a table row by its header."""
+        return shown_unit(self.passage.source, self.passage.text, self.label)
     fitted: float | None = None  # the ranker's score, when a ranker is used
 
     @property
@@ -269,7 +276,7 @@ def score_sentences(question: Question, passages: list[Passage], embedder: Embed
                        lexical=coverage(question, u.passage.text, u.context, stats, u.heading),
                        typed=has_answer_type(question, u.passage.text) or _version_note_answers(question, u),
                        context=u.context, kind=u.kind, rank=u.rank, dense_read=r,
-                       strict=question.kind in STRICT_KINDS)
+                       strict=question.kind in STRICT_KINDS, label=u.label)
         for u, d, r in zip(units, dense, dense_read, strict=True)
     ]
     scored = _near_the_topic(question, scored)

@@ -61,6 +61,16 @@ _MARKUP_SUFFIXES = (".rst", ".rst.txt", ".md", ".markdown")
 _REST_SIGN = re.compile(r":[\w.+-]+:`|``\S|^\s*\.\.\s+[\w-]+::", re.MULTILINE)
 
 
+def shown_unit(source: str, text: str, label: str = "") -> str:
+    """How an evidence unit is shown: its rendering, led by what it is read with when it says little alone (a
+    version note by its entry's name: 'cached_property: New in version 3.8.'; a table row by its header)."""
+    body = render_quote(source, text)
+    if not label:
+        return body
+    lead = render_quote(source, table_row(label))
+    return f"{lead}: {body}"
+
+
 def render_quote(source: str, text: str) -> str:
     """The rendering of a quote from ``source``: markup files (reST, Markdown, and plain text that uses reST roles,
     literals or directives) are rendered; any other text is shown as it is ('5*3*2' keeps its stars)."""
@@ -69,11 +79,30 @@ def render_quote(source: str, text: str) -> str:
     return text
 
 
+_GRID_ROW = re.compile(r"^\s*\|.*\|\s*$")
+
+
+def table_row(text: str) -> str:
+    """A reST/Markdown table row as its cells: '| ``ERROR`` | 40 |' -> '``ERROR`` | 40'; a grid row written on
+    several lines gives each cell its lines joined."""
+    lines = text.split("\n")
+    if not all(_GRID_ROW.match(line) for line in lines):
+        return text
+    columns: list[list[str]] = []
+    for line in lines:
+        for i, cell in enumerate(line.strip().strip("|").split("|")):
+            while len(columns) <= i:
+                columns.append([])
+            if cell.strip():
+                columns[i].append(cell.strip())
+    return " | ".join(" ".join(c) for c in columns if c)
+
+
 def render(text: str) -> str:
     """``text`` as a reader of the rendered page sees it (inline markup resolved, directive prefixes gone)."""
-    if not any(ch in text for ch in "`*[#:"):
+    if not any(ch in text for ch in "`*[#:|"):
         return text
-    out = _DIRECTIVE.sub(_directive, text)
+    out = _DIRECTIVE.sub(_directive, table_row(text))
     out = re.sub(r"(version [\w.]+)\.\n[ \t]+(?=\S)", r"\1: ", out)  # the note's text on its indented lines
     out = _ROLE.sub(_role, out)
     out = _LITERAL.sub(lambda m: m.group("body"), out)

@@ -33,6 +33,7 @@ class Unit:
     rank: int  # rank of the retrieved passage it comes from (0 = the best); a sibling takes its hit's rank
     heading: str = ""  # for a unit that says little alone (a version note, a table row, a signature): the words
     # it is read with as its own, its heading path's last part and its table's header
+    label: str = ""  # what it is shown with: a version note's entry name, a table row's header
 
 
 def passage_blocks(p: Passage) -> tuple[Block, ...]:
@@ -86,6 +87,7 @@ def passage_units(p: Passage, rank: int, head: str = "",
                          head, p.text]
         context = "\n".join(part for part in context_parts if part)
         heading = " ".join([*block.path[-1:], block.header]) if block.kind in WHOLE_KINDS else ""
+        label = {"directive": block.path[-1] if block.path else "", "table_row": block.header}.get(block.kind, "")
         for a, b in _spans(block, text, refuse):
             piece = text[a:b]
             # trim surrounding whitespace, keeping offsets exact
@@ -96,5 +98,5 @@ def passage_units(p: Passage, rank: int, head: str = "",
             start = block.start + a + lead
             unit = Passage(source=p.source, start=start, end=start + len(piece), text=piece, score=p.score,
                            page=p.page, path=block.path)
-            out.append(Unit(unit, block.kind, context, rank, heading))
+            out.append(Unit(unit, block.kind, context, rank, heading, label))
     return out
