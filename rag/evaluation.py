@@ -142,15 +142,23 @@ def evaluate_stages(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[s
     return {"answerable": len(rows), "stages": stage_summary(rows), "questions": rows}
 
 
+def lost_at(rows: list[dict[str, Any]]) -> list[str]:
+    """Per stage, the answerable questions whose facts got no further: the per-question view of the table."""
+    out = []
+    for i, name in enumerate(STAGES):
+        ids = [r["id"] for r in rows if r.get("answerable") and r.get("stages")
+               and all(r["stages"].get(prev) for prev in STAGES[:i]) and r["stages"].get(name) is False]
+        if ids:
+            out.append(f"  lost before '{STAGE_LABELS[name]}': {', '.join(ids)}")
+    return out
+
+
 def format_stages(report: dict[str, Any]) -> str:
     total = report["answerable"]
     lines = [f"where answers are lost ({total} answerable questions):"]
     for name, count in report["stages"].items():
         lines.append(f"  {STAGE_LABELS[name]:32} {count:>3} / {total}")
-    lost = [r["id"] for r in report["questions"] if r["stages"]["in_candidates"] and not r["stages"]["in_top_unit"]]
-    if lost:
-        lines.append("fact in a candidate but not in the top unit: " + ", ".join(lost))
-    return "\n".join(lines)
+    return "\n".join(lines + lost_at(report["questions"]))
 
 
 def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any]:
@@ -238,6 +246,7 @@ def format_report(report: dict[str, Any]) -> str:
     if report.get("stages"):
         lines.append("where answers are lost:")
         lines += [f"  {STAGE_LABELS[name]:28} {count} / {total}" for name, count in report["stages"].items()]
+        lines += lost_at(report["questions"])
     misses = [r for r in report["questions"] if r["answerable"] and not r["facts_ok"]]
     if misses:
         lines.append("answerable questions without all key facts: " + ", ".join(r["id"] for r in misses))

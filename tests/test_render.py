@@ -30,3 +30,15 @@ def test_plain_text_is_shown_as_it_is() -> None:
     assert render_quote("notes.txt", "5*3*2 is 30: see [1].") == "5*3*2 is 30: see [1]."
     assert render_quote("library/re.rst.txt", "Returns ``None``.") == "Returns None."
     assert render_quote("page.txt", "Call :func:`open` first.") == "Call open() first."
+
+
+def test_units_that_say_little_alone_are_shown_with_what_they_belong_to() -> None:
+    from rag.answer.render import shown_unit, table_row
+
+    assert shown_unit("functools.rst.txt", ".. versionadded:: 3.8", "cached_property") == (
+        "cached_property: New in version 3.8.")
+    assert shown_unit("logging.rst.txt", "| ``ERROR``    | 40 |", "Level | Numeric value") == (
+        "Level | Numeric value: ERROR | 40")
+    assert table_row("| args | You shouldn't need to |\n|      | format this yourself. |") == (
+        "args | You shouldn't need to format this yourself.")
+    assert shown_unit("news.txt", "Lavrov met Son.") == "Lavrov met Son."

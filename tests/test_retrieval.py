@@ -186,3 +186,22 @@ def test_a_change_tokenises_only_the_new_chunks(indexed, corpus):
     assert lexical.last_build["tokenised"] == 1
     assert lexical.last_build["chunks"] == total
     assert not [i for i, _ in lexical.search("river mills", 5) if i.endswith(":other0.txt")]
+
+
+def test_weighted_fusion_lets_one_list_count_less():
+    # 'b' tops the second list only; with the first list weighed at 0 the second decides alone.
+    assert reciprocal_rank_fusion([["a", "b"], ["b", "a"]], weights=[0.0, 1.0]) == ["b", "a"]
+    assert reciprocal_rank_fusion([["a", "b"], ["b", "a"]], weights=[1.0, 0.5]) == ["a", "b"]
+
+
+def test_the_dense_list_weighs_as_much_as_the_embedder_reads_the_query(tmp_path):
+    from rag.index.embedding import OnnxInt8Embedder
+
+    embedder = OnnxInt8Embedder(tmp_path)  # only its tokenizer is read: no model is loaded or exported
+    english = embedder.vocabulary_share("Which exception does subprocess.run raise if the command fails?")
+    russian = embedder.vocabulary_share("В какой каталог aptitude складывает скачанные пакеты по умолчанию?")
+    assert english >= 0.85 and russian <= 0.35  # the packaged MiniLM spells Russian letter by letter
+    retriever = Retriever.__new__(Retriever)
+    retriever.embedder = embedder
+    assert retriever.dense_weight("Когда вышла версия?") < retriever.dense_weight("When was the version released?")
+    assert not list(tmp_path.iterdir())  # nothing was exported

@@ -1,0 +1,70 @@
+"""`rag eval` shows where an answer is lost: retrieved passages, candidate units, the top unit, the shown answer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run_rag
+
+from rag.answer.evidence import ScoredSentence
+from rag.answer.question import analyse
+from rag.evaluation import stage_summary, stages
+from rag.pipeline import Decision
+from rag.types import Passage
+
+DATA = Path(__file__).parent / "data"
+
+
+def _decision(passages: list[str], units: list[tuple[str, str]]) -> Decision:
+    q = analyse("In which version was cached_property added?")
+    ps = [Passage("f.rst", 0, len(t), t) for t in passages]
+    scored = [ScoredSentence(Passage("f.rst", 0, len(t), t, path=("functools", "cached_property")), 0.5, 0.5,
+                             kind=kind, label="cached_property" if kind == "directive" else "")
+              for t, kind in units]
+    return Decision(q, ps, scored, "", 0.35, "default", None)  # type: ignore[arg-type]
+
+
+def test_each_stage_is_judged_on_its_own_text() -> None:
+    d = _decision(["Transform a method.\n\n.. versionadded:: 3.8"],
+                  [("Transform a method.", "prose"), (".. versionadded:: 3.8", "directive")])
+    got = stages(d, ["3.8"], answer="It was added in 3.9 [1].")
+    assert got == {"in_passages": True, "in_candidates": True, "in_top_unit": False, "in_answer": False}
+    # A version note is judged as shown: with its entry's name ('cached_property: New in version 3.8.').
+    d = _decision(["x"], [(".. versionadded:: 3.8", "directive")])
+    assert stages(d, ["cached_property", "3.8"])["in_top_unit"] is True
+    assert stages(d, ["3.8"], answer=None)["in_answer"] is None
+
+
+def test_summary_counts_answerable_questions_per_stage() -> None:
+    rows = [{"answerable": True, "stages": {"in_passages": True, "in_candidates": True, "in_top_unit": False,
+                                            "in_answer": None}},
+            {"answerable": True, "stages": {"in_passages": True, "in_candidates": False, "in_top_unit": False,
+                                            "in_answer": None}},
+            {"answerable": False, "stages": None}]
+    assert stage_summary(rows) == {"in_passages": 2, "in_candidates": 1, "in_top_unit": 0}
+
+
+@pytest.mark.slow
+def test_rag_eval_stages_prints_the_table_without_a_model(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("functools.rst.txt", "logging.rst.txt"):
+        shutil.copy(DATA / "pydocs" / "docs" / "library" / name, docs / name)
+    questions = tmp_path / "q.jsonl"
+    rows = [{"id": "a", "question": "In which Python version was functools.cached_property added?",
+             "answerable": True, "sources": ["functools.rst.txt"], "facts": ["3.8"]},
+            {"id": "b", "question": "What is the numeric value of the ERROR logging level?", "answerable": True,
+             "sources": ["logging.rst.txt"], "facts": ["40"]}]
+    questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "stages.json"
+    result = run_rag(tmp_path, "eval", "--stages", "--docs", str(docs), "--questions", str(questions),
+                     "--out", str(out), RAG_MODEL_PATH=str(tmp_path / "no-such-model.gguf"))
+    assert result.returncode == 0, result.stderr  # no model is loaded: a missing one does not matter
+    assert "fact in the top unit" in result.stdout and "/ 2" in result.stdout
+    report = json.loads(out.read_text())
+    assert report["answerable"] == 2 and report["stages"]["in_passages"] == 2
+    by_id = {r["id"]: r for r in report["questions"]}
+    assert by_id["a"]["stages"]["in_top_unit"], by_id["a"]["top_unit"]  # the version note under cached_property
