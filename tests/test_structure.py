@@ -141,3 +141,25 @@ def test_chunks_are_whole_blocks_with_their_path_and_the_embedding_sees_it() -> 
     entry = next(c for c in chunks if "The cached value can be cleared" in c.text)
     assert entry.path[-1] == "cached_property"
     assert entry.embedding_text.startswith(" > ".join(entry.path) + "\n")
+
+
+def test_pdf_pages_take_the_heading_of_the_outline_entry_they_stand_under(tmp_path: Path) -> None:
+    import io
+
+    from pdf_samples import make_pdf_bytes
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf_bytes(
+        [["Intro text here."], ["Setup text here."], ["More setup text."]]))))
+    chapter = writer.add_outline_item("Getting started", 0)
+    writer.add_outline_item("Installation", 1, parent=chapter)
+    path = tmp_path / "manual.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    doc = read_document(path, "manual.pdf")
+    got = [(doc.page_at(b.start), b.path) for b in doc.blocks]
+    assert got == [(1, ("Getting started",)), (2, ("Getting started", "Installation")),
+                   (3, ("Getting started", "Installation"))]
+    chunks = chunk_document(doc, 700)
+    assert [c.page for c in chunks] == [1, 2, 3]  # still one page per chunk, now with its heading
+    assert chunks[1].path == ("Getting started", "Installation")

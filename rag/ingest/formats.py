@@ -14,7 +14,7 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.errors import DocumentUnreadable
@@ -311,7 +311,8 @@ def extract_pdf(raw: bytes, source: str) -> Extracted:
     starts: list[int] = []
     pos = 0
     try:
-        for page_text in _pdf_pages(PdfReader(io.BytesIO(raw)), source):
+        reader = PdfReader(io.BytesIO(raw))
+        for page_text in _pdf_pages(reader, source):
             if parts:
                 parts.append(BLOCK_SEPARATOR)
                 pos += len(BLOCK_SEPARATOR)
@@ -327,7 +328,48 @@ def extract_pdf(raw: bytes, source: str) -> Extracted:
         raise DocumentUnreadable(f"{source}: cannot be read as a PDF ({reason}); is the file damaged?") from exc
     if not starts:
         raise DocumentUnreadable(f"{source}: the PDF has no pages.")
-    return Extracted(text="".join(parts), pages=tuple(starts))
+    text = "".join(parts)
+    return Extracted(text=text, pages=tuple(starts), blocks=_pdf_blocks(text, tuple(starts), pdf_outline(reader)))
+
+
+def pdf_outline(reader: Any) -> list[tuple[int, tuple[str, ...]]]:
+    """(0-based page, heading path) of every entry of the PDF's outline (bookmarks), in page order; empty when
+    the file has none or it cannot be read (the text is still indexed, without headings)."""
+    found: list[tuple[int, tuple[str, ...]]] = []
+
+    def walk(items: list[Any], parents: tuple[str, ...]) -> None:
+        last: tuple[str, ...] = parents
+        for item in items:
+            if isinstance(item, list):
+                walk(item, last)
+                continue
+            title = " ".join(str(getattr(item, "title", "") or "").split())
+            page = reader.get_destination_page_number(item)
+            if title and page is not None and page >= 0:
+                last = (*parents, title)
+                found.append((page, last))
+
+    from pypdf.errors import PyPdfError
+
+    try:
+        walk(list(reader.outline or []), ())
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        # a damaged outline must not cost the document its text
+        log.debug("PDF outline not read: %s", exc)
+        return []
+    return sorted(found, key=lambda e: e[0])
+
+
+def _pdf_blocks(text: str, starts: tuple[int, ...], outline: list[tuple[int, tuple[str, ...]]]) -> tuple[Block, ...]:
+    """Paragraphs of each page, under the last outline heading that starts on or before the page."""
+    from rag.ingest.structure import plain_blocks
+
+    ends = list(starts[1:]) + [len(text)]
+    out: list[Block] = []
+    for number, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        path = next((p for page, p in reversed(outline) if page <= number), ())
+        out.extend(replace(b.shifted(start), path=path) for b in plain_blocks(text[start:end]))
+    return tuple(out)
 
 
 # --- DOCX -------------------------------------------------------------------------------------------------
