@@ -91,3 +91,15 @@ def test_answer_sentences_record_claim_citations_and_origin():
 def test_a_list_of_one_item_is_not_joined_with_and():
     builder = AnswerBuilder(EVIDENCE)
     assert builder.add_list(0, ["Joan Peele"]) == "The documents list 1: Joan Peele [1]."
+
+
+def test_a_quoted_index_like_x0_is_never_read_as_a_citation_marker():
+    from rag.text import CITATION_MARKER
+
+    text = "The first item is ``items[0]`` and the next is ``items[1]``."
+    builder = AnswerBuilder([ScoredSentence(Passage("library/x.rst.txt", 0, len(text), text), 0.5, 0.5)])
+    builder.add_quote(0, "The documents say")
+    markers = {int(n) for m in CITATION_MARKER.findall(builder.text) for n in m.split(",")}
+    assert markers == {1} and {c.n for c in builder.citations()} == {1}
+    assert builder.citations()[0].quote == text  # the citation keeps the file's characters
+    assert "items[\u20600]" in builder.text  # shown the same, but not a marker

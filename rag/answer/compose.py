@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from rag.answer.checking import CheckedSentence
@@ -14,6 +15,15 @@ def with_marker(text: str, n: int) -> str:
     if text and text[-1] in ".!?":
         return f"{text[:-1]} [{n}]{text[-1]}"
     return f"{text} [{n}]."  # a fragment ('The United States') still ends, so the next sentence stays apart
+
+
+_BRACKETED_NUMBER = re.compile(r"\[(\d[\d,\s]*)\]")
+
+
+def defuse_markers(quote: str) -> str:
+    """A quoted '[0]' (code indexing a list, a footnote) is not one of our citation markers: a word joiner after
+    the bracket keeps it from being read as one, and it looks the same."""
+    return _BRACKETED_NUMBER.sub("[\u2060\\1]", quote)
 
 
 def _listed(items: list[str]) -> str:
@@ -57,7 +67,7 @@ class AnswerBuilder:
 
     def add_quote(self, evidence_index: int, lead: str, origin: str = "quote") -> str:
         """Quote an evidence sentence verbatim, e.g. 'The documents say: "..." [2]'."""
-        quote = " ".join(self.evidence[evidence_index].shown.split())
+        quote = defuse_markers(" ".join(self.evidence[evidence_index].shown.split()))
         n = self.number(evidence_index)
         return self._append(AnswerSentence(f'{lead}: "{quote}" [{n}]', quote, (n,), origin))
 

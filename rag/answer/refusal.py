@@ -12,7 +12,7 @@ from rag.answer.corpus import CorpusStats
 from rag.answer.evidence import ScoredSentence
 from rag.answer.question import Question
 from rag.index.embedding import Embedder
-from rag.text import fold, has_name_term, names, same_name_term, terms, words
+from rag.text import fold, has_name_term, names, same_name_term, sentences, terms, words
 
 DEPTH = 8  # evidence sentences looked at for a typed answer
 
@@ -62,6 +62,20 @@ def ties(question: Question, text: str) -> bool | None:
     return any(min(abs(r - a), abs(r - b)) <= TIE_WINDOW for a, b in spots for r in rel)
 
 
+def evidence_sentences(scored: list[ScoredSentence], depth: int = DEPTH) -> list[str]:
+    """The sentences the best ``depth`` units start with, in order: a prose unit is a sentence with the next one
+    of its block, and word positions and word meanings are judged sentence by sentence."""
+    out: list[str] = []
+    for s in scored:
+        spans = sentences(s.passage.text)
+        text = s.passage.text[spans[0].start : spans[0].end] if spans else s.passage.text
+        if text not in out:
+            out.append(text)
+        if len(out) >= depth:
+            break
+    return out
+
+
 def untied(question: Question, scored: list[ScoredSentence]) -> bool:
     """True when the evidence names the question's subject and states its relation, but never one of the other:
     'Who is the mother of Abel Peele?' over sentences on Abel Peele and on other people's mothers.
@@ -69,17 +83,17 @@ def untied(question: Question, scored: list[ScoredSentence]) -> bool:
     A sentence stating the relation of no one it names ('He met his counterpart') may be about the subject
     its passage names; then nothing is concluded."""
     named = related = False
-    for s in scored[:DEPTH]:
-        if len(terms(s.passage.text)) > TIE_MAX_TERMS:
+    for text in evidence_sentences(scored):
+        if len(terms(text)) > TIE_MAX_TERMS:
             continue  # a long sentence says too much to judge one relation by word positions
-        if ties(question, s.passage.text):
+        if ties(question, text):
             return False
-        seq = set(terms(s.passage.text))
+        seq = set(terms(text))
         has_relation = any(t in seq for t in question.relation_terms)
         has_name = any(set(p) <= seq for p in question.name_phrases)
         named |= has_name
         related |= has_relation
-        if has_relation and not has_name and not names(s.passage.text):
+        if has_relation and not has_name and not names(text):
             return False  # an unnamed subject ('He ...'): cannot tell
     return named and related
 
@@ -121,7 +135,7 @@ def unmatched_words(question: Question, scored: list[ScoredSentence], stats: Cor
                      and w not in FRAMING})
     if not absent:
         return []
-    evidence = sorted({w for s in scored[:DEPTH] for w in words(fold(s.passage.text))
+    evidence = sorted({w for text in evidence_sentences(scored) for w in words(fold(text))
                        if terms(w) and not w.isdigit()})
     if not evidence:
         return absent
