@@ -396,13 +396,22 @@ def plain_blocks(text: str) -> list[Block]:
 _RST_SIGN = re.compile(r"^\.\.\s+[\w:-]+::|^([=\-~^\"'`#*+])\1{3,}\s*$", re.MULTILINE)
 
 
+_MD_HEADING = re.compile(r"^#{1,6}[ \t]+\S", re.MULTILINE)
+
+
 def structure_suffix(name: str, text: str) -> str:
     """The syntax a plain-text file is written in, as a suffix: '.rst' for '*.rst' and for a '.txt' that uses
-    reST's directives or section underlines (Sphinx ships its sources as '*.rst.txt'); else its own suffix."""
+    reST's directives or section underlines (Sphinx ships its sources as '*.rst.txt'), '.md' for a '.txt' with
+    Markdown headings ('## Family'); else its own suffix."""
     lower = name.lower()
     suffix = lower[lower.rfind("."):] if "." in lower else ""
-    if lower.endswith(".rst.txt") or (suffix in (".txt", ".text") and len(_RST_SIGN.findall(text[:200_000])) >= 3):
+    if suffix not in (".txt", ".text"):
+        return suffix
+    head = text[:200_000]
+    if lower.endswith(".rst.txt") or len(_RST_SIGN.findall(head)) >= 3:
         return ".rst"
+    if len(_MD_HEADING.findall(head)) >= 2:
+        return ".md"  # notes written in Markdown and saved as .txt
     return suffix
 
 
