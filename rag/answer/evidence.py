@@ -28,7 +28,7 @@ DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
 DUPLICATE_JACCARD = 0.7
 TYPE_PENALTY = 0.1  # for a sentence without the kind of fact asked for
-STRICT_BONUS = 0.1  # ranking only: a unit holding the number, date or version asked for
+STRICT_BONUS = 0.2  # ranking only: a unit holding the number, date or version asked for (scripts/fit_ranker.py)
 
 # Sentences that address a model rather than state a fact. A document may carry them (prompt injection); they
 # are never evidence. Narrow on purpose: manuals say 'You must call close()' and 'Print the value', which are
