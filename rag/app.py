@@ -92,17 +92,23 @@ def drop_outdated(settings: Settings) -> None:
     (settings.index_dir / calibration.FILE).unlink(missing_ok=True)
 
 
-def ensure_index(settings: Settings, progress: Progress | None = None) -> tuple[App, SyncReport]:
-    """Open the index, build it if missing, rebuild it if an older version of this program built it (the index is
-    derived from the documents, which are not touched), and sync it with the documents folder if stale."""
+def open_for_sync(settings: Settings) -> App:
+    """``build_app`` creating the index if missing; an index an older version of this program built (a local
+    folder) is dropped first, since the sync that follows builds it again from the documents."""
     try:
-        app = build_app(settings, create_index=True)
+        return build_app(settings, create_index=True)
     except IndexOutdated as exc:
         if settings.chroma_url:
             raise
         log.warning("%s Rebuilding it now.", str(exc).split(" Rebuild it")[0])
         drop_outdated(settings)
-        app = build_app(settings, create_index=True)
+        return build_app(settings, create_index=True)
+
+
+def ensure_index(settings: Settings, progress: Progress | None = None) -> tuple[App, SyncReport]:
+    """Open the index, build it if missing, rebuild it if an older version of this program built it (the index is
+    derived from the documents, which are not touched), and sync it with the documents folder if stale."""
+    app = open_for_sync(settings)
     report = app.indexer.sync(settings.docs_dir, progress=progress)
     if settings.retrieval != "dense":
         app.pipeline.retriever.lexical.refresh()  # build (or load) BM25 now rather than on the first question

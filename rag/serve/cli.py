@@ -150,7 +150,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
-    from rag.app import build_app, rebuild_index
+    from rag.app import open_for_sync, rebuild_index
     from rag.index.store import check_rebuildable
     from rag.serve.progress import ProgressBar
 
@@ -158,7 +158,7 @@ def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
         if not settings.chroma_url:  # with a server, --rebuild drops its collections and leaves the folder alone
             check_rebuildable(settings.index_dir)
         rebuild_index(settings)
-    app = build_app(settings, create_index=True)
+    app = open_for_sync(settings)
     with ProgressBar("indexing", unit="file") as bar:
         report = app.indexer.sync(settings.docs_dir, progress=bar.update)
     if settings.retrieval != "dense":
