@@ -136,3 +136,16 @@ def test_rebuild_of_a_real_index_builds_it_again(indexed):
     asked = run_rag(indexed, "ask", "--json", "When will Lavrov visit China?")
     assert asked.returncode == 0, asked.stderr
     assert "April 8-9" in json.loads(asked.stdout)["answer"]
+
+
+@pytest.mark.slow
+def test_native_model_log_lines_show_only_with_verbose(indexed):
+    import re
+
+    native = re.compile(r"^(?:llama|ggml|load)_\w*:", re.MULTILINE)  # 'llama_kv_cache_iswa: using ...'
+    quiet = run_rag(indexed, "ask", "When will Lavrov visit China?")
+    assert quiet.returncode == 0, quiet.stderr
+    assert not native.search(quiet.stderr) and not native.search(quiet.stdout), quiet.stderr
+    loud = run_rag(indexed, "-v", "ask", "When will Lavrov visit China?")
+    assert loud.returncode == 0, loud.stderr
+    assert "rag.llm.llama_cpp" in loud.stderr  # llama.cpp's own lines, through logging

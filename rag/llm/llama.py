@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
@@ -16,6 +17,26 @@ from rag.errors import ModelMissing
 from rag.llm.prompting import Prompt
 
 log = logging.getLogger(__name__)
+native_log = logging.getLogger("rag.llm.llama_cpp")  # llama.cpp's own messages: shown with -v
+
+
+@functools.cache
+def route_native_logs() -> object:
+    """Send llama.cpp's log lines ('llama_kv_cache_iswa: ...') to Python logging at INFO, so they show with -v
+    only: llama-cpp-python prints some to stderr even with verbose=False. Returns the callback, which must stay
+    alive while the library may call it (the cache keeps it)."""
+    import ctypes
+
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        line = text.decode("utf-8", "replace").rstrip()
+        if line:
+            native_log.info("%s", line)
+
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    return callback
 
 GEMMA_FILE = "gemma-3-270m-Q4_K_M.gguf"
 SMOLLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -105,6 +126,7 @@ class LlamaCppGenerator:
             path = resolve_model_path(self._settings)
             from llama_cpp import Llama  # deferred: loads a native library
 
+            route_native_logs()
             log.info("loading language model %s", path)
             try:
                 self._llm = Llama(
