@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rag.answer.calibration import refusal_threshold
 from rag.answer.checking import split_answer, unsupported_reason
+from rag.answer.evidence import ScoredSentence
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
 from rag.pipeline import Decision, Pipeline
@@ -108,12 +110,12 @@ def stages(decision: Decision, facts: list[str], answer: str | None = None) -> d
     """Where an answer is lost: every key fact in the retrieved passages (each fact in some passage), all of them
     in one candidate unit, in the top-ranked unit, in the shown answer (None when no answer was made)."""
     passages = [_norm(p.text) for p in decision.passages]
-    units = [_norm(s.shown) for s in decision.scored]  # each unit as shown (a version note with its entry)
     wanted = [_norm(f) for f in facts]
+    held = [unit_holds(s, facts) for s in decision.scored]  # each unit as shown (a version note with its entry)
     return {
         "in_passages": all(any(f in p for p in passages) for f in wanted),
-        "in_candidates": any(all(f in u for f in wanted) for u in units),
-        "in_top_unit": bool(units) and all(f in units[0] for f in wanted),
+        "in_candidates": any(held),
+        "in_top_unit": bool(held) and held[0],
         "in_answer": None if answer is None else has_facts(answer, facts),
     }
 
@@ -125,16 +127,27 @@ def stage_summary(rows: list[dict[str, Any]]) -> dict[str, int]:
             if any(r["stages"].get(name) is not None for r in answerable)}
 
 
+def answerable_decisions(pipeline: Pipeline, questions: list[EvalQuestion]) -> Iterator[tuple[EvalQuestion,
+                                                                                            Decision]]:
+    """Each answerable question with the pipeline's decision (no model call); a follow-up after its question."""
+    by_id = {q.id: q for q in questions}
+    for q in questions:
+        if q.answerable:
+            history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
+            yield q, pipeline.decide(q.question, history)
+
+
+def unit_holds(scored: ScoredSentence, facts: list[str]) -> bool:
+    """Whether an evidence unit, as shown, holds every key fact."""
+    shown = _norm(scored.shown)
+    return all(_norm(f) in shown for f in facts)
+
+
 def evaluate_stages(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any]:
     """The stage table alone (no model): retrieval, candidate units and the top unit of every answerable
     question, and what the top unit was."""
-    by_id = {q.id: q for q in questions}
     rows = []
-    for q in questions:
-        if not q.answerable:
-            continue
-        history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
-        decision = pipeline.decide(q.question, history)
+    for q, decision in answerable_decisions(pipeline, questions):
         top = decision.scored[0] if decision.scored else None
         rows.append({"id": q.id, "question": q.question, "answerable": True, "stages": stages(decision, q.facts),
                      "refused": bool(decision.reason), "top_unit": top.passage.text if top else "",

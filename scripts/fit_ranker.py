@@ -25,7 +25,7 @@ from rag.answer.ranker import WEIGHTS_FILE, Ranker
 from rag.answer.signals import NAMES
 from rag.app import ensure_index
 from rag.config import load_settings, offline_environment
-from rag.evaluation import _norm, load_questions
+from rag.evaluation import answerable_decisions, load_questions, unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import CORPORA
@@ -41,17 +41,10 @@ def collect(name: str, index_root: Path) -> dict[str, list[tuple[np.ndarray, np.
     app.pipeline.ranker = None  # the signals do not depend on it; the order does
     out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for label, path in (("tuning", tuning), ("held-out", heldout)):
-        questions = load_questions(path)
-        by_id = {q.id: q for q in questions}
         rows = []
-        for q in questions:
-            if not q.answerable:
-                continue
-            history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
-            decision = app.pipeline.decide(q.question, history)
-            facts = [_norm(f) for f in q.facts]
+        for q, decision in answerable_decisions(app.pipeline, load_questions(path)):
             x = np.asarray([s.signals for s in decision.scored], dtype=np.float64).reshape(-1, len(NAMES))
-            y = np.asarray([all(f in _norm(s.shown) for f in facts) for s in decision.scored], dtype=int)
+            y = np.asarray([unit_holds(s, q.facts) for s in decision.scored], dtype=int)
             score = np.asarray([s.order for s in decision.scored])
             rows.append((x, y, score))
         out[label] = rows
