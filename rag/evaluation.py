@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.answer.calibration import refusal_threshold
 from rag.answer.checking import split_answer, unsupported_reason
 from rag.answer.evidence import ScoredSentence
+from rag.answer.threshold import refusal_threshold
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
 from rag.pipeline import Decision, Pipeline

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from rag.answer.calibration import refusal_threshold
 from rag.answer.checking import check_sentence, relation_terms_used, split_answer
 from rag.answer.compose import AnswerBuilder
 from rag.answer.conflicts import conflicting_evidence
@@ -18,6 +17,7 @@ from rag.answer.evidence import ScoredSentence, has_answer_type, less_specific, 
 from rag.answer.question import Question, analyse
 from rag.answer.ranker import load_ranker
 from rag.answer.refusal import refusal_reason
+from rag.answer.threshold import refusal_threshold
 from rag.config import Settings
 from rag.errors import EmptyQuestion, RagError
 from rag.index.embedding import Embedder

@@ -173,3 +173,12 @@ def test_calibrate_on_a_real_store(tmp_path: Path):
                                                abs=1e-4)
     # Every foreign probe is refused by the rules: its value occurs in no document.
     assert by_kind["foreign"]["refused_by_rules"] == by_kind["foreign"]["probes"]
+
+
+def test_imports_run_one_way_the_pipeline_needs_only_the_threshold():
+    import subprocess
+    import sys
+
+    code = "import sys, rag.pipeline; print('rag.answer.calibration' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "False"  # calibration imports the pipeline; the pipeline reads the threshold

@@ -10,70 +10,24 @@ written to ``calibration.json`` in the index folder and used by every later ques
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.config import DEFAULT_MIN_EVIDENCE_SCORE, Settings
+from rag.answer.threshold import FILE, Calibration, load, refusal_threshold, save
+from rag.config import DEFAULT_MIN_EVIDENCE_SCORE
 from rag.text import names, numbers, sentences, terms, words
 
 if TYPE_CHECKING:
-    from rag.index.store import ChromaStore
     from rag.pipeline import Pipeline
+
+__all__ = ["FILE", "Calibration", "calibrate", "load", "make_probes", "refusal_threshold", "save"]
 
 log = logging.getLogger(__name__)
 
-FILE = "calibration.json"
 MAX_FALSE_REFUSALS = 0.05  # the target: at most 5% of answerable probes refused
-
-
-@dataclass(frozen=True)
-class Calibration:
-    min_score: float
-    answerable: int  # probes used
-    unanswerable: int
-    false_refusals: float  # of answerable probes, at min_score
-    refusals: float  # of unanswerable probes, at min_score
-    chunks: int  # chunks in the index when calibrated
-    seed: int
-
-    def describe(self) -> str:
-        return (f"calibrated on {self.answerable} answerable and {self.unanswerable} unanswerable probes from "
-                f"{self.chunks} chunks: false refusals {self.false_refusals:.1%}, refusals {self.refusals:.1%}")
-
-
-def load(index_dir: Path) -> Calibration | None:
-    path = index_dir / FILE
-    try:
-        return Calibration(**json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        return None
-    except (ValueError, TypeError) as exc:
-        log.warning("ignoring %s (%s); run `rag calibrate` again", path, exc)
-        return None
-
-
-def save(index_dir: Path, calibration: Calibration) -> Path:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    path = index_dir / FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(calibration), indent=2), encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
-def refusal_threshold(settings: Settings, store: ChromaStore) -> tuple[float, str]:
-    """The threshold in force and how it was chosen: a setting beats a calibration beats the default."""
-    if settings.min_evidence_score is not None:
-        return settings.min_evidence_score, "set by RAG_MIN_EVIDENCE_SCORE"
-    stored = load(store.index_dir)
-    if stored is not None:
-        return stored.min_score, stored.describe()
-    return DEFAULT_MIN_EVIDENCE_SCORE, "default; run `rag calibrate` to fit it to these documents"
 
 
 # ------------------------------------------------------------------------------------------------- probes
