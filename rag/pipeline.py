@@ -12,6 +12,7 @@ from itertools import pairwise
 from rag.answer.checking import check_sentence, relation_terms_used, split_answer
 from rag.answer.compose import AnswerBuilder
 from rag.answer.conflicts import conflicting_evidence
+from rag.answer.corpus import FOLDER as CORPUS_FOLDER
 from rag.answer.corpus import CorpusCache, CorpusStats
 from rag.answer.evidence import ScoredSentence, has_answer_type, less_specific, list_items, score_sentences
 from rag.answer.question import Question, analyse
@@ -84,7 +85,8 @@ class Pipeline:
         self.store = store
         self.embedder = embedder
         self.generator = generator
-        self.corpus = CorpusCache(store.change_token, store.texts)
+        self.corpus = CorpusCache(store.change_token, store.texts, store.ids,
+                                  None if store.url else store.index_dir / CORPUS_FOLDER)
         self.retriever = Retriever(store, embedder, settings.retrieval)
         self.ranker = load_ranker()
 

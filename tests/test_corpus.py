@@ -118,3 +118,22 @@ def test_a_real_store_s_token_changes_when_a_file_is_edited_to_the_same_number_o
     stats = cache.get()
     assert stats.chunks == 1
     assert stats.mentions("Moscow") and not stats.mentions("Hanoi")
+
+
+def test_statistics_are_saved_beside_the_index_and_loaded_by_a_new_process(tmp_path):
+    from rag.answer.corpus import CorpusCache
+
+    texts = ["Lavrov visited Hanoi.", "Lavrov met Son in Hanoi."]
+    calls: list[int] = []
+
+    def read() -> list[str]:
+        calls.append(1)
+        return texts
+
+    first = CorpusCache(lambda: 1, read, lambda: ["a:0", "a:1"], tmp_path / "corpus").get()
+    again = CorpusCache(lambda: 1, read, lambda: ["a:1", "a:0"], tmp_path / "corpus").get()
+    assert calls == [1]  # the second cache (a new `rag ask`) read no chunk
+    assert again == first and again.has("hanoi") and again.chunks == 2
+    changed = CorpusCache(lambda: 2, read, lambda: ["a:0", "b:0"], tmp_path / "corpus").get()
+    assert calls == [1, 1] and changed.chunks == 2  # other chunks: counted again, the old file replaced
+    assert len(list((tmp_path / "corpus").glob("*.json"))) == 1

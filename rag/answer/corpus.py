@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
+import json
+import logging
 import math
 import re
 import threading
@@ -10,9 +13,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 from rag.text import index_tokens, terms
+
+log = logging.getLogger(__name__)
 
 CODE_PREFIX = "`"  # df keys of snake_case code names as written ('`lru_cache'); never a term
 _SNAKE = re.compile(r"\b[A-Za-z]\w*_\w+\b")
@@ -76,13 +82,31 @@ class CorpusStats:
         return math.log((self.chunks + 1) / (self.df.get(term, 0) + 0.5))
 
 
+STATS_FORMAT = 1  # bump when what CorpusStats.build counts changes: saved statistics are then rebuilt
+FOLDER = "corpus"  # beside the index: the statistics of its chunks, by fingerprint of their ids
+
+
+def stats_fingerprint(ids: list[str]) -> str:
+    """Names the chunks' statistics: the same ids (chunk ids hold the file's content hash) give the same file."""
+    digest = hashlib.sha256(f"corpus v{STATS_FORMAT}\n".encode())
+    for chunk_id in sorted(ids):
+        digest.update(chunk_id.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:32]
+
+
 class CorpusCache:
     """CorpusStats of a store, rebuilt when the store's change token changes (any edit, even one that keeps
-    the number of chunks)."""
+    the number of chunks). With ``ids`` and ``folder`` the statistics are saved beside the index, named by the
+    fingerprint of the chunk ids, so a new process (`rag ask` run once per question) loads them instead of
+    reading and counting every chunk again."""
 
-    def __init__(self, token: Callable[[], Any], texts: Callable[[], list[str]]) -> None:
+    def __init__(self, token: Callable[[], Any], texts: Callable[[], list[str]],
+                 ids: Callable[[], list[str]] | None = None, folder: Path | None = None) -> None:
         self._token_of = token
         self._texts = texts
+        self._ids = ids
+        self._folder = folder
         self._token: Any = object()
         self._stats = CorpusStats(0)
         self._lock = threading.Lock()
@@ -91,6 +115,35 @@ class CorpusCache:
         token = self._token_of()
         with self._lock:
             if token != self._token:
-                self._stats = CorpusStats.build(self._texts())
+                self._stats = self._load_or_build()
                 self._token = token
             return self._stats
+
+    def _load_or_build(self) -> CorpusStats:
+        if self._ids is None or self._folder is None:
+            return CorpusStats.build(self._texts())
+        path = self._folder / f"{stats_fingerprint(self._ids())}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return CorpusStats(int(data["chunks"]), {str(k): int(v) for k, v in data["df"].items()})
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("corpus statistics %s unreadable (%s); counting them again", path, exc)
+        stats = CorpusStats.build(self._texts())
+        self._save(path, stats)
+        return stats
+
+    def _save(self, path: Path, stats: CorpusStats) -> None:
+        """Write the statistics (and drop older ones); a folder that cannot be written only costs speed."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"chunks": stats.chunks, "df": stats.df}, separators=(",", ":")),
+                           encoding="utf-8")
+            tmp.replace(path)
+            for old in path.parent.glob("*.json"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.info("corpus statistics not saved in %s (%s)", path.parent, exc)

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # placeholders.
 INDEX_FILES = frozenset({"chroma.sqlite3", "chroma.sqlite3-journal", "chroma.sqlite3-wal", "chroma.sqlite3-shm",
                          "calibration.json", ".gitkeep", ".gitignore"})
-INDEX_FOLDERS = frozenset({"bm25"})
+INDEX_FOLDERS = frozenset({"bm25", "corpus"})  # the BM25 index; corpus statistics (rag.answer.corpus)
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 _BATCH = 256
