@@ -1,0 +1,64 @@
+"""Cold start: wall time of `rag ask` run as a new process per question (as scripts call it), on an index.
+
+    .venv/bin/python scripts/coldstart.py --docs DIR [--index DIR] [--runs 5] [QUESTION ...]
+
+Indexes DIR first if needed (not timed), then runs `rag ask` once per question per run and prints each wall
+time, the median, and the chunk count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+QUESTIONS = ["What is the default maxsize of functools.lru_cache?",
+             "Which exception does subprocess.run raise if the command fails and check is true?",
+             "In which Python version was math.dist added?"]
+
+
+def _rag(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, env=env,
+                          check=False, timeout=900)
+    return time.perf_counter() - started, done
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=Path, required=True, help="documents folder")
+    parser.add_argument("--index", type=Path, help="index folder (default: a temporary one)")
+    parser.add_argument("--runs", type=int, default=3, help="times each question is asked")
+    parser.add_argument("questions", nargs="*", help=f"questions (default: {len(QUESTIONS)} Python-docs ones)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="rag-cold-") as tmp:
+        index = args.index or Path(tmp)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+        env.update(RAG_DOCS_DIR=str(args.docs.resolve()), RAG_INDEX_DIR=str(index.resolve()))
+        seconds, done = _rag(["index"], env)
+        if done.returncode:
+            print(done.stderr, file=sys.stderr)
+            return done.returncode
+        print(f"index ready in {seconds:.1f} s: {done.stdout.strip().splitlines()[-1]}")
+        _rag(["ask", "warm the page cache"], env)  # the first run after indexing also writes the BM25 cache
+        times = []
+        for _ in range(args.runs):
+            for q in args.questions or QUESTIONS:
+                seconds, done = _rag(["ask", q], env)
+                if done.returncode:
+                    print(done.stderr, file=sys.stderr)
+                    return done.returncode
+                times.append(seconds)
+                print(f"  {seconds:5.2f} s  {q}")
+        print(f"rag ask, new process per question: median {statistics.median(times):.2f} s, "
+              f"min {min(times):.2f} s, max {max(times):.2f} s over {len(times)} runs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
