@@ -71,6 +71,13 @@ def decode_blocks(raw: Any, offset: int) -> tuple[Block, ...]:
         return ()
 
 
+def _with_paths(got: dict[str, Any]) -> list[str]:
+    """A Chroma result's documents, each led by its heading path (none for chunks stored without one)."""
+    return [f"{(meta or {}).get('path')}\n{text}" if (meta or {}).get("path") else text
+            for text, meta in zip(got["documents"], got.get("metadatas") or [None] * len(got["documents"]),
+                                  strict=True)]
+
+
 def _path(meta: dict[str, Any]) -> tuple[str, ...]:
     raw = str(meta.get("path") or "")
     return tuple(raw.split(PATH_SEPARATOR)) if raw else ()
@@ -314,21 +321,25 @@ class ChromaStore:
                 out[source] = got["documents"][0]
         return out
 
-    def texts_of(self, ids: list[str]) -> dict[str, str]:
-        """The text of these chunks by id (ids no longer stored are left out)."""
+    def texts_of(self, ids: list[str], with_path: bool = False) -> dict[str, str]:
+        """The text of these chunks by id (ids no longer stored are left out); ``with_path``: led by the heading
+        path, as the embedder sees them (the lexical index searches that)."""
         out: dict[str, str] = {}
         for i in range(0, len(ids), PAGE):
-            got = self.collection.get(ids=ids[i : i + PAGE], include=["documents"])
-            out.update(zip(got["ids"], got["documents"], strict=True))
+            got = self.collection.get(ids=ids[i : i + PAGE], include=["documents", "metadatas"] if with_path
+                                      else ["documents"])
+            docs = _with_paths(got) if with_path else got["documents"]
+            out.update(zip(got["ids"], docs, strict=True))
         return out
 
-    def ids_and_texts(self, texts: bool = True) -> tuple[list[str], list[str]]:
-        """Every stored chunk's id (and text), in storage order."""
+    def ids_and_texts(self, texts: bool = True, with_path: bool = False) -> tuple[list[str], list[str]]:
+        """Every stored chunk's id (and text, led by its heading path with ``with_path``), in storage order."""
         ids: list[str] = []
         docs: list[str] = []
-        for got in get_all(self.collection, ["documents"] if texts else []):
+        include = (["documents", "metadatas"] if with_path else ["documents"]) if texts else []
+        for got in get_all(self.collection, include):
             ids.extend(got["ids"])
-            docs.extend(got.get("documents") or [])
+            docs.extend((_with_paths(got) if with_path else got.get("documents")) or [])
         return ids, docs
 
     def change_token(self) -> tuple[Any, ...]:

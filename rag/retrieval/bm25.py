@@ -27,7 +27,7 @@ from rag.text import STOPWORDS, fold, stem, words
 log = logging.getLogger(__name__)
 
 # Bump when tokenisation or the saved layout changes: saved indexes of another version are not used.
-FORMAT = 4
+FORMAT = 5  # 5: a chunk is searched with its heading path
 FOLDER = "bm25"
 K1, B = 1.5, 0.75  # bm25s's defaults, "lucene" variant
 _SPLIT = re.compile(r"[-.']+")
@@ -198,14 +198,14 @@ class LexicalIndex:
         started = time.perf_counter()
         if self._built is None:
             # From scratch: reading every text in pages is faster than asking for them by id.
-            ids, texts = self.store.ids_and_texts()
+            ids, texts = self.store.ids_and_texts(with_path=True)
             fp, have, new = fingerprint(ids), set(), ids
             postings = Postings.empty().add(ids, texts)
         else:
             postings = self._built.postings.keep(set(ids))
             have = set(postings.ids)
             new = [i for i in ids if i not in have]
-            by_id = self.store.texts_of(new)
+            by_id = self.store.texts_of(new, with_path=True)
             postings = postings.add([i for i in new if i in by_id], [by_id[i] for i in new if i in by_id])
         built = _Built(fp, postings, postings.bm25() if postings.ids else None)
         seconds = time.perf_counter() - started
