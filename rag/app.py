@@ -10,6 +10,7 @@ from rag.config import Settings
 from rag.errors import IndexBroken, IndexOutdated
 from rag.index.embedding import Embedder, make_embedder
 from rag.index.indexer import Indexer, Progress
+from rag.index.reopen import IndexWatch
 from rag.index.store import ChromaStore
 from rag.llm.llama import LlamaCppGenerator, TextGenerator
 from rag.pipeline import Pipeline
@@ -27,6 +28,7 @@ class App:
     store: ChromaStore
     indexer: Indexer
     pipeline: Pipeline
+    index: IndexWatch  # reopens the store when its folder is replaced or fixed under a running app
 
 
 def build_app(settings: Settings, create_index: bool = False, embedder: Embedder | None = None,
@@ -36,11 +38,21 @@ def build_app(settings: Settings, create_index: bool = False, embedder: Embedder
     if embedder is None:
         embedder = make_embedder(settings)
     info = IndexInfo(embedder=embedder.name, dimension=embedder.dimension, chunk_chars=settings.chunk_chars)
-    store = ChromaStore(settings.index_dir, settings.collection, info, url=settings.chroma_url)
+    store = ChromaStore(settings.index_dir, settings.collection, info, url=chroma_address(settings))
     store.open(create=create_index)
+    index = IndexWatch(store)
     indexer = Indexer(store, embedder, settings.chunk_chars, settings.display_path, batch_size=settings.embed_batch)
     pipeline = Pipeline(settings, store, embedder, make_generator(settings) if generator is None else generator)
-    return App(settings=settings, embedder=embedder, store=store, indexer=indexer, pipeline=pipeline)
+    return App(settings=settings, embedder=embedder, store=store, indexer=indexer, pipeline=pipeline, index=index)
+
+
+def chroma_address(settings: Settings) -> str | None:
+    """The Chroma server's URL carrying its time-out (RAG_CHROMA_TIMEOUT), or None for the index folder."""
+    if not settings.chroma_url:
+        return None
+    from rag.index.chroma_server import ServerAddress
+
+    return ServerAddress(settings.chroma_url, settings.chroma_timeout)
 
 
 def make_generator(settings: Settings) -> TextGenerator:
@@ -59,7 +71,8 @@ def rebuild_index(settings: Settings) -> None:
         from rag.index.chroma_server import delete_collections
         from rag.index.manifest import files_collection_name
 
-        delete_collections(settings.chroma_url, settings.collection, files_collection_name(settings.collection))
+        delete_collections(settings.chroma_url, settings.collection, files_collection_name(settings.collection),
+                           timeout=settings.chroma_timeout)
         return
     index_dir = settings.index_dir
     if not index_dir.exists():

@@ -24,6 +24,12 @@ DEFAULT_MODEL = "gemma3-270m"
 EMBED_BACKENDS = ("torch", "onnx-int8")
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
 DEFAULT_MIN_EVIDENCE_SCORE = 0.35  # the refusal threshold of an index that was never calibrated
+# How long to wait for outside servers, in seconds. Connecting takes at most CONNECT_TIMEOUT_S (or the setting, if
+# lower) everywhere; the settings bound each answer of the Chroma server and, for the LLM server, the wait for the
+# first token and between tokens (a server processing a long prompt on a CPU may need tens of seconds).
+CONNECT_TIMEOUT_S = 5.0
+DEFAULT_CHROMA_TIMEOUT_S = 10.0
+DEFAULT_LLM_TIMEOUT_S = 60.0
 
 
 def offline_environment() -> None:
@@ -70,6 +76,8 @@ class Settings:
     llm_url: str | None = None  # an OpenAI-compatible server instead of the GGUF model, e.g. http://127.0.0.1:8080
     llm_model: str | None = None  # sent as "model" to that server
     llm_api_key: str | None = dataclasses.field(default=None, repr=False)  # sent as a bearer token; never logged
+    chroma_timeout: float = DEFAULT_CHROMA_TIMEOUT_S  # seconds for each answer of the Chroma server
+    llm_timeout: float = DEFAULT_LLM_TIMEOUT_S  # seconds to the LLM server's first token, and between tokens
     project_root: Path = PROJECT_ROOT
 
     def resolve(self, path: Path | str) -> Path:
@@ -113,6 +121,8 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "RAG_LLM_URL": ("llm_url", str),
     "RAG_LLM_MODEL": ("llm_model", str),
     "RAG_LLM_API_KEY": ("llm_api_key", str),
+    "RAG_CHROMA_TIMEOUT": ("chroma_timeout", float),
+    "RAG_LLM_TIMEOUT": ("llm_timeout", float),
 }
 
 _BOUNDS: dict[str, tuple[float, float]] = {
@@ -125,6 +135,8 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "threads": (0, 256),
     "min_evidence_score": (-1.0, 1.0),
     "port": (1, 65_535),
+    "chroma_timeout": (0.1, 3600.0),
+    "llm_timeout": (0.1, 3600.0),
 }
 
 

@@ -41,3 +41,13 @@ class ServerError(RagError):
 
 class IndexOutdated(IndexBroken):
     """The index was built by an older version of this program (its schema): rebuilding it loses nothing."""
+
+
+class ServerTimeout(ServerError):
+    """A server named in the settings did not connect or answer within its time-out (RAG_CHROMA_TIMEOUT,
+    RAG_LLM_TIMEOUT)."""
+
+
+class AnswerCutOff(ServerError):
+    """The language-model server stopped in the middle of an answer (closed the connection or went quiet): what
+    was received is incomplete."""

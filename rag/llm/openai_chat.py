@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
 
-from rag.config import Settings
-from rag.errors import ServerError
+from rag.config import CONNECT_TIMEOUT_S, Settings
+from rag.errors import AnswerCutOff, ServerError, ServerTimeout
 from rag.llm.prompting import Prompt
 
 log = logging.getLogger(__name__)
 
-# Connecting should be quick; a read may wait for the prompt to be processed before the first token, and the
-# read timeout applies between streamed pieces, not to the whole answer.
-TIMEOUT = httpx.Timeout(connect=5.0, read=120.0, write=30.0, pool=30.0)
 _CHAT_PATH = "/chat/completions"
+
+
+class _Stalled(Exception):
+    """No piece of the answer within the time-out, though the server kept the stream alive (keep-alives)."""
 
 
 def api_base(url: str) -> str:
@@ -51,6 +53,24 @@ def iter_sse_data(lines: Iterable[str]) -> Iterator[str]:
         yield "\n".join(data)
 
 
+class _Deadline:
+    """``seconds`` after the last piece of the answer: keep-alive lines do not move it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.reset()
+
+    def reset(self) -> None:
+        self.at = time.monotonic() + self.seconds
+
+    def watch(self, lines: Iterable[str]) -> Iterator[str]:
+        """``lines``, raising _Stalled for one that arrives after the deadline."""
+        for line in lines:
+            if time.monotonic() > self.at:
+                raise _Stalled
+            yield line
+
+
 def _content(event: dict[str, Any]) -> str:
     if event.get("error"):
         error = event["error"]
@@ -59,6 +79,12 @@ def _content(event: dict[str, Any]) -> str:
     choice = choices[0]
     # Streamed chunks carry "delta"; a server that ignores "stream" answers with one "message".
     return (choice.get("delta") or choice.get("message") or {}).get("content") or ""
+
+
+def _finished(event: dict[str, Any]) -> bool:
+    """Whether the event ends the answer ("finish_reason": "stop", "length", ...)."""
+    choices = event.get("choices") or [{}]
+    return bool((choices[0] or {}).get("finish_reason"))
 
 
 class OpenAIChatGenerator:
@@ -71,8 +97,13 @@ class OpenAIChatGenerator:
         self.base = api_base(settings.llm_url)
         self.model = settings.llm_model
         self.name = f"{self.model or 'server'} @ {self.base}"
+        # RAG_LLM_TIMEOUT bounds each read: the wait for the first token (the server processes the prompt first)
+        # and then between tokens, never the whole answer; connecting takes at most CONNECT_TIMEOUT_S.
+        self.timeout = settings.llm_timeout
+        self.connect_timeout = min(CONNECT_TIMEOUT_S, self.timeout)
         headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
-        self._client = httpx.Client(timeout=TIMEOUT, headers=headers, transport=transport)
+        self._client = httpx.Client(timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                                    headers=headers, transport=transport)
 
     def _hint(self) -> str:
         return (
@@ -84,6 +115,37 @@ class OpenAIChatGenerator:
         detail = f" ({exc})" if exc else ""
         return ServerError(f"{what} the language-model server at {self.base}{detail}. {self._hint()}")
 
+    def _timed_out(self, exc: Exception | None, pieces: int) -> ServerError:
+        """What a time-out means after ``pieces`` pieces of the answer were received."""
+        limit = f"{self.timeout:g} s (RAG_LLM_TIMEOUT={self.timeout:g})"
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ServerTimeout(
+                f"Could not connect to the language-model server at {self.base} within {self.connect_timeout:g} s. "
+                "Check the address and that the server is reachable from here (a firewall that drops packets "
+                f"looks like this). {self._hint()}")
+        if isinstance(exc, (httpx.WriteTimeout, httpx.PoolTimeout)):
+            return ServerTimeout(f"The language-model server at {self.base} did not take the question within "
+                                 f"{limit}. Check that it is running and not overloaded (its log).")
+        if pieces:
+            return AnswerCutOff(
+                f"The language-model server at {self.base} stopped answering after {pieces} streamed piece(s): "
+                f"nothing more within {limit}, so the answer is incomplete. Check the server (its log), then ask "
+                "again; for a slow model raise RAG_LLM_TIMEOUT.")
+        return ServerTimeout(
+            f"The language-model server at {self.base} accepted the question but sent no answer within {limit}. "
+            "Check that it is an OpenAI-compatible server, running and not stuck or overloaded (its log); for a "
+            "slow model raise RAG_LLM_TIMEOUT.")
+
+    def _lost(self, exc: httpx.HTTPError, pieces: int) -> ServerError:
+        """What a failed connection means after ``pieces`` pieces of the answer were received."""
+        if isinstance(exc, httpx.ConnectError):
+            return self._fail("Cannot reach", exc)
+        if pieces:
+            return AnswerCutOff(
+                f"The language-model server at {self.base} closed the connection after {pieces} streamed piece(s) "
+                f"({exc}), so the answer is incomplete. Check the server's log, then ask again.")
+        return self._fail("Lost the connection to", exc)
+
     def _check_status(self, response: httpx.Response) -> None:
         if response.status_code < 400:
             return
@@ -92,6 +154,11 @@ class OpenAIChatGenerator:
             raise ServerError(
                 f"The language-model server at {self.base} refused the request (HTTP {response.status_code}: "
                 f"{body}). Set RAG_LLM_API_KEY to a key it accepts."
+            )
+        if response.status_code >= 500:
+            raise ServerError(
+                f"The language-model server at {self.base} failed (HTTP {response.status_code}: {body}). Check its "
+                "log; ask again once it works."
             )
         raise ServerError(
             f"The language-model server at {self.base} answered HTTP {response.status_code}: {body}. "
@@ -102,6 +169,8 @@ class OpenAIChatGenerator:
         """Fail early when the server is not there (it loads its own model; nothing loads here)."""
         try:
             response = self._client.get(f"{self.base}/models")
+        except httpx.TimeoutException as exc:
+            raise self._timed_out(exc, 0) from exc
         except httpx.HTTPError as exc:
             raise self._fail("Cannot reach", exc) from exc
         if response.status_code in (401, 403):
@@ -110,7 +179,8 @@ class OpenAIChatGenerator:
             log.info("GET %s/models answered HTTP %s", self.base, response.status_code)
 
     def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
-        """Yield pieces of the answer as the server sends them."""
+        """Yield pieces of the answer as the server sends them. Raises ServerTimeout when the server sends nothing
+        in time, AnswerCutOff when it stops (closes or goes quiet) after some pieces."""
         body: dict[str, Any] = {
             "messages": prompt.messages,
             "max_tokens": max_tokens,
@@ -119,30 +189,45 @@ class OpenAIChatGenerator:
         }
         if self.model:
             body["model"] = self.model
+        pieces = 0
         try:
             with self._client.stream("POST", f"{self.base}{_CHAT_PATH}", json=body) as response:
                 self._check_status(response)
-                if response.headers.get("content-type", "").startswith("application/json"):
-                    yield _content(json.loads(response.read()))
-                    return
-                for data in iter_sse_data(response.iter_lines()):
-                    if data.strip() == "[DONE]":
-                        return
-                    try:
-                        event = json.loads(data)
-                    except json.JSONDecodeError as exc:
-                        raise ServerError(
-                            f"The language-model server at {self.base} sent something that is not JSON: "
-                            f"{data[:200]!r}. Is RAG_LLM_URL an OpenAI-compatible server?"
-                        ) from exc
-                    piece = _content(event)
-                    if piece:
-                        yield piece
-        except httpx.TimeoutException as exc:
-            raise self._fail("Timed out waiting for", exc) from exc
+                for piece in self._pieces(response):
+                    yield piece
+                    pieces += 1
+        except (httpx.TimeoutException, _Stalled) as exc:
+            raise self._timed_out(exc if isinstance(exc, httpx.TimeoutException) else None, pieces) from exc
         except httpx.HTTPError as exc:
-            raise self._fail("Cannot reach" if isinstance(exc, httpx.ConnectError) else "Lost the connection to",
-                             exc) from exc
+            raise self._lost(exc, pieces) from exc
+
+    def _pieces(self, response: httpx.Response) -> Iterator[str]:
+        """The non-empty pieces of a streamed answer; raises _Stalled when none comes within the time-out even
+        though the server sends keep-alives, and AnswerCutOff when the stream ends unfinished."""
+        if response.headers.get("content-type", "").startswith("application/json"):
+            yield _content(json.loads(response.read()))
+            return
+        deadline = _Deadline(self.timeout)
+        finished = False
+        for data in iter_sse_data(deadline.watch(response.iter_lines())):
+            if data.strip() == "[DONE]":
+                return
+            try:
+                event = json.loads(data)
+            except json.JSONDecodeError as exc:
+                raise ServerError(
+                    f"The language-model server at {self.base} sent something that is not JSON: "
+                    f"{data[:200]!r}. Is RAG_LLM_URL an OpenAI-compatible server?"
+                ) from exc
+            piece = _content(event)
+            finished = finished or _finished(event)
+            if piece:
+                yield piece
+                deadline.reset()  # after the yield: the consumer's time with the piece is not the server's
+        if not finished:  # neither "[DONE]" nor a finish_reason: the server stopped in the middle
+            raise AnswerCutOff(
+                f"The language-model server at {self.base} ended the stream before finishing the answer (no "
+                "[DONE] and no finish_reason), so the answer is incomplete. Check the server's log, then ask again.")
 
     def close(self) -> None:
         self._client.close()

@@ -9,13 +9,12 @@ import html
 import logging
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rag.app import App
-from rag.errors import DocumentUnreadable, RagError
+from rag.errors import DocumentUnreadable, IndexBroken, IndexMissing, RagError
 from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_LIST, SUPPORTED_SUFFIXES
 from rag.llm.pool import ModelPool
 from rag.text import terms
@@ -29,6 +28,9 @@ MAX_SUFFIX_CHARS = 16
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leaves room for _free_path's "-N"
 # A badge (styled by rag.serve.web.CSS) so a refusal looks different from an answer, not only reads differently.
 REFUSED_PREFIX = '<span class="rag-refused">🚫 Not in the documents.</span> '
+# After the checked sentences of an answer that stopped midway (the model server closed or went quiet).
+CUT_OFF_MARK = "⚠️ **Cut off: this answer is incomplete.**"
+CUT_OFF_SOURCES = "<p><em>The answer was cut off before it finished, so its sources are not listed.</em></p>"
 
 
 def safe_filename(name: str) -> str:
@@ -108,18 +110,28 @@ def message_text(message: Message) -> str:
 
 
 class ChatService:
-    """Answers chat messages and takes uploads for one running app."""
+    """Answers chat messages and takes uploads for one running app.
+
+    Each use of the store first asks ``app.index`` (rag/index/reopen.py), which reopens the index when its folder
+    was replaced or fixed under the running app, and tells it of failures: the app recovers with no restart.
+    """
 
     def __init__(self, app: App, models: ModelPool | None = None) -> None:
         self.app = app
         self.models = models or ModelPool(app.settings, app.pipeline.generator)
-        self._index_lock = threading.Lock()
+
+    def _failed(self, exc: BaseException) -> None:
+        """Tell the index watch when ``exc`` is a failure of the index (a bad model name, say, is not)."""
+        if isinstance(exc, (IndexBroken, IndexMissing)):
+            self.app.index.failed()
 
     def documents_markdown(self) -> str:
         try:
+            self.app.index.ensure()
             sources = self.app.store.sources()
             count = self.app.store.count()
         except RagError as exc:  # the page must still load when the index cannot be read
+            self._failed(exc)
             return f"⚠️ {html.escape(str(exc))}"
         listed = "\n".join(f"- {html.escape(s)}" for s in sources)
         return f"**{len(sources)} document(s) indexed** ({count} passages)\n\n{listed}"
@@ -136,7 +148,8 @@ class ChatService:
         yield [*conversation], "", ""
         shown = ""
         try:
-            generator = self.models.get(model)
+            generator = self.models.get(model)  # an unknown name is refused before the index is touched
+            self.app.index.ensure()
             for event in self.app.pipeline.stream(message, asked, int(k) if k else None, generator):
                 if event.kind == "text":
                     shown += event.text
@@ -151,12 +164,34 @@ class ChatService:
                     conversation[-1] = {"role": "assistant", "content": text}
                     yield [*conversation], sources_html(answer), draft_markdown(answer, generator.name)
         except RagError as exc:
-            conversation[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
-            yield [*conversation], "", ""
+            self._failed(exc)
+            if shown:  # checked sentences stay, marked as cut off: they are not the whole answer
+                conversation[-1] = {"role": "assistant", "content": f"{shown}\n\n{CUT_OFF_MARK} {exc}"}
+                yield [*conversation], CUT_OFF_SOURCES, ""
+            else:
+                conversation[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
+                yield [*conversation], "", ""
+
+    def ask(self, message: str, k: int | None = None, model: str | None = None) -> dict[str, Any]:
+        """One question, no history: the answer as `rag ask --json` prints it, or {"error": message}."""
+        try:
+            generator = self.models.get(model)
+            self.app.index.ensure()
+            answer = self.app.pipeline.ask(message, (), k, generator)
+        except RagError as exc:
+            self._failed(exc)
+            return {"error": str(exc)}
+        return answer.to_json()
 
     def add_files(self, paths: list[str | Path] | None) -> tuple[str, str]:
         """Copy uploaded files into the documents folder and index them. Returns (status, documents list)."""
         messages = []
+        if paths:
+            try:
+                self.app.index.ensure()
+            except RagError as exc:  # the index folder is gone: nothing is copied into the documents folder
+                self._failed(exc)
+                return f"❌ {html.escape(str(exc))}", self.documents_markdown()
         for tmp in paths or []:
             tmp = Path(tmp)
             name = safe_filename(tmp.name)
@@ -170,10 +205,11 @@ class ChatService:
             target = self._free_path(name)
             try:
                 shutil.copyfile(tmp, target)
-                with self._index_lock:
+                with self.app.index.write_lock:
                     report = self.app.indexer.add_file(target)
                 messages.append(f"✅ {html.escape(target.name)}: indexed ({report.chunks_embedded} passages).")
             except (DocumentUnreadable, RagError, OSError) as exc:
+                self._failed(exc)
                 target.unlink(missing_ok=True)
                 messages.append(f"❌ {html.escape(str(exc))}")
         return "\n\n".join(messages), self.documents_markdown()

@@ -15,21 +15,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag.config import PACKAGED_MODELS, RETRIEVAL_MODES, Settings, load_settings, offline_environment
+from rag.config import (
+    CONNECT_TIMEOUT_S,
+    DEFAULT_CHROMA_TIMEOUT_S,
+    DEFAULT_LLM_TIMEOUT_S,
+    PACKAGED_MODELS,
+    RETRIEVAL_MODES,
+    Settings,
+    load_settings,
+    offline_environment,
+)
 from rag.errors import RagError
 
 log = logging.getLogger("rag")
 
 EXIT_USAGE = 2
 EXIT_ERROR = 1
+CUT_OFF_NOTE = "[cut off: the answer above is incomplete and its sources are not listed; the reason follows]"
 
 DESCRIPTION = """\
 Ask questions about a folder of documents, offline. Answers cite the files and passages they come from;
 every sentence is checked against its cited passage, and questions the documents do not answer are refused.
 
 Settings come from RAG_* environment variables (RAG_DOCS_DIR, RAG_INDEX_DIR, RAG_MODEL_PATH, RAG_TOP_K,
-RAG_HOST, RAG_PORT, ...) and can be overridden by the flags below. Relative paths are resolved from the
-project folder.
+RAG_HOST, RAG_PORT, RAG_CHROMA_URL, RAG_CHROMA_TIMEOUT, RAG_LLM_URL, RAG_LLM_TIMEOUT, ...) and can be overridden
+by the flags below. Relative paths are resolved from the project folder. A server that does not answer within
+its time-out ends the command with one line naming its URL, what timed out and what to check.
 """
 
 EPILOG = """\
@@ -61,6 +72,16 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--llm-url", metavar="URL",
         help="use an OpenAI-compatible server instead of the GGUF model (RAG_LLM_URL; RAG_LLM_MODEL, RAG_LLM_API_KEY)",
+    )
+    common.add_argument(
+        "--chroma-timeout", type=float, metavar="SECONDS",
+        help=f"how long to wait for each answer of the Chroma server; connecting at most {CONNECT_TIMEOUT_S:g} s "
+             f"(RAG_CHROMA_TIMEOUT, default {DEFAULT_CHROMA_TIMEOUT_S:g})",
+    )
+    common.add_argument(
+        "--llm-timeout", type=float, metavar="SECONDS",
+        help=f"how long to wait for the LLM server's first token, and between tokens; connecting at most "
+             f"{CONNECT_TIMEOUT_S:g} s (RAG_LLM_TIMEOUT, default {DEFAULT_LLM_TIMEOUT_S:g})",
     )
     common.add_argument(
         "--retrieval", choices=RETRIEVAL_MODES,
@@ -130,6 +151,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "model": getattr(args, "model", None),
         "chroma_url": getattr(args, "chroma_url", None),
         "llm_url": getattr(args, "llm_url", None),
+        "chroma_timeout": getattr(args, "chroma_timeout", None),
+        "llm_timeout": getattr(args, "llm_timeout", None),
         "top_k": getattr(args, "k", None),
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
@@ -187,12 +210,19 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
     answer = None
-    for event in app.pipeline.stream(args.question):
-        if event.kind == "text":
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-        elif event.kind == "done":
-            answer = event.answer
+    shown = False
+    try:
+        for event in app.pipeline.stream(args.question):
+            if event.kind == "text":
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+                shown = True
+            elif event.kind == "done":
+                answer = event.answer
+    except RagError:
+        if shown:  # the checked sentences already printed must not pass for a whole answer
+            print(f"\n{CUT_OFF_NOTE}")
+        raise
     assert answer is not None
     print()
     if answer.citations:

@@ -11,7 +11,6 @@ from typing import Any
 
 from rag.app import App, ensure_index
 from rag.config import Settings
-from rag.errors import RagError
 from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from rag.serve.chat import ChatService
 
@@ -92,11 +91,7 @@ def _model_choices(service: ChatService) -> list[tuple[str, str]]:
 
 
 def _ask_api(service: ChatService, message: str, k: float | None, model: str | None = None) -> dict[str, Any]:
-    try:
-        answer = service.app.pipeline.ask(message, (), int(k) if k else None, service.models.get(model or None))
-    except RagError as exc:
-        return {"error": str(exc)}
-    return answer.to_json()
+    return service.ask(message, int(k) if k else None, model or None)
 
 
 def serve(settings: Settings) -> None:
