@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
-from conftest import SEEDS, run_rag
+from conftest import PROJECT_ROOT, SEEDS, rag_env, run_rag
 
 from rag.serve.cli import main
 
@@ -149,3 +151,29 @@ def test_native_model_log_lines_show_only_with_verbose(indexed):
     loud = run_rag(indexed, "-v", "ask", "When will Lavrov visit China?")
     assert loud.returncode == 0, loud.stderr
     assert "rag.llm.llama_cpp" in loud.stderr  # llama.cpp's own lines, through logging
+
+
+@pytest.mark.slow
+def test_ask_history_answers_a_follow_up_as_the_web_chat_does(indexed):
+    alone = run_rag(indexed, "ask", "--json", "Who will he meet there?")
+    follow = run_rag(indexed, "ask", "--json", "--history", "When will Lavrov visit China?", "Who will he meet there?")
+    assert follow.returncode == 0, follow.stderr
+    payload = json.loads(follow.stdout)
+    assert not payload["refused"]
+    assert "Wang Yi" in payload["answer"]  # his Chinese counterpart, in the China visit's reports
+    assert "004_6a4118b6b4af9dbd.txt" in {os.path.basename(c["source"]) for c in payload["citations"]}
+    assert json.loads(alone.stdout)["answer"] != payload["answer"]  # the history is what made the difference
+
+
+@pytest.mark.slow
+def test_rag_chat_holds_a_conversation_and_starts_over_on_new(indexed):
+    conversation = "When will Lavrov visit China?\nWho will he meet there?\n/new\n\n" + "x" * 2500 + "\n"
+    result = subprocess.run([sys.executable, "-m", "rag", "chat"], input=conversation, capture_output=True,
+                            text=True, env=rag_env(indexed), timeout=600, cwd=PROJECT_ROOT, check=False)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("Sources:") == 2 and "(new conversation)" in out
+    first, _, rest = out.partition("> Who will he meet there?")
+    assert "April" in first and "004_6a4118b6b4af9dbd.txt" in first
+    assert "Wang Yi" in rest.partition("(new conversation)")[0]
+    assert "error: The question is 2,500 characters long" in out  # one bad question does not end the chat

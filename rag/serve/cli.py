@@ -48,6 +48,9 @@ examples:
   rag index                          sync seeds/ into index/
   rag ask "Who did Lavrov meet in Hanoi?"
   rag ask --json "When did Lavrov visit China?"
+  rag ask --history "When will Lavrov visit China?" "Who will he meet there?"   a follow-up
+  rag chat                           a conversation in the terminal (/new starts over)
+  rag eval --stages                  where answers are lost, without a model
   rag --model smollm2-135m ask "..." use the other packaged model
   rag --model /path/to/model.gguf ask "..."
   rag serve                          web chat on http://127.0.0.1:7860
@@ -103,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question", help="the question, in quotes")
     p_ask.add_argument("--k", type=int, metavar="N", help="number of passages to retrieve (RAG_TOP_K, default 4)")
     p_ask.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    p_ask.add_argument("--history", action="append", metavar="QUESTION",
+                       help="an earlier question of the conversation, for a follow-up (repeatable, oldest first)")
+    sub.add_parser("chat", parents=[common], help="a conversation in the terminal, with follow-ups "
+                   "and sources under each answer (/new starts over)")
 
     p_serve = sub.add_parser("serve", parents=[common], help="start the web chat (builds or syncs the index first)")
     p_serve.add_argument("--host", help="address to bind (RAG_HOST, default 127.0.0.1; 0.0.0.0 exposes it)")
@@ -205,14 +212,21 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     app = build_app(settings)
     if not settings.llm_url:
         resolve_model_path(settings)  # a missing model file is an error even when the question would be refused
+    history = list(args.history or [])
     if args.json:
-        answer = app.pipeline.ask(args.question)
+        answer = app.pipeline.ask(args.question, history)
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
+    _print_answer(app, args.question, history)
+    return 0
+
+
+def _print_answer(app: Any, question: str, history: list[str]) -> None:
+    """Stream one checked answer to stdout, then its numbered sources (as `rag ask` and `rag chat` show it)."""
     answer = None
     shown = False
     try:
-        for event in app.pipeline.stream(args.question):
+        for event in app.pipeline.stream(question, history):
             if event.kind == "text":
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
@@ -234,7 +248,49 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         print(f"\n({len(answer.removed)} sentence(s) of the model's draft were removed as unsupported; -v shows them)")
         for sentence in answer.removed:
             log.info("removed: %s", sentence)
-    return 0
+
+
+CHAT_HELP = ("Ask about your documents. Follow-up questions use the conversation; /new starts over, /quit or "
+             "Ctrl-D ends.")
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    """A conversation in the terminal: each answer streamed with its sources; follow-ups read the earlier
+    questions, as in the web chat; /new starts over."""
+    from rag.app import build_app
+    from rag.llm.llama import resolve_model_path
+
+    try:
+        import readline  # noqa: F401  (line editing and history for input(), where the platform has it)
+    except ImportError:
+        pass
+    app = build_app(settings)
+    if not settings.llm_url:
+        resolve_model_path(settings)
+    print(CHAT_HELP)
+    history: list[str] = []
+    while True:
+        try:
+            line = input("\n> " if sys.stdin.isatty() else "").strip()
+        except EOFError:
+            print()
+            return 0
+        if line in ("/quit", "/exit"):
+            return 0
+        if line == "/new":
+            history.clear()
+            print("(new conversation)")
+            continue
+        if not line:
+            continue
+        if not sys.stdin.isatty():
+            print(f"> {line}")  # a piped conversation shows each question above its answer
+        try:
+            _print_answer(app, line, history)
+        except RagError as exc:  # one bad question (too long, a server that times out) does not end the chat
+            print(f"error: {exc}")
+            continue
+        history.append(line)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -324,8 +380,8 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval, "text": cmd_text,
-            "bench": cmd_bench, "calibrate": cmd_calibrate}
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve, "eval": cmd_eval,
+            "text": cmd_text, "bench": cmd_bench, "calibrate": cmd_calibrate}
 
 
 def main(argv: list[str] | None = None) -> int:
