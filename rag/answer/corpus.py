@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import logging
 import math
@@ -16,6 +15,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from rag.index.paging import ids_fingerprint
 from rag.text import index_tokens, terms
 
 log = logging.getLogger(__name__)
@@ -88,11 +88,7 @@ FOLDER = "corpus"  # beside the index: the statistics of its chunks, by fingerpr
 
 def stats_fingerprint(ids: list[str]) -> str:
     """Names the chunks' statistics: the same ids (chunk ids hold the file's content hash) give the same file."""
-    digest = hashlib.sha256(f"corpus v{STATS_FORMAT}\n".encode())
-    for chunk_id in sorted(ids):
-        digest.update(chunk_id.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()[:32]
+    return ids_fingerprint(ids, f"corpus v{STATS_FORMAT}")
 
 
 class CorpusCache:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,3 +18,13 @@ def get_all(collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:
         if len(got["ids"]) < PAGE:
             return
         offset += len(got["ids"])
+
+
+def ids_fingerprint(ids: list[str], kind: str) -> str:
+    """Names what was derived from exactly these chunks (``kind`` and its format version, e.g. 'bm25 v5'): chunk
+    ids hold their file's content hash, so the same ids mean the same texts."""
+    digest = hashlib.sha256(f"{kind}\n".encode())
+    for chunk_id in sorted(ids):
+        digest.update(chunk_id.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:32]

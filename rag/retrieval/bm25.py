@@ -9,7 +9,6 @@ process that opens an unchanged index loads them instead of tokenising every chu
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.index.paging import ids_fingerprint
 from rag.index.store import ChromaStore
 from rag.text import STOPWORDS, fold, stem, words
 
@@ -59,11 +59,7 @@ def tokenize(text: str, cache: dict[str, tuple[str, ...]] | None = None) -> list
 
 
 def fingerprint(ids: list[str]) -> str:
-    digest = hashlib.sha256(f"bm25 v{FORMAT}\n".encode())
-    for chunk_id in sorted(ids):
-        digest.update(chunk_id.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()[:32]
+    return ids_fingerprint(ids, f"bm25 v{FORMAT}")
 
 
 @dataclass
