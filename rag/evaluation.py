@@ -181,8 +181,8 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
     rows = []
     for q in questions:
         history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
-        decision = pipeline.decide(q.question, history) if q.answerable else None
-        answer = pipeline.ask(q.question, history)
+        decision = pipeline.decide(q.question, history)
+        answer = pipeline.ask(q.question, history, decision=decision)
         raw_total = len(split_answer(answer.raw_answer)) if answer.raw_answer else 0
         shown_bad, shown_total = _shown_unsupported(answer) if not answer.refused else (0, 0)
         rows.append({
@@ -204,7 +204,7 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "shown_sentences": shown_total,
             "timings_ms": answer.timings_ms,
             "cited_sources": sorted({c.source for c in answer.citations}),
-            "stages": stages(decision, q.facts, None if answer.refused else answer.answer) if decision else None,
+            "stages": stages(decision, q.facts, None if answer.refused else answer.answer) if q.answerable else None,
         })
         log.info("%s facts_ok=%s refused=%s", q.id, rows[-1]["facts_ok"], answer.refused)
     threshold, how = refusal_threshold(pipeline.settings, pipeline.store)

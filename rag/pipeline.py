@@ -16,7 +16,6 @@ from rag.answer.corpus import FOLDER as CORPUS_FOLDER
 from rag.answer.corpus import CorpusCache, CorpusStats
 from rag.answer.evidence import ScoredSentence, has_answer_type, less_specific, list_items, score_sentences
 from rag.answer.question import Question, analyse
-from rag.answer.ranker import load_ranker
 from rag.answer.refusal import refusal_reason
 from rag.answer.threshold import refusal_threshold
 from rag.config import Settings
@@ -60,6 +59,7 @@ class Decision:
     threshold: float
     threshold_source: str
     stats: CorpusStats  # the index's term statistics the decision was made with
+    seconds: float = 0.0  # how long deciding took (retrieval, evidence, refusal)
 
 
 _MARKER_ONLY = re.compile(r"^\s*\[[\d,\s]*\]?[.!?]?\s*$")
@@ -88,7 +88,7 @@ class Pipeline:
         self.corpus = CorpusCache(store.change_token, store.texts, store.ids,
                                   None if store.url else store.index_dir / CORPUS_FOLDER)
         self.retriever = Retriever(store, embedder, settings.retrieval)
-        self.ranker = load_ranker()
+        self.signals = False  # True: each candidate carries its signal table row (scripts/fit_ranker.py)
 
     def stats(self) -> CorpusStats:
         """Document frequencies of the index, rebuilt after any change of the stored chunks."""
@@ -114,33 +114,36 @@ class Pipeline:
     def decide(self, question: str, history: Sequence[str] = (), k: int | None = None,
                threshold: tuple[float, str] | None = None) -> Decision:
         """Retrieve, score the evidence and decide whether to answer (no model call)."""
+        started = time.perf_counter()
         q = analyse(validate_question(question), history)
         passages = self.retrieve(q.query, k or self.settings.top_k)
         stats = self.stats()
         pool, ranks = self.evidence_pool(passages)
         scored = score_sentences(q, pool, self.embedder, stats, self.store.heads([p.source for p in passages]),
-                                 self.ranker, ranks)
+                                 ranks, self.signals)
         value, source = threshold or refusal_threshold(self.settings, self.store)
         reason = refusal_reason(q, scored, stats, value, [p.text for p in passages], self.embedder)
-        return Decision(q, passages, scored, reason, value, source, stats)
+        return Decision(q, passages, scored, reason, value, source, stats, time.perf_counter() - started)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
-            generator: TextGenerator | None = None) -> Answer:
+            generator: TextGenerator | None = None, decision: Decision | None = None) -> Answer:
         answer = None
-        for event in self.stream(question, history, k, generator):
+        for event in self.stream(question, history, k, generator, decision):
             if event.kind == "done":
                 answer = event.answer
         assert answer is not None
         return answer
 
     def stream(self, question: str, history: Sequence[str] = (), k: int | None = None,
-               generator: TextGenerator | None = None) -> Iterator[AnswerEvent]:
+               generator: TextGenerator | None = None, decision: Decision | None = None) -> Iterator[AnswerEvent]:
         """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first.
 
-        ``generator`` overrides the pipeline's model for this question only (the web chat's model choice).
+        ``generator`` overrides the pipeline's model for this question only (the web chat's model choice);
+        ``decision`` is one ``decide`` already made for this question (`rag eval` reads it too).
         """
-        started = time.perf_counter()
-        decision = self.decide(question, history, k)
+        if decision is None:
+            decision = self.decide(question, history, k)
+        started = time.perf_counter() - decision.seconds  # timings count from the start of deciding
         q = decision.question
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         evidence = self._evidence(decision)

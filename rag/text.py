@@ -123,6 +123,19 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+def grid_cells(lines: list[str]) -> list[str]:
+    """The cells of a table row written between '|' bars, each column's lines joined ('| args | You shouldn't |' +
+    '|      | format it.   |' -> ['args', "You shouldn't format it."]); a column empty on every line is left out."""
+    columns: list[list[str]] = []
+    for line in lines:
+        for i, cell in enumerate(line.strip().strip("|").split("|")):
+            while len(columns) <= i:
+                columns.append([])
+            if cell.strip():
+                columns[i].append(cell.strip())
+    return [" ".join(c) for c in columns if c]
+
+
 def index_tokens(text: str) -> set[str]:
     """What a document offers for exact lookup: its terms and its numbers (the corpus vocabulary)."""
     return set(terms(text)) | numbers(text)

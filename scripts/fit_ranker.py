@@ -1,6 +1,6 @@
-"""Fit the evidence ranker (rag/answer/ranker.json) on the tuning sets, and report the fact-in-top-unit figures.
+"""Fact in the top evidence unit per corpus: the hand weights, and a ranker fitted on the tuning sets to compare.
 
-    .venv/bin/python scripts/fit_ranker.py [--corpus NAME ...] [--index-root DIR] [--no-write]
+    .venv/bin/python scripts/fit_ranker.py [--corpus NAME ...] [--index-root DIR] [--cached]
 
 For every corpus, every answerable question of its tuning set gives one row per candidate unit (its signals,
 rag/answer/signals.py) labelled by whether the unit holds every key fact. A logistic regression is fitted on the
@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import pickle
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rag.answer.ranker import WEIGHTS_FILE, Ranker
+from rag.answer.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, TYPE_PENALTY
 from rag.answer.signals import NAMES
 from rag.app import ensure_index
 from rag.config import load_settings, offline_environment
@@ -38,7 +38,11 @@ def collect(name: str, index_root: Path) -> dict[str, list[tuple[np.ndarray, np.
     docs, tuning, heldout = CORPORA[name]
     settings = dataclasses.replace(load_settings(docs_dir=docs), index_dir=index_root / name)
     app, _ = ensure_index(settings)
-    app.pipeline.ranker = None  # the signals do not depend on it; the order does
+    app.pipeline.signals = True
+    share = getattr(app.embedder, "vocabulary_share", None)
+    if share is not None:  # how much of the questions the embedder reads (the dense weight in the fusion)
+        shares = [share(q.question) for path in (tuning, heldout) for q in load_questions(path)]
+        print(f"{name}: embedder vocabulary share of the questions, mean {sum(shares) / len(shares):.2f}")
     out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for label, path in (("tuning", tuning), ("held-out", heldout)):
         rows = []
@@ -49,6 +53,18 @@ def collect(name: str, index_root: Path) -> dict[str, list[tuple[np.ndarray, np.
             rows.append((x, y, score))
         out[label] = rows
     return out
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A fitted linear ranker over standardised signals (measured here; answering does not use one)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+
+    def score(self, table: np.ndarray) -> np.ndarray:
+        return ((table - self.mean) / self.scale) @ self.coef
 
 
 def fit(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Ranker:
@@ -73,7 +89,7 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Ranker:
     d = np.vstack(diffs)
     model = LogisticRegression(C=C, fit_intercept=False, max_iter=5000).fit(
         np.vstack([d, -d]), np.concatenate([np.ones(len(d)), np.zeros(len(d))]))
-    return Ranker(NAMES, tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()), 0.0)
+    return Ranker(mean, scale, model.coef_[0])
 
 
 # The hand weights of the evidence order (ScoredSentence.order): how much the unit read with its heading path
@@ -85,7 +101,7 @@ _COL = {n: i for i, n in enumerate(NAMES)}
 
 def hand_order(x: np.ndarray, w: float, b: float) -> np.ndarray:
     dense = (1 - w) * x[:, _COL["dense"]] + w * x[:, _COL["dense_read"]]
-    return (0.6 * dense + 0.4 * x[:, _COL["lexical"]] - 0.1 * (1 - x[:, _COL["typed"]])
+    return (DENSE_WEIGHT * dense + LEXICAL_WEIGHT * x[:, _COL["lexical"]] - TYPE_PENALTY * (1 - x[:, _COL["typed"]])
             + b * x[:, _COL["typed_strict"]])
 
 
@@ -114,7 +130,6 @@ def main() -> int:
     parser.add_argument("--index-root", type=Path, default=Path("/tmp/rag-fit-indexes"),
                         help="one index per corpus, kept between runs (default /tmp/rag-fit-indexes)")
     parser.add_argument("--cached", action="store_true", help="reuse the signals of the last run (for fitting only)")
-    parser.add_argument("--no-write", action="store_true", help="do not write rag/answer/ranker.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     offline_environment()
@@ -144,9 +159,6 @@ def main() -> int:
     print("\ncoefficients (standardised signals):")
     for n, c in sorted(zip(NAMES, everything.coef, strict=True), key=lambda t: -abs(t[1])):
         print(f"  {n:18} {c:+.3f}")
-    if not args.no_write:
-        WEIGHTS_FILE.write_text(json.dumps(everything.to_json(), indent=1) + "\n")
-        print(f"written {WEIGHTS_FILE}")
     return 0
 
 

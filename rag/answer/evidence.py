@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answer.corpus import CorpusStats
-from rag.answer.question import Question
-from rag.answer.ranker import Ranker
+from rag.answer.question import STRICT_KINDS, Question
 from rag.answer.render import shown_unit
-from rag.answer.signals import STRICT_KINDS, signal_table
+from rag.answer.signals import signal_table
 from rag.answer.units import Unit, passage_units
 from rag.index.embedding import Embedder
 from rag.text import MONTHS, WEEKDAYS, fold, names, numbers, sentences, terms
@@ -131,7 +130,7 @@ class ScoredSentence:
     context: str = ""  # what it is read with: heading path, entry signature, table header, its passage
     kind: str = "prose"  # the kind of block it comes from (rag.types.BLOCK_KINDS)
     rank: int = 0  # rank of the retrieved passage it comes from
-    signals: tuple[float, ...] = ()  # its row of the signal table (rag.answer.signals.NAMES)
+    signals: tuple[float, ...] = ()  # its row of the signal table (rag.answer.signals.NAMES), when asked for
     dense_read: float | None = None  # dense similarity of the unit read with its heading path (None: no path)
     strict: bool = False  # the question asks for a number, date or version: only a unit holding one answers
     label: str = ""  # what it is shown with (rag.answer.units.Unit.label)
@@ -140,7 +139,6 @@ class ScoredSentence:
     def shown(self) -> str:
         """The unit as a reader sees it: rendered, a version note led by its entry, a table row by its header."""
         return shown_unit(self.passage.source, self.passage.text, self.label)
-    fitted: float | None = None  # the ranker's score, when a ranker is used
 
     @property
     def read(self) -> float:
@@ -155,11 +153,8 @@ class ScoredSentence:
 
     @property
     def order(self) -> float:
-        """What candidates are ranked by: the fitted ranker's score if there is one, else ``score`` with the unit
-        read with its heading path for the dense part, and a bonus for holding the value a number, date or version
-        question needs (both chosen on the tuning sets, see README)."""
-        if self.fitted is not None:
-            return self.fitted
+        """What candidates are ranked by: ``score`` plus a bonus for holding the value a number, date or version
+        question needs (chosen on the tuning sets: scripts/fit_ranker.py, README)."""
         return (DENSE_WEIGHT * self.read + LEXICAL_WEIGHT * self.lexical
                 - (0.0 if self.typed else TYPE_PENALTY) + (STRICT_BONUS if self.strict and self.typed else 0.0))
 
@@ -175,7 +170,7 @@ def split_passages(passages: list[Passage], heads: dict[str, str] | None = None,
         head = heads.get(p.source, "")
         for unit in passage_units(p, rank, "" if head in p.text else head, is_instruction):
             key = (unit.passage.source, unit.passage.start, unit.passage.end)
-            if key in seen or is_instruction(unit.passage.text):
+            if key in seen:
                 continue
             seen.add(key)
             out.append(unit)
@@ -233,7 +228,7 @@ def _near_the_topic(question: Question, scored: list[ScoredSentence]) -> list[Sc
     """A figure, date or version often stands a few sentences after the one that names the topic ('.. method::
     str.removeprefix' ... '.. versionadded:: 3.9'; a quote attributed in the next sentence). A sentence that
     holds the kind of fact asked for takes a share of the best coverage of its neighbours in the same passage."""
-    if question.kind not in ("number", "date", "version"):
+    if question.kind not in STRICT_KINDS:
         return scored
     out = list(scored)
     for i, s in enumerate(scored):
@@ -253,11 +248,11 @@ def _version_note_answers(question: Question, unit: Unit) -> bool:
 
 def score_sentences(question: Question, passages: list[Passage], embedder: Embedder,
                     stats: CorpusStats, heads: dict[str, str] | None = None,
-                    ranker: Ranker | None = None, ranks: list[int] | None = None) -> list[ScoredSentence]:
+                    ranks: list[int] | None = None, signals: bool = False) -> list[ScoredSentence]:
     """Score the passages' evidence units against the question, best first, near-duplicates removed. ``heads``
     (the first chunk of each file: its title and byline) joins each unit's context, so 'According to the AP
-    report...' finds the report whose byline says AP. With a ``ranker`` the units are ordered by its score over
-    the signal table; the refusal threshold still reads ``ScoredSentence.score``."""
+    report...' finds the report whose byline says AP. With ``signals`` each unit carries its row of the signal
+    table (for measuring; answering does not read it)."""
     units = split_passages(passages, heads, ranks)
     if not units:
         return []
@@ -280,9 +275,8 @@ def score_sentences(question: Question, passages: list[Passage], embedder: Embed
         for u, d, r in zip(units, dense, dense_read, strict=True)
     ]
     scored = _near_the_topic(question, scored)
-    table = signal_table(question, scored, stats)
-    scored = [replace(s, signals=tuple(row)) for s, row in zip(scored, table.tolist(), strict=True)]
-    if ranker is not None:
-        scored = [replace(s, fitted=float(v)) for s, v in zip(scored, ranker.score(table), strict=True)]
+    if signals:  # in unit order: a unit's neighbours are the units beside it
+        table = signal_table(question, scored, stats)
+        scored = [replace(s, signals=tuple(row)) for s, row in zip(scored, table.tolist(), strict=True)]
     scored.sort(key=lambda s: s.order, reverse=True)
     return drop_near_duplicates(scored)

@@ -22,6 +22,7 @@ _DATE_Q = re.compile(r"^\s*(?:and\s+)?(?:when|(?:in |on |until |since |by )?(?:w
 _VERSION_Q = re.compile(r"\b(?:which|what) (?:\w+ )?(?:version|release)\b|\bsince when\b", re.IGNORECASE)
 _NAME_Q = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\b(?:who|whom) (?:is|was|are|were|did|does)\b",
                      re.IGNORECASE)
+STRICT_KINDS = frozenset({"number", "date", "version"})  # questions only a sentence holding such a value answers
 _COUNTED = re.compile(r"\bhow many ((?:[\w'-]+\s+){0,3}?[\w'-]+?)(?=\s+(?:are|were|is|was|do|does|did|have|has|had|"
                       r"will|would|can|could|in|on|at|of|for|to|from|with|during|by)\b|\s*\?|$)", re.IGNORECASE)
 _LIST_Q = re.compile(r"^\s*(?:and\s+)?(?:who|what|which) (?:are|were)\b|\b(?:list|name) (?:all|the|every)\b",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rag.answer.corpus import CorpusStats
 from rag.answer.evidence import ScoredSentence
-from rag.answer.question import Question
+from rag.answer.question import STRICT_KINDS, Question
 from rag.index.embedding import Embedder
 from rag.text import fold, has_name_term, names, same_name_term, sentences, terms, words
 
@@ -128,7 +128,7 @@ def unmatched_words(question: Question, scored: list[ScoredSentence], stats: Cor
     # Only a lookup of one or two relation terms hinges on each of them; in a longer question an unknown word
     # ('push', 'became') is one of many, and coverage weighs it.
     # A number, date or version question already needs a sentence giving one next to its names.
-    if embedder is None or len(question.relation_terms) > 2 or question.kind in ("number", "date", "version"):
+    if embedder is None or len(question.relation_terms) > 2 or question.kind in STRICT_KINDS:
         return []
     name_terms = {t for n in question.names for t in terms(n)}
     absent = sorted({w for t, w in question.surface if t not in name_terms and not stats.has(t) and len(w) > 2

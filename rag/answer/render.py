@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text import grid_cells
+
 _CALLABLE_ROLES = frozenset({"func", "meth", "cfunc", "c:func"})
 _ROLE = re.compile(r":(?P<role>[\w.+-]+(?::[\w.+-]+)?):`(?P<body>[^`]+)`")
 _LINK_TARGET = re.compile(r"^(?P<text>.*?)\s*<[^<>]+>$", re.DOTALL)
@@ -86,16 +88,7 @@ def table_row(text: str) -> str:
     """A reST/Markdown table row as its cells: '| ``ERROR`` | 40 |' -> '``ERROR`` | 40'; a grid row written on
     several lines gives each cell its lines joined."""
     lines = text.split("\n")
-    if not all(_GRID_ROW.match(line) for line in lines):
-        return text
-    columns: list[list[str]] = []
-    for line in lines:
-        for i, cell in enumerate(line.strip().strip("|").split("|")):
-            while len(columns) <= i:
-                columns.append([])
-            if cell.strip():
-                columns[i].append(cell.strip())
-    return " | ".join(" ".join(c) for c in columns if c)
+    return " | ".join(grid_cells(lines)) if all(_GRID_ROW.match(line) for line in lines) else text
 
 
 def render(text: str) -> str:

@@ -1,4 +1,5 @@
-"""The signal table: one row per candidate evidence unit, computed once, read by the ranker and by `rag eval`.
+"""The signal table: one row per candidate evidence unit, for measuring what tells an answer from its neighbours
+(scripts/fit_ranker.py fits a ranker on it and compares it with the hand weights; answering does not read it).
 
 Besides dense similarity and index-wide IDF coverage (rag.answer.evidence), the signals that tell an answer
 from its neighbours: how rare each question term is *among the candidates* (a word every file uses can still be
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.answer.corpus import CorpusStats
-from rag.answer.question import Question
+from rag.answer.question import STRICT_KINDS, Question
 from rag.text import identifiers, terms
 
 if TYPE_CHECKING:
@@ -25,12 +26,7 @@ if TYPE_CHECKING:
 KINDS = ("list_item", "table_row", "directive", "signature", "code", "note", "definition")  # 'prose' is the base
 NAMES = ("dense", "lexical", "local", "path", "typed", "rank", "retrieval", "length", "neighbour", "question_form",
          "read_with_path", "local_with_path", "typed_strict", "new_code", "dense_read", *(f"kind_{k}" for k in KINDS))
-STRICT_KINDS = frozenset({"number", "date", "version"})  # questions only a unit holding such a value can answer
 _PASCAL = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+\b")
-
-
-def _own_terms(text: str) -> set[str]:
-    return set(terms(text))
 
 
 def local_coverage(wanted: list[str], unit_terms: list[set[str]]) -> list[float]:
@@ -82,7 +78,7 @@ def signal_table(question: Question, scored: list[ScoredSentence], stats: Corpus
     """The signals of every candidate, in the order given (rows) and of NAMES (columns)."""
     if not scored:
         return np.zeros((0, len(NAMES)), dtype=np.float32)
-    unit_terms = [_own_terms(s.passage.text) for s in scored]
+    unit_terms = [set(terms(s.passage.text)) for s in scored]
     local = local_coverage(list(question.terms), unit_terms)
     # Read with its heading path and its entry's signature: a version note under 'str.removeprefix'.
     read_terms = [ts | set(terms(" ".join(s.passage.path))) | _signature_terms(s) for ts, s in

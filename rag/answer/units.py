@@ -74,7 +74,8 @@ def _spans(block: Block, text: str, refuse: Callable[[str], bool]) -> list[tuple
 
 def passage_units(p: Passage, rank: int, head: str = "",
                   refuse: Callable[[str], bool] = lambda _: False) -> list[Unit]:
-    """The units of one passage, in order (a prose window never takes in a sentence ``refuse`` rejects)."""
+    """The units of one passage, in order, without those ``refuse`` rejects (orders addressed to a model); a prose
+    window never takes in such a sentence either."""
     out: list[Unit] = []
     signature = ""
     for block in passage_blocks(p):
@@ -93,7 +94,7 @@ def passage_units(p: Passage, rank: int, head: str = "",
             # trim surrounding whitespace, keeping offsets exact
             lead = len(piece) - len(piece.lstrip())
             piece = piece.strip()
-            if len(piece) < MIN_UNIT_CHARS:
+            if len(piece) < MIN_UNIT_CHARS or refuse(piece):
                 continue
             start = block.start + a + lead
             unit = Passage(source=p.source, start=start, end=start + len(piece), text=piece, score=p.score,

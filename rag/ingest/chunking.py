@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from rag.errors import ConfigError
 from rag.text import Span, sentences, trimmed
-from rag.types import Block
+from rag.types import Block, page_of
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -93,8 +93,6 @@ def chunk_blocks(text: str, blocks: tuple[Block, ...], max_chars: int,
     ends where a section or an API entry starts, and no chunk crosses a page. Each chunk keeps its blocks."""
     if max_chars < 50:
         raise ConfigError(f"chunk size {max_chars} is too small; use at least 50 characters.")
-    from rag.types import page_of
-
     chunks: list[tuple[Span, tuple[Block, ...]]] = []
     current: list[Block] = []
     for block in (p for b in blocks for p in _pieces(text, b, max_chars)):

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rag.text import strip_markup
+from rag.text import grid_cells, strip_markup
 from rag.types import Block
 
 log = logging.getLogger(__name__)
@@ -300,15 +300,7 @@ def _cells(rows: list[list[_Line]], grid: bool) -> list[str]:
     lines = [line.text for row in rows for line in row]
     if not lines:
         return []
-    if not grid:
-        return [" ".join(lines)]
-    columns: list[list[str]] = []
-    for text in lines:
-        for i, cell in enumerate(text.strip().strip("|").split("|")):
-            while len(columns) <= i:
-                columns.append([])
-            columns[i].append(cell.strip())
-    return [" ".join(c).strip() for c in columns]
+    return grid_cells(lines) if grid else [" ".join(lines)]
 
 
 def first_arg(line: str) -> str:
