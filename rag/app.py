@@ -10,7 +10,7 @@ from rag.config import Settings
 from rag.errors import IndexBroken, IndexOutdated
 from rag.index.embedding import Embedder, make_embedder
 from rag.index.indexer import Indexer, Progress
-from rag.index.reopen import IndexWatch
+from rag.index.reopen import IndexWatch, forget_cached_client
 from rag.index.store import ChromaStore
 from rag.llm.llama import LlamaCppGenerator, TextGenerator
 from rag.pipeline import Pipeline
@@ -91,6 +91,8 @@ def rebuild_index(settings: Settings) -> None:
             f"writable (e.g. `chmod -R u+w {index_dir}`) and run `rag index --rebuild` again; your documents are "
             "not touched."
         ) from exc
+    # A client this process already holds for the folder would read the deleted database ('no such table').
+    forget_cached_client(index_dir)
     log.info("cleared the index in %s", index_dir)
 
 

@@ -110,8 +110,9 @@ def test_rebuild_refuses_a_folder_that_is_not_an_index_and_deletes_nothing(tmp_p
 
 
 def test_rebuild_is_accepted_for_a_missing_folder_and_for_an_index(tmp_path, docs_copy, capsys, monkeypatch):
-    """The command path with the hash embedder. (What the rebuilt index holds is checked in a fresh process by
-    the slow test below: in this process Chroma keeps its cached client for the folder.)"""
+    """The command path with the hash embedder, twice in one process: the rebuild drops Chroma's cached client
+    for the folder, so the second run does not read the deleted database. (What the rebuilt index holds is
+    checked in a fresh process by the slow test below.)"""
     from conftest import HashEmbedder
 
     monkeypatch.setattr("rag.app.make_embedder", lambda settings: HashEmbedder())
