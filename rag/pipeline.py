@@ -14,12 +14,13 @@ from rag.answer.compose import AnswerBuilder
 from rag.answer.conflicts import conflicting_evidence
 from rag.answer.corpus import FOLDER as CORPUS_FOLDER
 from rag.answer.corpus import CorpusCache, CorpusStats
-from rag.answer.evidence import ScoredSentence, has_answer_type, less_specific, list_items, score_sentences
-from rag.answer.question import Question, analyse
+from rag.answer.evidence import ScoredSentence, amounts, has_answer_type, list_items, score_sentences, specifics
+from rag.answer.question import STRICT_KINDS, Question, analyse
 from rag.answer.refusal import refusal_reason
+from rag.answer.spans import answer_span, value_spans
 from rag.answer.threshold import refusal_threshold
 from rag.config import Settings
-from rag.errors import EmptyQuestion, RagError
+from rag.errors import AnswerCutOff, EmptyQuestion, RagError
 from rag.index.embedding import Embedder
 from rag.index.store import ChromaStore
 from rag.llm.llama import TextGenerator
@@ -75,6 +76,16 @@ def complete_sentences(raw: str, final: bool) -> list[str]:
     if done and _MARKER_ONLY.match(parts[-1]):
         done = done[:-1]
     return done
+
+
+def _shown(builder: AnswerBuilder, delta: str) -> AnswerEvent:
+    """The event that shows ``delta``, the text of the builder's newest sentence."""
+    return AnswerEvent("text", delta, sentence=builder.sentences[-1])
+
+
+def _best_typed(evidence: list[ScoredSentence]) -> int:
+    """The evidence an answer is expected to rest on: the best unit holding the kind of fact asked for."""
+    return next((i for i, e in enumerate(evidence) if e.typed), 0)
 
 
 class Pipeline:
@@ -157,9 +168,6 @@ class Pipeline:
         # The model reads, and the checker checks against, each unit as a reader sees it (markup rendered, a
         # version note with its entry's name); citations keep the file's characters.
         passages_shown = [replace(e.passage, text=e.shown) for e in evidence]
-        builder = AnswerBuilder(evidence)
-        raw = ""
-        done = 0
         model = generator or self.generator
         # The checker ties a model's answer to what is asked only by relation terms the evidence itself uses:
         # 'meet' cannot be asked of a passage that says 'met'.
@@ -167,25 +175,35 @@ class Pipeline:
         weights = {t: decision.stats.idf(t) for t in relation}
         pairs = tuple((a, b) for a, b in pairwise(terms(q.text)) if a in relation and b in relation)
         asked = frozenset(q.terms) | q.exact
-        check = (relation, asked, weights, pairs)
-        for piece in model.stream(build_prompt(q.text, passages_shown), self.settings.max_tokens):
-            timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
-            raw += piece
-            yield AnswerEvent("token", piece)
-            # Check and show sentences as they finish (a marker after the full stop still belongs to them).
-            finished = complete_sentences(raw, final=False)
-            for part in finished[done:]:
-                delta = builder.add_model_sentence(check_sentence(part, passages_shown, *check))
-                if delta:
-                    yield AnswerEvent("text", delta)
-            done = max(done, len(finished))
+        check = (relation, asked, weights, pairs, [e.before for e in evidence])
+        builder = AnswerBuilder(evidence, quote=_best_typed(evidence), asked=asked,
+                                answers=lambda text: has_answer_type(q, text))
+        raw = ""
+        done = 0
+        try:
+            for piece in model.stream(build_prompt(q.text, passages_shown), self.settings.max_tokens):
+                timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
+                raw += piece
+                yield AnswerEvent("token", piece)
+                # Check and show sentences as they finish (a marker after the full stop still belongs to them).
+                finished = complete_sentences(raw, final=False)
+                for part in finished[done:]:
+                    delta = builder.add_model_sentence(check_sentence(part, passages_shown, *check))
+                    if delta:
+                        yield _shown(builder, delta)
+                done = max(done, len(finished))
+        except AnswerCutOff:
+            # The model stopped midway: the checked sentences held back for the quote are all there is to show.
+            for held in list(builder.held):
+                yield _shown(builder, builder.show_held(held))
+            raise
         for part in complete_sentences(raw, final=True)[done:]:
             delta = builder.add_model_sentence(check_sentence(part, passages_shown, *check))
             if delta:
-                yield AnswerEvent("text", delta)
+                yield _shown(builder, delta)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
-        fallback = not builder.sentences
         yield from self._complete(q, evidence, builder)
+        fallback = not builder.model_claims()  # no model sentence held up
         timings["total"] = (time.perf_counter() - started) * 1000
         answer = Answer(
             question=q.text,
@@ -213,20 +231,33 @@ class Pipeline:
         return evidence
 
     def _complete(self, q: Question, evidence: list[ScoredSentence], builder: AnswerBuilder) -> Iterator[AnswerEvent]:
-        """After the model's sentences: the count of a listed answer, the best evidence when the model's sentences
-        do not rest on it (or drop part of it), and a rival source's different figure."""
-        best = next((i for i, e in enumerate(evidence) if e.typed), 0)
-        items = list_items(q, evidence[best].passage.text) if q.counted else []
+        """After the model's sentences: the short answer when the model's shown sentences give none (the count of
+        a list, the value asked for, or the model's short phrase), the one quote the answer rests on with the
+        answer highlighted, and a rival source's different figure as one short line."""
+        shown = builder.shown_model()
+        quote = builder.quote
+        items = list_items(q, evidence[quote].passage.text) if q.counted else []
+        unit = evidence[quote].shown
         if items and not CITATION_MARKER.sub("", builder.text).count(str(len(items))):
-            yield AnswerEvent("text", builder.add_list(best, items))
-        claims = builder.model_claims()
-        if (best not in builder.supports or not any(has_answer_type(q, c) for c in claims)
-                or less_specific(q, " ".join(claims), evidence[best].passage.text)):
-            yield AnswerEvent("text", builder.add_quote(best, "The documents say"))
-        rival = conflicting_evidence(q, evidence, best)
+            yield _shown(builder, builder.add_list(quote, items))
+        elif not shown:
+            held = " ".join(c.text for c in builder.held)
+            spans = value_spans(q, unit) if q.kind in STRICT_KINDS else []
+            span = (answer_span(q, held, unit) if held else None) or (spans[0] if spans else None)
+            # The model's short phrase leads when it gives what is asked ('Mélanie Joly', a name the question
+            # lacks); a held sentence that only restates the quote leaves the quote alone.
+            phrase = next((c for c in builder.held if specifics(q, c.text) - q.asked_specifics), None)
+            delta = (builder.add_short(quote, span) if span is not None and q.kind in STRICT_KINDS
+                     else builder.add_short_phrase(phrase) if phrase is not None else None)
+            if delta:
+                yield _shown(builder, delta)
+        lead = " ".join([*builder.model_claims(), *(s.claim for s in builder.sentences if s.origin == "short")])
+        yield _shown(builder, builder.add_quote(quote, answer_span(q, lead, unit)))
+        rival = conflicting_evidence(q, evidence, quote)
         if rival is not None and rival not in builder.supports:
-            # Sources disagree: show the other figure with its own citation instead of silently picking one.
-            yield AnswerEvent("text", builder.add_quote(rival, "Another source gives a different figure", "conflict"))
+            # Sources disagree: the other figure, with its own citation, instead of silently picking one.
+            theirs = [s for s in value_spans(q, evidence[rival].shown) if not amounts(s.text) & amounts(unit)]
+            yield _shown(builder, builder.add_rival(rival, theirs[0] if theirs else None))
 
     def _refuse(self, question: str, evidence: list[ScoredSentence], decision: Decision,
                 timings: dict[str, float], started: float, why: str) -> Iterator[AnswerEvent]:

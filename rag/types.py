@@ -232,17 +232,37 @@ class Citation:
 
 @dataclass(frozen=True)
 class AnswerSentence:
-    """One shown sentence of an answer. ``origin``: 'model' (a checked model sentence), 'quote' (evidence quoted
-    verbatim), 'list' (a count or list read off a cited sentence), 'conflict' (a rival source's figure) or
-    'refusal'. ``claim`` is what it asserts: the model's words or the quoted evidence, without lead-in."""
+    """One shown sentence of an answer. ``origin``: 'model' (a checked model sentence), 'short' (the value asked
+    for, read off a cited unit), 'quote' (evidence quoted verbatim), 'list' (a count or list read off a cited
+    sentence), 'conflict' (a rival source's figure) or 'refusal'. ``claim`` is what it asserts: the model's words
+    or the quoted evidence, without lead-in."""
 
     text: str  # as shown, with its citation markers
     claim: str
     citations: tuple[int, ...]
     origin: str
+    highlight: tuple[int, int] | None = None  # [start, end) of ``text`` that is the answer ('$5.54 billion')
+
+    def marked(self, before: str, after: str) -> str:
+        """``text`` with its highlight wrapped: marked('**', '**') for Markdown, ANSI bold for a terminal."""
+        if self.highlight is None:
+            return self.text
+        a, b = self.highlight
+        return f"{self.text[:a]}{before}{self.text[a:b]}{after}{self.text[b:]}"
+
+    @property
+    def separator(self) -> str:
+        """What stands before it in the answer: a quote and a rival's figure have lines of their own."""
+        return "\n" if self.origin in ("quote", "conflict") else " "
+
+    @property
+    def highlighted(self) -> str:
+        """The highlighted part of ``text``; empty when none is."""
+        return self.text[self.highlight[0] : self.highlight[1]] if self.highlight else ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "claim": self.claim, "citations": list(self.citations), "origin": self.origin}
+        return {"text": self.text, "claim": self.claim, "citations": list(self.citations), "origin": self.origin,
+                "highlight": list(self.highlight) if self.highlight else None}
 
 
 @dataclass
@@ -261,10 +281,23 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)  # the answer, sentence by sentence
     decision: str = ""  # why it was refused, or how the refusal threshold was set
 
+    def marked(self, before: str, after: str) -> str:
+        """The answer with each sentence's highlight wrapped in ``before`` and ``after``."""
+        if not self.sentences:
+            return self.answer
+        return "".join((s.separator if i else "") + s.marked(before, after) for i, s in enumerate(self.sentences))
+
+    @property
+    def short(self) -> str:
+        """The short answer: what stands before the quote (the model's sentences, or the value asked for)."""
+        lead = [s.text for s in self.sentences if s.origin in ("model", "short", "list")]
+        return " ".join(lead)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.answer,
+            "short": self.short,
             "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -286,3 +319,10 @@ class AnswerEvent:
     kind: str
     text: str = ""
     answer: Answer | None = None
+    sentence: AnswerSentence | None = None  # of a "text" event: the sentence it shows (its highlight), if any
+
+    def marked(self, before: str, after: str) -> str:
+        """The text with its sentence's highlight wrapped (see AnswerSentence.marked)."""
+        if self.sentence is None or self.sentence.highlight is None or not self.text.endswith(self.sentence.text):
+            return self.text
+        return self.text[: len(self.text) - len(self.sentence.text)] + self.sentence.marked(before, after)

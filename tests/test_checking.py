@@ -6,6 +6,7 @@ import pytest
 
 from rag.answer.checking import (
     CheckedSentence,
+    borrowed_reason,
     check_sentence,
     parse_citations,
     split_answer,
@@ -322,3 +323,54 @@ def test_a_sentence_that_only_restates_the_question_is_removed() -> None:
     assert empty.support is None and "says nothing" in empty.reason
     full = check_sentence("The brothers of Jessie Brehm are Clair Brehm and Devin Brehm [1].", [passage], (), asked)
     assert full.support == 1
+
+
+# a sentence that merges two units, and a relation told by the sentence before
+
+
+ONE_REPORT = _passage("Despite COVID-19, bilateral trade between Vietnam and Russia reached U.S. $5.54 billion in "
+                      "2021.")
+OTHER_REPORT = _passage("Two-way trade reached $7.1 billion in 2021 or around one percent of Vietnam's total trade.",
+                        "other.txt")
+
+
+def test_a_sentence_taking_a_phrase_from_another_unit_is_not_carried_by_its_citation() -> None:
+    merged = ("Vietnam's bilateral trade with Russia in 2021 was $5.54 billion, or around one percent of total "
+              "trade [1].")
+    checked = check_sentence(merged, [ONE_REPORT, OTHER_REPORT])
+    assert checked.support is None  # [2] lacks $5.54 billion, [1] lacks 'total trade'
+    assert "from passage [2], not the cited one" in checked.reason
+    assert borrowed_reason("Trade reached $5.54 billion in 2021.", 1, [ONE_REPORT, OTHER_REPORT]) == ""
+    # The model's own paraphrase words (in no unit) and words of the question are no one's phrase.
+    assert borrowed_reason("Vietnam's bilateral trade with Russia was worth $5.54 billion in 2021.", 1,
+                           [ONE_REPORT, OTHER_REPORT]) == ""
+    asked = frozenset({"total", "trade"})
+    assert borrowed_reason("Total trade reached $5.54 billion.", 1, [ONE_REPORT, OTHER_REPORT], asked) == ""
+
+
+HANDSHAKE = _passage("Canada's Foreign Affairs Minister Mélanie Joly told Canadian media she would confront him.")
+BEFORE = "In Bali his Canadian counterpart has warned she would not shake his hand."
+
+
+def test_the_sentence_before_a_unit_can_tie_it_to_the_relation_asked_about() -> None:
+    relation, pairs = ("minist", "said", "shake", "hand"), (("minist", "said"), ("said", "shake"))
+    weights = {"minist": 0.7, "said": 1.4, "shake": 3.2, "hand": 2.7}
+    answer = "The Canadian Foreign Minister Mélanie Joly."
+    alone = check_sentence(answer + " [1]", [HANDSHAKE], relation, frozenset(), weights, pairs)
+    assert alone.support is None and "shake hand" in alone.reason
+    told = check_sentence(answer, [HANDSHAKE], relation, frozenset(), weights, pairs, [BEFORE])
+    assert (told.support, told.reason) == (1, "re-cited")  # no marker: re-cited to the unit that supports it
+    # The names must still stand in the unit itself, not in the sentence before it.
+    assert check_sentence("Justin Trudeau [1].", [HANDSHAKE], relation, frozenset(), weights, pairs,
+                          ["Justin Trudeau warned she would not shake his hand."]).support is None
+
+
+def test_a_pair_is_split_only_when_both_its_words_stand_apart() -> None:
+    from rag.answer.checking import relation_reason
+
+    pairs = (("farm", "manag"),)
+    assert relation_reason(("farm", "manag"), "The hobby of Bob Lee is ant farming, says his manager.",
+                           pairs=pairs) != ""
+    # 'minister said' asks nothing of a passage where 'said' is absent: the weighted share decides.
+    assert relation_reason(("minist", "said", "shake"), "Minister Joly would not shake his hand.",
+                           pairs=(("minist", "said"),)) == ""

@@ -28,7 +28,12 @@ def test_ask_json_prints_exactly_the_schema(indexed):
     result = run_rag(indexed, "ask", "--json", "How many projects have Russian companies invested in Vietnam?")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)  # the whole stdout is one JSON object
-    assert {"question", "answer", "refused", "citations", "timings_ms"} <= set(payload)
+    assert {"question", "answer", "short", "refused", "citations", "timings_ms", "sentences"} <= set(payload)
+    for sentence in payload["sentences"]:
+        assert set(sentence) == {"text", "claim", "citations", "origin", "highlight"}
+        if sentence["highlight"]:
+            start, end = sentence["highlight"]
+            assert 0 <= start < end <= len(sentence["text"])
     assert payload["refused"] is False
     assert set(payload["timings_ms"]) == {"retrieve", "first_token", "total"}
     markers = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", payload["answer"])}
@@ -49,6 +54,9 @@ def test_ask_streams_answer_then_numbered_sources_and_index_is_idempotent(indexe
     answer, _, sources = result.stdout.partition("Sources:")
     assert "[1]" in answer
     assert "004_6a4118b6b4af9dbd.txt" in sources
+    # The quote it rests on has a line of its own, the date asked for in Markdown bold (stdout is not a terminal).
+    quote = next(line for line in answer.splitlines() if line.startswith('"'))
+    assert "**April 8-9**" in quote
 
 
 def test_empty_question_is_an_error(tmp_path, capsys):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import pytest
 
 from rag.answer.checking import CheckedSentence
 from rag.answer.compose import AnswerBuilder, with_marker
-from rag.answer.evidence import ScoredSentence, is_instruction, less_specific, split_passages
-from rag.answer.question import analyse
+from rag.answer.evidence import ScoredSentence, is_instruction, split_passages
 from rag.types import AnswerSentence, Passage
 
 EVIDENCE = [
@@ -21,12 +20,12 @@ def test_marker_goes_before_the_final_stop_and_ends_a_fragment():
     assert with_marker("The United States", 2) == "The United States [2]."
 
 
-def test_citations_are_numbered_by_first_use_and_deltas_join_with_spaces():
-    builder = AnswerBuilder(EVIDENCE)
+def test_citations_are_numbered_by_first_use_and_a_quote_takes_its_own_line():
+    builder = AnswerBuilder(EVIDENCE, quote=0, answers=lambda _: False)  # 'answers' nothing: the quote stays [0]
     first = builder.add_model_sentence(CheckedSentence("Trade was $5.54 billion.", [2], support=2))
-    second = builder.add_quote(0, "The documents say")
+    second = builder.add_quote(0)
     assert first == "Trade was $5.54 billion [1]."
-    assert second == ' The documents say: "Lavrov visited Hanoi." [2]'
+    assert second == '\n"Lavrov visited Hanoi." [2]'
     assert builder.text == first + second
     assert [(c.n, c.source, c.quote) for c in builder.citations()] == [
         (1, "b.txt", "Trade was $5.54 billion."),
@@ -35,30 +34,61 @@ def test_citations_are_numbered_by_first_use_and_deltas_join_with_spaces():
     assert builder.supports == {1}
 
 
+def test_a_model_sentence_that_only_restates_the_quote_is_held_back():
+    builder = AnswerBuilder(EVIDENCE, quote=1)
+    restated = CheckedSentence("Trade was 5.54 billion dollars.", [2], support=2)
+    assert builder.add_model_sentence(restated)  # 'dollar' is a word the unit lacks: it adds something, it shows
+    assert builder.held == [] and len(builder.sentences) == 1
+    builder = AnswerBuilder(EVIDENCE, quote=1)
+    assert builder.add_model_sentence(CheckedSentence("Trade was $5.54 billion.", [2], support=2)) is None
+    assert builder.held and builder.sentences == [] and builder.supports == {1}
+    assert builder.model_claims() == ["Trade was $5.54 billion."]
+
+
+def test_the_first_sentence_that_answers_pins_the_quote_to_its_unit():
+    builder = AnswerBuilder(EVIDENCE, quote=0, answers=lambda text: "$" in text)
+    assert builder.add_model_sentence(CheckedSentence("Lavrov visited Hanoi on a trip.", [1], support=1))
+    assert builder.quote == 0
+    assert builder.add_model_sentence(CheckedSentence("Trade was $5.54 billion.", [2], support=2)) is None
+    assert builder.quote == 1 and builder.held  # it rests on [2], which the answer quotes: held back
+
+
+def test_a_sentence_that_repeats_an_earlier_one_is_dropped():
+    builder = AnswerBuilder(EVIDENCE, quote=1)
+    assert builder.add_model_sentence(CheckedSentence("Lavrov visited Hanoi on a trip.", [1], support=1))
+    assert builder.add_model_sentence(CheckedSentence("Lavrov visited Hanoi.", [1], support=1)) is None
+    assert [s.claim for s in builder.sentences] == ["Lavrov visited Hanoi on a trip."]
+
+
+def test_the_short_answer_leads_and_the_quote_highlights_it():
+    from rag.answer.spans import Span
+
+    builder = AnswerBuilder(EVIDENCE, quote=1)
+    span = Span(10, 23, "$5.54 billion")
+    assert builder.add_short(1, span) == "$5.54 billion [1]."
+    quote = builder.add_quote(1, span)
+    assert quote == '\n"Trade was $5.54 billion." [1]'
+    short, quoted = builder.sentences
+    assert (short.origin, short.highlighted) == ("short", "$5.54 billion")
+    assert quoted.highlighted == "$5.54 billion"
+    assert quoted.marked("**", "**") == '"Trade was **$5.54 billion**." [1]'
+
+
+def test_a_rival_figure_is_one_short_line_with_its_own_citation():
+    from rag.answer.spans import Span
+
+    builder = AnswerBuilder(EVIDENCE, quote=1)
+    builder.add_quote(1)
+    assert builder.add_rival(0, Span(0, 12, "$7.1 billion")) == "\n[2] gives $7.1 billion."
+    assert builder.sentences[-1].origin == "conflict" and builder.sentences[-1].highlighted == "$7.1 billion"
+    assert builder.add_rival(0, None) == '\n"Lavrov visited Hanoi." [2]'  # no figure found: the rival is quoted
+
+
 def test_unsupported_sentence_is_recorded_not_shown():
     builder = AnswerBuilder(EVIDENCE)
     assert builder.add_model_sentence(CheckedSentence("Putin flew.", [1], support=None, reason="no")) is None
     assert builder.parts == [] and builder.removed == ["Putin flew. (no)"]
     assert builder.citations() == []
-
-
-def test_an_answer_that_drops_part_of_the_date_is_less_specific():
-    q = analyse("When did Russia and China call it a no-limits partnership?")
-    assert q.kind == "date"
-    evidence = "They labelled it a no-limits partnership in February 2022."
-    assert less_specific(q, "They did so in 2022.", evidence)
-    assert not less_specific(q, "In February 2022.", evidence)
-    assert less_specific(analyse("How much was trade?"), "Trade grew.", "Trade reached $5.54 billion.")
-    assert not less_specific(analyse("Who did Lavrov meet?"), "He met Son.", "Lavrov met Son.")
-    # 'Which US official ...' is no longer a name question (only who/whom/whose are); the rule itself still holds
-    # for a name question.
-    official = replace(analyse("Which US official will snub Lavrov?"), kind="name")
-    assert less_specific(official, "The State Department said so.",
-                         "Secretary of State Antony Blinken will snub Lavrov, the State Department said.")
-
-
-def test_a_one_word_name_answer_is_not_less_specific():
-    assert not less_specific(analyse("Who did Lavrov meet?"), "Son.", "Lavrov met Son.")
 
 
 def test_sentences_that_order_the_model_around_are_never_evidence():
@@ -72,20 +102,18 @@ def test_sentences_that_order_the_model_around_are_never_evidence():
 
 
 def test_answer_sentences_record_claim_citations_and_origin():
-    builder = AnswerBuilder(EVIDENCE)
+    builder = AnswerBuilder(EVIDENCE, quote=1, answers=lambda _: False)
     builder.add_model_sentence(CheckedSentence("Lavrov visited Hanoi.", [1], support=1))
-    builder.add_quote(1, "The documents say")
+    builder.add_quote(1)
     builder.add_list(1, ["A", "B", "C"])
-    builder.add_quote(0, "Another source gives a different figure", "conflict")
     assert builder.sentences == [
         AnswerSentence("Lavrov visited Hanoi [1].", "Lavrov visited Hanoi.", (1,), "model"),
-        AnswerSentence('The documents say: "Trade was $5.54 billion." [2]', "Trade was $5.54 billion.", (2,), "quote"),
+        AnswerSentence('"Trade was $5.54 billion." [2]', "Trade was $5.54 billion.", (2,), "quote"),
         AnswerSentence("The documents list 3: A, B and C [2].", "3: A, B and C", (2,), "list"),
-        AnswerSentence('Another source gives a different figure: "Lavrov visited Hanoi." [1]', "Lavrov visited Hanoi.",
-                       (1,), "conflict"),
     ]
     assert builder.model_claims() == ["Lavrov visited Hanoi."]
-    assert builder.text == " ".join(s.text for s in builder.sentences)
+    assert builder.text == ('Lavrov visited Hanoi [1].\n"Trade was $5.54 billion." [2] '
+                            "The documents list 3: A, B and C [2].")
 
 
 def test_a_list_of_one_item_is_not_joined_with_and():
@@ -98,8 +126,76 @@ def test_a_quoted_index_like_x0_is_never_read_as_a_citation_marker():
 
     text = "The first item is ``items[0]`` and the next is ``items[1]``."
     builder = AnswerBuilder([ScoredSentence(Passage("library/x.rst.txt", 0, len(text), text), 0.5, 0.5)])
-    builder.add_quote(0, "The documents say")
+    builder.add_quote(0)
     markers = {int(n) for m in CITATION_MARKER.findall(builder.text) for n in m.split(",")}
     assert markers == {1} and {c.n for c in builder.citations()} == {1}
     assert builder.citations()[0].quote == text  # the citation keeps the file's characters
     assert "items[\u20600]" in builder.text  # shown the same, but not a marker
+
+
+# The issue's examples, through the real pipeline on the shipped seeds (real embedder and index), with the model's
+# reply scripted: what a model wrote is what is being composed.
+
+
+class Scripted:
+    """Stands in for the model: always replies ``reply``."""
+
+    name = "scripted"
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def stream(self, prompt: object, max_tokens: int):
+        yield self.reply
+
+    def warm_up(self) -> None:
+        pass
+
+
+TRADE_Q = "How much was bilateral trade between Vietnam and Russia in 2021?"
+# The model merged two sources: '$5.54 billion' is one report's, 'around one percent of Vietnam's total trade' the
+# other's (said of $7.1 billion).
+MERGED = ("Vietnam's bilateral trade with Russia in 2021 was $5.54 billion, or around one percent of Vietnam's total "
+          "trade [1].")
+
+
+@pytest.mark.slow
+def test_a_sentence_merging_two_sources_is_removed_and_the_answer_is_value_quote_rival(real_app):
+    answer = real_app.pipeline.ask(TRADE_Q, generator=Scripted(MERGED))
+    assert not answer.refused
+    assert len(answer.removed) == 1 and "not the cited one" in answer.removed[0]
+    short, quote, rival = answer.sentences
+    assert (short.origin, short.claim) == ("short", "U.S. $5.54 billion")
+    assert quote.origin == "quote" and quote.highlighted == "U.S. $5.54 billion" and "COVID-19" in quote.text
+    assert rival.origin == "conflict" and rival.text == f"[{rival.citations[0]}] gives $7.1 billion."
+    by_n = {c.n: c for c in answer.citations}
+    assert "5.54" in by_n[short.citations[0]].quote and "7.1" in by_n[rival.citations[0]].quote
+    assert "one percent" not in answer.answer  # the merged claim is not shown under either citation
+    assert answer.answer.count("5.54") == 2  # the short answer and its highlighted quote, nothing more
+
+
+JOLY_Q = "Which Canadian minister said she would not shake Lavrov's hand?"
+
+
+@pytest.mark.slow
+def test_a_right_answer_without_a_marker_is_re_cited_to_the_sentence_that_names_her(real_app):
+    answer = real_app.pipeline.ask(JOLY_Q, generator=Scripted("The Canadian Foreign Minister Mélanie Joly."))
+    assert answer.removed == []
+    lead, quote = answer.sentences
+    assert lead.origin == "model" and lead.text == f"The Canadian Foreign Minister Mélanie Joly [{lead.citations[0]}]."
+    assert quote.citations == lead.citations and quote.highlighted == "Mélanie Joly"
+    cited = {c.n: c for c in answer.citations}[lead.citations[0]]
+    assert "Mélanie Joly told Canadian media" in cited.quote
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reply", ["Lavrov met Bui Thanh Son in Hanoi [0].", "Lavrov met Bui Thanh Son [9].",
+                                   "Lavrov met Bui Thanh Son in Hanoi [1, 7]."])
+def test_no_marker_points_outside_the_citations(real_app, reply: str):
+    from rag.text import CITATION_MARKER
+
+    answer = real_app.pipeline.ask("Who did Lavrov meet in Hanoi?", generator=Scripted(reply))
+    shown = {int(n) for m in CITATION_MARKER.findall(answer.answer) for n in m.split(",")}
+    assert shown and shown <= {c.n for c in answer.citations}
+    for sentence in answer.sentences:
+        assert set(sentence.citations) <= {c.n for c in answer.citations}

@@ -67,3 +67,17 @@ def test_signal_table_has_one_row_per_candidate_and_reads_the_heading_path() -> 
     assert table[version, col["path"]] > 0  # 'cached_property' stands in its path
     assert table[version, col["kind_directive"]] == 1.0
     assert np.all(table[:, col["dense"]] == np.float32(0.5))
+
+
+def test_a_prose_unit_knows_the_sentence_before_it_in_its_section() -> None:
+    text = ("In Bali his Canadian counterpart has warned she would not shake his hand.\n\n"
+            "Canada's Foreign Affairs Minister Mélanie Joly told Canadian media she would confront him. "
+            "She spoke on Monday and again on Tuesday to several reporters.\n")
+    units = passage_units(Passage("news.txt", 0, len(text), text), 0)
+    assert units[0].before == ""
+    assert units[1].before == "In Bali his Canadian counterpart has warned she would not shake his hand."
+    assert units[2].before.startswith("Canada's Foreign Affairs Minister Mélanie Joly told")
+    rst = "Title\n=====\n\nFirst section ends here.\n\nOther\n=====\n\nA new section starts here.\n"
+    blocks = rst_blocks(rst)
+    units = passage_units(Passage("x.rst", 0, len(rst), rst, blocks=blocks), 0)
+    assert [u.before for u in units] == ["", ""]  # a heading between them: not the same section

@@ -1,13 +1,24 @@
-"""Assemble the shown answer from checked model sentences and quoted evidence, numbering citations as used."""
+"""Assemble the shown answer from checked model sentences and quoted evidence, numbering citations as used.
+
+The layout: the short answer first (the model's sentences that add something, else the value asked for or the
+model's short phrase), then the one quote it rests on with the answer highlighted, then a rival source's figure
+as one short line. A model sentence that only restates the quote is held back (the quote says it), and one that
+repeats what an earlier shown sentence says is dropped.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.answer.checking import CheckedSentence
 from rag.answer.evidence import ScoredSentence
+from rag.answer.spans import Span
+from rag.text import numbers, terms
 from rag.types import AnswerSentence, Citation
+
+SHORT_PHRASE_WORDS = 12  # a held model sentence this short still leads the answer, above its quote
 
 
 def with_marker(text: str, n: int) -> str:
@@ -30,22 +41,35 @@ def _listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def said(text: str) -> set[str]:
+    """What a sentence states, for comparing sentences: its content terms and its numbers."""
+    return set(terms(text)) | numbers(text)
+
+
 @dataclass
 class AnswerBuilder:
-    """The answer so far. Each ``add_*`` returns the text to append to what is shown (with its leading space),
-    or None when nothing is added; citations are numbered 1, 2, ... in the order the answer first uses them."""
+    """The answer so far. Each ``add_*`` returns the text to append to what is shown (with its leading space or
+    line break), or None when nothing is added; citations are numbered 1, 2, ... in the order the answer first
+    uses them. ``quote`` is the evidence index the answer rests on, the one quoted: at first its best typed unit,
+    then the unit of the first model sentence that ``answers``. A model sentence that says nothing the quoted unit
+    does not is held back, since the quote shows it."""
 
     evidence: list[ScoredSentence]
+    quote: int = 0
+    asked: frozenset[str] = frozenset()  # the question's terms and values: restating them adds nothing
     sentences: list[AnswerSentence] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # rejected model sentences, with the reason
+    held: list[CheckedSentence] = field(default_factory=list)  # accepted model sentences the quote already says
     supports: set[int] = field(default_factory=set)  # evidence indexes (0-based) that model sentences rest on
+    answers: Callable[[str], bool] = lambda _: True  # whether a sentence gives the kind of fact asked for
+    _pinned: bool = False  # ``quote`` is the unit of the first model sentence that answers
     _numbers: dict[int, int] = field(default_factory=dict)
 
     def number(self, evidence_index: int) -> int:
         return self._numbers.setdefault(evidence_index, len(self._numbers) + 1)
 
     def _append(self, sentence: AnswerSentence) -> str:
-        delta = (" " if self.sentences else "") + sentence.text
+        delta = (sentence.separator if self.sentences else "") + sentence.text
         self.sentences.append(sentence)
         return delta
 
@@ -54,22 +78,70 @@ class AnswerBuilder:
         return [s.text for s in self.sentences]
 
     def model_claims(self) -> list[str]:
-        return [s.claim for s in self.sentences if s.origin == "model"]
+        """What the model's accepted sentences say, shown or held back."""
+        return [s.claim for s in self.sentences if s.origin == "model"] + [c.text for c in self.held]
+
+    def shown_model(self) -> list[AnswerSentence]:
+        return [s for s in self.sentences if s.origin == "model"]
 
     def add_model_sentence(self, sentence: CheckedSentence) -> str | None:
         if sentence.support is None:
             self.removed.append(f"{sentence.text} ({sentence.reason})")
             return None
         index = sentence.support - 1
+        if not self._pinned and self.answers(sentence.text):
+            self.quote, self._pinned = index, True  # the answer rests on this unit: it is the one quoted
         self.supports.add(index)
-        n = self.number(index)
-        return self._append(AnswerSentence(with_marker(sentence.text, n), sentence.text, (n,), "model"))
+        claim = said(sentence.text) - self.asked
+        if index == self.quote and claim <= said(self.evidence[index].shown):
+            self.held.append(sentence)  # the quote will say it
+            return None
+        if claim <= set().union(*(said(s.claim) for s in self.sentences)):
+            return None  # an earlier sentence already says it
+        return self._model_line(sentence.text, index)
 
-    def add_quote(self, evidence_index: int, lead: str, origin: str = "quote") -> str:
-        """Quote an evidence sentence verbatim, e.g. 'The documents say: "..." [2]'."""
-        quote = defuse_markers(" ".join(self.evidence[evidence_index].shown.split()))
+    def _model_line(self, text: str, index: int) -> str:
+        n = self.number(index)
+        return self._append(AnswerSentence(with_marker(text, n), text, (n,), "model"))
+
+    def add_short_phrase(self, sentence: CheckedSentence) -> str | None:
+        """Show a held model sentence as the short answer when it is short enough to read as one."""
+        if len(sentence.text.split()) > SHORT_PHRASE_WORDS:
+            return None
+        return self.show_held(sentence)
+
+    def show_held(self, sentence: CheckedSentence) -> str:
+        """Show a held model sentence with its citation."""
+        assert sentence.support is not None
+        self.held.remove(sentence)
+        return self._model_line(sentence.text, sentence.support - 1)
+
+    def add_short(self, evidence_index: int, span: Span) -> str:
+        """The value asked for, read off the unit it rests on: '$5.54 billion [1].'"""
         n = self.number(evidence_index)
-        return self._append(AnswerSentence(f'{lead}: "{quote}" [{n}]', quote, (n,), origin))
+        text = span.text.rstrip(".")
+        return self._append(AnswerSentence(f"{text} [{n}].", text, (n,), "short", (0, len(text))))
+
+    def add_quote(self, evidence_index: int, highlight: Span | None = None, origin: str = "quote") -> str:
+        """Quote an evidence unit as shown, on its own line, with the answer's span highlighted: '"..." [2]'."""
+        quote = defuse_markers(" ".join(self.evidence[evidence_index].shown.split()))
+        mark = None
+        if highlight is not None:
+            value = defuse_markers(" ".join(highlight.text.split()))
+            at = quote.find(value)
+            mark = (at + 1, at + 1 + len(value)) if value and at >= 0 else None  # + 1: the opening quote mark
+        n = self.number(evidence_index)
+        return self._append(AnswerSentence(f'"{quote}" [{n}]', quote, (n,), origin, mark))
+
+    def add_rival(self, evidence_index: int, span: Span | None) -> str:
+        """A source that disagrees, as one short line with its own citation: '[2] gives $7.1 billion.'"""
+        if span is None:
+            return self.add_quote(evidence_index, origin="conflict")
+        n = self.number(evidence_index)
+        value = span.text.rstrip(".")
+        text = f"[{n}] gives {value}."
+        at = text.index(value)
+        return self._append(AnswerSentence(text, value, (n,), "conflict", (at, at + len(value))))
 
     def add_list(self, evidence_index: int, items: list[str]) -> str:
         """A count read off a sentence that lists the items: 'The documents list 3: A, B and C [1].'"""
@@ -79,7 +151,7 @@ class AnswerBuilder:
 
     @property
     def text(self) -> str:
-        return " ".join(self.parts)
+        return "".join((s.separator if i else "") + s.text for i, s in enumerate(self.sentences))
 
     def citations(self) -> list[Citation]:
         out = []

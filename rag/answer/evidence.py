@@ -112,13 +112,6 @@ def has_answer_type(question: Question, text: str) -> bool:
     return bool(specifics(question, text) - question.asked_specifics)
 
 
-def less_specific(question: Question, answer: str, evidence: str) -> bool:
-    """Whether ``answer`` drops part of what its evidence gives: 'in 2022' for 'in February 2022', or 'the State
-    Department' from a sentence that also names Antony Blinken."""
-    wanted = specifics(question, evidence) - question.asked_specifics
-    return bool(wanted - specifics(question, answer))
-
-
 @dataclass(frozen=True)
 class ScoredSentence:
     """One candidate evidence unit and its signals (rag.answer.signals computes the table they come from)."""
@@ -134,6 +127,7 @@ class ScoredSentence:
     dense_read: float | None = None  # dense similarity of the unit read with its heading path (None: no path)
     strict: bool = False  # the question asks for a number, date or version: only a unit holding one answers
     label: str = ""  # what it is shown with (rag.answer.units.Unit.label)
+    before: str = ""  # the prose sentence just before it in its section (rag.answer.units.Unit.before)
 
     @property
     def shown(self) -> str:
@@ -271,7 +265,7 @@ def score_sentences(question: Question, passages: list[Passage], embedder: Embed
                        lexical=coverage(question, u.passage.text, u.context, stats, u.heading),
                        typed=has_answer_type(question, u.passage.text) or _version_note_answers(question, u),
                        context=u.context, kind=u.kind, rank=u.rank, dense_read=r,
-                       strict=question.kind in STRICT_KINDS, label=u.label)
+                       strict=question.kind in STRICT_KINDS, label=u.label, before=u.before)
         for u, d, r in zip(units, dense, dense_read, strict=True)
     ]
     scored = _near_the_topic(question, scored)

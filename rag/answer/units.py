@@ -34,6 +34,8 @@ class Unit:
     heading: str = ""  # for a unit that says little alone (a version note, a table row, a signature): the words
     # it is read with as its own, its heading path's last part and its table's header
     label: str = ""  # what it is shown with: a version note's entry name, a table row's header
+    before: str = ""  # the sentence just before it in its section, when it is prose ('... she would not shake his
+    # hand.' before 'Canada's Foreign Affairs Minister Mélanie Joly told Canadian media ...')
 
 
 def passage_blocks(p: Passage) -> tuple[Block, ...]:
@@ -78,8 +80,10 @@ def passage_units(p: Passage, rank: int, head: str = "",
     window never takes in such a sentence either."""
     out: list[Unit] = []
     signature = ""
+    previous: tuple[tuple[str, ...], str] | None = None  # (path, last sentence) of the prose just before
     for block in passage_blocks(p):
         if block.kind in SKIPPED_KINDS:
+            previous = None
             continue
         text = p.text[block.start - p.start : block.end - p.start]
         if block.kind == "signature":
@@ -89,6 +93,8 @@ def passage_units(p: Passage, rank: int, head: str = "",
         context = "\n".join(part for part in context_parts if part)
         heading = " ".join([*block.path[-1:], block.header]) if block.kind in WHOLE_KINDS else ""
         label = {"directive": block.path[-1] if block.path else "", "table_row": block.header}.get(block.kind, "")
+        prose = block.kind in SENTENCE_KINDS
+        before = previous[1] if prose and previous and previous[0] == block.path else ""
         for a, b in _spans(block, text, refuse):
             piece = text[a:b]
             # trim surrounding whitespace, keeping offsets exact
@@ -99,5 +105,14 @@ def passage_units(p: Passage, rank: int, head: str = "",
             start = block.start + a + lead
             unit = Passage(source=p.source, start=start, end=start + len(piece), text=piece, score=p.score,
                            page=p.page, path=block.path)
-            out.append(Unit(unit, block.kind, context, rank, heading, label))
+            out.append(Unit(unit, block.kind, context, rank, heading, label, before if prose else ""))
+            if prose:
+                first = sentences(piece)
+                before = piece[first[0].start : first[0].end] if first else piece
+        previous = (block.path, _last_sentence(text)) if prose else None
     return out
+
+
+def _last_sentence(text: str) -> str:
+    spans = sentences(text)
+    return text[spans[-1].start : spans[-1].end].strip() if spans else text.strip()

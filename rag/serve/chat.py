@@ -45,8 +45,14 @@ def safe_filename(name: str) -> str:
     return stem + suffix
 
 
-def _marked(quote: str, sentence_terms: set[str]) -> str:
-    """HTML of a quote with the words that support the answer wrapped in <mark>."""
+def _marked(quote: str, sentence_terms: set[str], span: str = "") -> str:
+    """HTML of a quote with the answer's span wrapped in <mark> (the value the short answer gives), or, when the
+    answer highlights none in it, the words that support the answer."""
+    at = quote.find(span) if span else -1
+    if at >= 0:
+        end = at + len(span)
+        return (f"{html.escape(quote[:at])}<mark class=\"rag-answer\">{html.escape(span)}</mark>"
+                f"{html.escape(quote[end:])}")
     out = []
     for token in re.split(r"(\W+)", quote):
         escaped = html.escape(token)
@@ -60,13 +66,16 @@ def sources_html(answer: Answer) -> str:
     if not answer.citations:
         return "<p><em>No sources.</em></p>"
     words_by_n: dict[int, set[str]] = {}
+    span_by_n: dict[int, str] = {}
     for sentence in answer.sentences:
         for n in sentence.citations:
             words_by_n.setdefault(n, set()).update(terms(sentence.claim))
+            if sentence.highlighted:
+                span_by_n.setdefault(n, sentence.highlighted)
     title = "Nearest passages (they do not answer the question)" if answer.refused else "Sources"
     parts = [f'<h3 class="rag-refused-sources">{title}</h3>' if answer.refused else f"<h3>{title}</h3>"]
     for c in answer.citations:
-        parts.append(_citation_html(c, words_by_n.get(c.n, set())))
+        parts.append(_citation_html(c, words_by_n.get(c.n, set()), span_by_n.get(c.n, "")))
     return "\n".join(parts)
 
 
@@ -76,13 +85,22 @@ def _file_and_page(c: Citation) -> str:
     return name if c.page is None else f"{name}, p. {c.page}"
 
 
-def _citation_html(c: Citation, sentence_terms: set[str]) -> str:
+def _citation_html(c: Citation, sentence_terms: set[str], span: str = "") -> str:
     crumb = f'<div class="rag-breadcrumb"><small>{html.escape(c.breadcrumb)}</small></div>' if c.breadcrumb else ""
     return (
         f'<div class="rag-source"><b>[{c.n}] {html.escape(_file_and_page(c))}</b> '
         f'<small>{html.escape(c.source)}, characters {c.start}-{c.end}, score {c.score:.2f}</small>{crumb}'
-        f"<blockquote>{_marked(c.display, sentence_terms)}</blockquote></div>"
+        f"<blockquote>{_marked(c.display, sentence_terms, span)}</blockquote></div>"
     )
+
+
+HIGHLIGHT = ("**", "**")  # the answer's span in the chat: Markdown bold
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer as the chat shows it: the short answer's value and its span in the quote in bold, each quote
+    and rival figure on a line of its own."""
+    return answer.marked(*HIGHLIGHT).replace("\n", "  \n")  # two spaces: a Markdown line break
 
 
 def draft_markdown(answer: Answer, model: str = "") -> str:
@@ -152,7 +170,7 @@ class ChatService:
             self.app.index.ensure()
             for event in self.app.pipeline.stream(message, asked, int(k) if k else None, generator):
                 if event.kind == "text":
-                    shown += event.text
+                    shown += event.marked(*HIGHLIGHT).replace("\n", "  \n")
                     conversation[-1] = {"role": "assistant", "content": shown}
                     yield [*conversation], "", ""
                 elif event.kind == "token" and not shown:
@@ -160,7 +178,7 @@ class ChatService:
                     yield [*conversation], "", ""
                 elif event.kind == "done" and event.answer is not None:
                     answer = event.answer
-                    text = (REFUSED_PREFIX + answer.answer) if answer.refused else answer.answer
+                    text = (REFUSED_PREFIX + answer.answer) if answer.refused else answer_markdown(answer)
                     conversation[-1] = {"role": "assistant", "content": text}
                     yield [*conversation], sources_html(answer), draft_markdown(answer, generator.name)
         except RagError as exc:

@@ -221,14 +221,19 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+_HIGHLIGHT_TTY = ("\033[1m", "\033[0m")  # the answer's span in bold on a terminal
+_HIGHLIGHT_PLAIN = ("**", "**")  # and as Markdown bold when stdout is a file or a pipe
+
+
 def _print_answer(app: Any, question: str, history: list[str]) -> None:
     """Stream one checked answer to stdout, then its numbered sources (as `rag ask` and `rag chat` show it)."""
     answer = None
     shown = False
     try:
+        before, after = _HIGHLIGHT_TTY if sys.stdout.isatty() else _HIGHLIGHT_PLAIN
         for event in app.pipeline.stream(question, history):
             if event.kind == "text":
-                sys.stdout.write(event.text)
+                sys.stdout.write(event.marked(before, after))
                 sys.stdout.flush()
                 shown = True
             elif event.kind == "done":

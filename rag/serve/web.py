@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 CSS = """
 .rag-source blockquote { margin: 4px 0 12px 0; padding: 6px 10px; border-left: 3px solid #888; }
 .rag-source mark { background: #ffe58a; padding: 0 1px; }
+.rag-source mark.rag-answer { background: #ffc53d; font-weight: 600; }
 .rag-refused { display: inline-block; padding: 1px 8px; border-radius: 10px; background: #fde2e1; color: #a4161a;
                border: 1px solid #f5a3a0; font-weight: 600; font-size: 0.9em; }
 .rag-refused-sources { color: #a4161a; }
