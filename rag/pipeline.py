@@ -14,7 +14,7 @@ from rag.answer.compose import AnswerBuilder
 from rag.answer.conflicts import conflicting_evidence
 from rag.answer.corpus import FOLDER as CORPUS_FOLDER
 from rag.answer.corpus import CorpusCache, CorpusStats
-from rag.answer.evidence import ScoredSentence, amounts, has_answer_type, list_items, score_sentences, specifics
+from rag.answer.evidence import ScoredSentence, amounts, list_items, score_sentences, specifics
 from rag.answer.question import STRICT_KINDS, Question, analyse
 from rag.answer.refusal import refusal_reason
 from rag.answer.spans import answer_span, value_spans
@@ -176,8 +176,7 @@ class Pipeline:
         pairs = tuple((a, b) for a, b in pairwise(terms(q.text)) if a in relation and b in relation)
         asked = frozenset(q.terms) | q.exact
         check = (relation, asked, weights, pairs, [e.before for e in evidence])
-        builder = AnswerBuilder(evidence, quote=_best_typed(evidence), asked=asked,
-                                answers=lambda text: has_answer_type(q, text))
+        builder = AnswerBuilder(evidence, quote=_best_typed(evidence), asked=asked)
         raw = ""
         done = 0
         try:

@@ -21,9 +21,9 @@ def test_respond_streams_answer_then_sources(real_app):
     assert conversations[0][-1]["content"] == "…"
     final_conv, final_sources, _ = steps[-1]
     assert final_conv[0] == {"role": "user", "content": "When will Lavrov visit China?"}
-    assert "April 8-9" in final_conv[-1]["content"]
+    assert "**April 8-9**" in final_conv[-1]["content"]  # the answer's span, bold in the chat
     assert "004_6a4118b6b4af9dbd.txt" in final_sources
-    assert "<mark>" in final_sources
+    assert '<mark class="rag-answer">April 8-9</mark>' in final_sources  # and marked in its source
 
 
 def test_follow_up_uses_the_conversation(real_app):

@@ -102,6 +102,29 @@ def test_sources_html_marks_the_words_that_support_the_answer() -> None:
     assert "Laos" in html and "<mark>Laos</mark>" not in html
 
 
+def test_sources_html_marks_the_answer_span_alone_when_the_answer_highlights_one() -> None:
+    from rag.types import AnswerSentence
+
+    quote = "Trade reached U.S. $5.54 billion in 2021, a 14 percent increase."
+    answer = _answer("", quote)
+    answer.sentences = [AnswerSentence("U.S. $5.54 billion [1].", "U.S. $5.54 billion", (1,), "short", (0, 18)),
+                        AnswerSentence(f'"{quote}" [1]', quote, (1,), "quote", (15, 33))]
+    html = sources_html(answer)
+    assert re.findall(r"<mark[^>]*>(.*?)</mark>", html) == ["U.S. $5.54 billion"]
+    assert '<mark class="rag-answer">' in html
+
+
+def test_answer_markdown_bolds_the_span_and_breaks_lines() -> None:
+    from rag.serve.chat import answer_markdown
+    from rag.types import AnswerSentence
+
+    quote = "Trade reached $5.54 billion."
+    answer = Answer(question="How much?", answer=f'$5.54 billion [1].\n"{quote}" [1]', refused=False, citations=[],
+                    sentences=[AnswerSentence("$5.54 billion [1].", "$5.54 billion", (1,), "short", (0, 13)),
+                               AnswerSentence(f'"{quote}" [1]', quote, (1,), "quote", (15, 28))])
+    assert answer_markdown(answer) == '**$5.54 billion** [1].  \n"Trade reached **$5.54 billion**." [1]'
+
+
 def test_sources_html_marks_nothing_for_an_uncited_answer() -> None:
     html = sources_html(_answer("Lavrov visited Vietnam.", "Lavrov visited Vietnam."))
     assert "<mark>" not in html

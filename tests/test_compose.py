@@ -21,7 +21,7 @@ def test_marker_goes_before_the_final_stop_and_ends_a_fragment():
 
 
 def test_citations_are_numbered_by_first_use_and_a_quote_takes_its_own_line():
-    builder = AnswerBuilder(EVIDENCE, quote=0, answers=lambda _: False)  # 'answers' nothing: the quote stays [0]
+    builder = AnswerBuilder(EVIDENCE, quote=0)
     first = builder.add_model_sentence(CheckedSentence("Trade was $5.54 billion.", [2], support=2))
     second = builder.add_quote(0)
     assert first == "Trade was $5.54 billion [1]."
@@ -43,14 +43,6 @@ def test_a_model_sentence_that_only_restates_the_quote_is_held_back():
     assert builder.add_model_sentence(CheckedSentence("Trade was $5.54 billion.", [2], support=2)) is None
     assert builder.held and builder.sentences == [] and builder.supports == {1}
     assert builder.model_claims() == ["Trade was $5.54 billion."]
-
-
-def test_the_first_sentence_that_answers_pins_the_quote_to_its_unit():
-    builder = AnswerBuilder(EVIDENCE, quote=0, answers=lambda text: "$" in text)
-    assert builder.add_model_sentence(CheckedSentence("Lavrov visited Hanoi on a trip.", [1], support=1))
-    assert builder.quote == 0
-    assert builder.add_model_sentence(CheckedSentence("Trade was $5.54 billion.", [2], support=2)) is None
-    assert builder.quote == 1 and builder.held  # it rests on [2], which the answer quotes: held back
 
 
 def test_a_sentence_that_repeats_an_earlier_one_is_dropped():
@@ -102,7 +94,7 @@ def test_sentences_that_order_the_model_around_are_never_evidence():
 
 
 def test_answer_sentences_record_claim_citations_and_origin():
-    builder = AnswerBuilder(EVIDENCE, quote=1, answers=lambda _: False)
+    builder = AnswerBuilder(EVIDENCE, quote=1)
     builder.add_model_sentence(CheckedSentence("Lavrov visited Hanoi.", [1], support=1))
     builder.add_quote(1)
     builder.add_list(1, ["A", "B", "C"])

@@ -9,7 +9,6 @@ repeats what an earlier shown sentence says is dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.answer.checking import CheckedSentence
@@ -50,9 +49,10 @@ def said(text: str) -> set[str]:
 class AnswerBuilder:
     """The answer so far. Each ``add_*`` returns the text to append to what is shown (with its leading space or
     line break), or None when nothing is added; citations are numbered 1, 2, ... in the order the answer first
-    uses them. ``quote`` is the evidence index the answer rests on, the one quoted: at first its best typed unit,
-    then the unit of the first model sentence that ``answers``. A model sentence that says nothing the quoted unit
-    does not is held back, since the quote shows it."""
+    uses them. ``quote`` is the evidence index of the unit quoted, the best holding the kind of fact asked for;
+    a model sentence resting on another unit is shown with its own citation above it, so when the model chose
+    the wrong unit, the best one is still in sight. A model sentence that says nothing the quoted unit does not
+    is held back, since the quote shows it."""
 
     evidence: list[ScoredSentence]
     quote: int = 0
@@ -61,8 +61,6 @@ class AnswerBuilder:
     removed: list[str] = field(default_factory=list)  # rejected model sentences, with the reason
     held: list[CheckedSentence] = field(default_factory=list)  # accepted model sentences the quote already says
     supports: set[int] = field(default_factory=set)  # evidence indexes (0-based) that model sentences rest on
-    answers: Callable[[str], bool] = lambda _: True  # whether a sentence gives the kind of fact asked for
-    _pinned: bool = False  # ``quote`` is the unit of the first model sentence that answers
     _numbers: dict[int, int] = field(default_factory=dict)
 
     def number(self, evidence_index: int) -> int:
@@ -89,8 +87,6 @@ class AnswerBuilder:
             self.removed.append(f"{sentence.text} ({sentence.reason})")
             return None
         index = sentence.support - 1
-        if not self._pinned and self.answers(sentence.text):
-            self.quote, self._pinned = index, True  # the answer rests on this unit: it is the one quoted
         self.supports.add(index)
         claim = said(sentence.text) - self.asked
         if index == self.quote and claim <= said(self.evidence[index].shown):
