@@ -18,6 +18,7 @@ EVIDENCE = [
 def test_marker_goes_before_the_final_stop_and_ends_a_fragment():
     assert with_marker("Lavrov met Son.", 1) == "Lavrov met Son [1]."
     assert with_marker("The United States", 2) == "The United States [2]."
+    assert with_marker('"The Ukrainian crisis."', 3) == '"The Ukrainian crisis." [3]'
 
 
 def test_citations_are_numbered_by_first_use_and_a_quote_takes_its_own_line():

@@ -20,6 +20,7 @@ def test_a_date_span_is_the_whole_date_and_not_the_year_the_question_gives():
     q = analyse("When did Lavrov arrive in Hanoi in 2022?")
     text = "Lavrov met his counterpart in Hanoi, July 6, 2022, and left for Bali."
     assert [s.text for s in value_spans(q, text)] == ["July 6, 2022"]
+    assert [s.text for s in value_spans(q, "His two-day visit to Hanoi (5-6 July) ended.")] == ["5-6 July"]
 
 
 def test_a_version_span():

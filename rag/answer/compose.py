@@ -24,6 +24,8 @@ def with_marker(text: str, n: int) -> str:
     """'Lavrov met Son.' -> 'Lavrov met Son [1].'"""
     if text and text[-1] in ".!?":
         return f"{text[:-1]} [{n}]{text[-1]}"
+    if len(text) > 1 and text[-1] in "\"'”’»)" and text[-2] in ".!?":
+        return f"{text} [{n}]"  # '"The Ukrainian crisis." [1]': the quotation ends the sentence
     return f"{text} [{n}]."  # a fragment ('The United States') still ends, so the next sentence stays apart
 
 

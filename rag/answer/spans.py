@@ -19,7 +19,7 @@ from rag.text import MONTHS, fold, names, numbers
 _AMOUNT = re.compile(r"(?:\bU\.S\.\s*)?[$€£¥₽]?\s?(?<![\w.-])\d+(?:[.,]\d+)*(?:\s?(?:%|percent\b|per cent\b|"
                      r"(?:thousand|million|billion|trillion)\b))?")
 _DATE_SPAN = re.compile(r"\b\d{3,4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
-                        r"\b(?:\d{1,2}\s+)?(?:" + "|".join(MONTHS) + r")"
+                        r"\b(?:\d{1,2}(?:[-–]\d{1,2})?\s+)?(?:" + "|".join(MONTHS) + r")"
                         r"(?:\s+\d{1,2}(?:-\d{1,2})?)?(?:,?\s+\d{3,4})?\b|"
                         r"(?<![\d.,])\b\d{4}\b(?![.,]\d)", re.IGNORECASE)
 _VERSION_SPAN = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b")

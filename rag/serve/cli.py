@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -203,15 +204,32 @@ def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
-    from rag.app import build_app
+def _open_app(settings: Settings) -> Any:
+    """The app of one terminal session, its local model loading on another thread meanwhile: llama.cpp reads the
+    GGUF file while this thread opens the index and retrieves (a cold `rag ask` waits for the longer of the two,
+    not their sum). A missing model file is an error here, even for a question that would be refused."""
+    from rag.app import build_app, make_generator
     from rag.llm.llama import resolve_model_path
+
+    generator = make_generator(settings)
+    if not settings.llm_url:
+        resolve_model_path(settings)
+        threading.Thread(target=_load_quietly, args=(generator,), name="model-load", daemon=True).start()
+    return build_app(settings, generator=generator)
+
+
+def _load_quietly(generator: Any) -> None:
+    try:
+        generator.warm_up()
+    except Exception:  # the answer loads it again, under the same lock, and reports the error
+        log.debug("loading the model in the background failed", exc_info=True)
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from rag.pipeline import validate_question
 
     validate_question(args.question)  # fail fast, before any model loads
-    app = build_app(settings)
-    if not settings.llm_url:
-        resolve_model_path(settings)  # a missing model file is an error even when the question would be refused
+    app = _open_app(settings)
     history = list(args.history or [])
     if args.json:
         answer = app.pipeline.ask(args.question, history)
@@ -262,16 +280,11 @@ CHAT_HELP = ("Ask about your documents. Follow-up questions use the conversation
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """A conversation in the terminal: each answer streamed with its sources; follow-ups read the earlier
     questions, as in the web chat; /new starts over."""
-    from rag.app import build_app
-    from rag.llm.llama import resolve_model_path
-
     try:
         import readline  # noqa: F401  (line editing and history for input(), where the platform has it)
     except ImportError:
         pass
-    app = build_app(settings)
-    if not settings.llm_url:
-        resolve_model_path(settings)
+    app = _open_app(settings)
     print(CHAT_HELP)
     history: list[str] = []
     while True:
