@@ -145,3 +145,23 @@ def test_an_index_of_an_older_schema_is_outdated_and_ensure_index_rebuilds_it(tm
     app, report = ensure_index(settings)  # `make run` after an upgrade: rebuilt, documents untouched
     assert len(report.added) == len(list(SEEDS.glob("*.txt")))
     assert app.store.count() > 0 and all(p.path == () for p in app.store.query(embedder.embed(["Lavrov"])[0], 3))
+
+
+def test_chunk_ids_are_read_once_per_change_of_the_store(tmp_path, docs_copy, hash_embedder, monkeypatch):
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    indexer.sync(docs_copy)
+    store = indexer.store
+    reads = []
+    real = store.ids_and_texts
+    monkeypatch.setattr(store, "ids_and_texts", lambda *a, **k: reads.append(1) or real(*a, **k))
+    first = store.ids()
+    assert store.ids() == first and len(reads) == 1  # the lexical index and the statistics share one read
+    (docs_copy / "003_8696cf6703ef46b9.txt").unlink()
+    indexer.sync(docs_copy)
+    after = store.ids()
+    assert len(reads) == 2 and set(after) < set(first)  # a change is seen at once
+    # Another process writing the same folder changes the database file, which the token reads.
+    other = _indexer(tmp_path / "index", hash_embedder)
+    (docs_copy / "new.txt").write_text("A short new text about a meeting in Oslo.\n", encoding="utf-8")
+    other.sync(docs_copy)
+    assert len(store.ids()) == len(after) + 1

@@ -154,6 +154,7 @@ class ChromaStore:
         self._collection: Any = None
         self.files: FileManifest  # set by open()
         self._generation = 0  # bumped by add/delete in this process (see change_token)
+        self._ids: tuple[Any, list[str]] | None = None  # (change token, every chunk id): read once per change
 
     def drop(self) -> None:
         """Delete this index's collections (chunks and file records) from its Chroma folder or server, through
@@ -297,7 +298,13 @@ class ChromaStore:
                 for chunk_id, text, meta, sim in zip(got["ids"], got["documents"], got["metadatas"], sims, strict=True)}
 
     def ids(self) -> list[str]:
-        return self.ids_and_texts(texts=False)[0]
+        """Every stored chunk's id, read again only after the store changed (the lexical index and the corpus
+        statistics both name their saved files by them)."""
+        token = self.change_token()  # before reading: a write meanwhile changes it, and the next call reads again
+        cached = self._ids
+        if cached is None or cached[0] != token:
+            cached = self._ids = (token, self.ids_and_texts(texts=False)[0])
+        return list(cached[1])
 
     def siblings(self, passage: Passage, limit: int = 8) -> list[Passage]:
         """The other chunks of ``passage``'s file under the same heading path (the rest of its section or API
