@@ -88,3 +88,24 @@ def test_a_model_server_is_listed_under_its_own_name(tmp_path):
     assert pool.names() == [server.name, *PACKAGED_MODELS]
     assert pool.get(None) is server
     assert isinstance(pool.get("gemma3-270m"), LlamaCppGenerator)  # the local model stays a choice
+
+
+def test_onnxruntime_quantiser_advice_shows_only_with_verbose():
+    import logging
+
+    from rag.index.embedding import _FromOnnxRuntimeAsInfo
+
+    def record(path: str) -> logging.LogRecord:
+        return logging.LogRecord("root", logging.WARNING, path, 1, "Please consider to run pre-processing", (), None)
+
+    root, quiet = logging.getLogger(), _FromOnnxRuntimeAsInfo()
+    level = root.level
+    try:
+        root.setLevel(logging.WARNING)  # rag without -v
+        assert quiet.filter(record("/venv/lib/onnxruntime/quantization/quantize.py")) is False
+        assert quiet.filter(record("/venv/lib/rag/index/embedding.py")) is True  # our own warnings stay
+        root.setLevel(logging.INFO)  # rag -v
+        shown = record("/venv/lib/onnxruntime/quantization/quantize.py")
+        assert quiet.filter(shown) is True and shown.levelname == "INFO"
+    finally:
+        root.setLevel(level)

@@ -15,6 +15,7 @@ Vectors of the two backends differ slightly, so the backend is part of the embed
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -25,6 +26,7 @@ import re
 import tempfile
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -270,6 +272,28 @@ class OnnxInt8Embedder(_ModelFolder):
         return out
 
 
+class _FromOnnxRuntimeAsInfo(logging.Filter):
+    """onnxruntime's quantiser warns on the root logger ('Please consider to run pre-processing before
+    quantization'): advice for its developers, not for our users. Such records become INFO, shown with -v."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if f"{os.sep}onnxruntime{os.sep}" in record.pathname and record.levelno > logging.INFO:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return logging.getLogger().isEnabledFor(logging.INFO)  # the level was checked before the filter
+        return True
+
+
+@contextlib.contextmanager
+def _onnxruntime_logs_as_info() -> Iterator[None]:
+    root = logging.getLogger()
+    quiet = _FromOnnxRuntimeAsInfo()
+    root.addFilter(quiet)
+    try:
+        yield
+    finally:
+        root.removeFilter(quiet)
+
+
 def export_onnx_int8(model_dir: Path, target: Path) -> None:
     """Export ``model_dir``'s transformer with mean pooling and normalisation to ONNX, quantise its weights to int8
     (dynamic, per channel) and move the result to ``target`` atomically. Needs torch and onnx; no network."""
@@ -308,8 +332,9 @@ def export_onnx_int8(model_dir: Path, target: Path) -> None:
             )
         int8 = Path(tmp) / "model-int8.onnx"
         # Per-channel int8 weights on the MatMuls keep vectors within ~1% (cosine) of the float model.
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])
+        with _onnxruntime_logs_as_info():
+            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"])
         os.replace(int8, target)  # atomic: a concurrent or killed export never leaves a half-written file
 
 
