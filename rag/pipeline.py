@@ -83,6 +83,21 @@ def _shown(builder: AnswerBuilder, delta: str) -> AnswerEvent:
     return AnswerEvent("text", delta, sentence=builder.sentences[-1])
 
 
+def _short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
+    """When no model sentence is shown: the value a number, date or version question asks for, read off the quoted
+    unit (the one the held model sentences give, else its first); else the model's short phrase when it gives
+    what is asked ('Mélanie Joly', a name the question lacks); else nothing, and the quote stands alone."""
+    held = " ".join(c.text for c in builder.held)
+    if q.kind in STRICT_KINDS:
+        spans = value_spans(q, unit)
+        given = answer_span(q, held, unit) if held else None
+        span = given if given in spans else (spans[0] if spans else None)
+        if span is not None:
+            return builder.add_short(builder.quote, span)
+    phrase = next((c for c in builder.held if specifics(q, c.text) - q.asked_specifics), None)
+    return builder.add_short_phrase(phrase) if phrase is not None else None
+
+
 def _best_typed(evidence: list[ScoredSentence]) -> int:
     """The evidence an answer is expected to rest on: the best unit holding the kind of fact asked for."""
     return next((i for i, e in enumerate(evidence) if e.typed), 0)
@@ -233,23 +248,13 @@ class Pipeline:
         """After the model's sentences: the short answer when the model's shown sentences give none (the count of
         a list, the value asked for, or the model's short phrase), the one quote the answer rests on with the
         answer highlighted, and a rival source's different figure as one short line."""
-        shown = builder.shown_model()
         quote = builder.quote
         items = list_items(q, evidence[quote].passage.text) if q.counted else []
         unit = evidence[quote].shown
         if items and not CITATION_MARKER.sub("", builder.text).count(str(len(items))):
             yield _shown(builder, builder.add_list(quote, items))
-        elif not shown:
-            held = " ".join(c.text for c in builder.held)
-            spans = value_spans(q, unit) if q.kind in STRICT_KINDS else []
-            span = (answer_span(q, held, unit) if held else None) or (spans[0] if spans else None)
-            # The model's short phrase leads when it gives what is asked ('Mélanie Joly', a name the question
-            # lacks); a held sentence that only restates the quote leaves the quote alone.
-            phrase = next((c for c in builder.held if specifics(q, c.text) - q.asked_specifics), None)
-            delta = (builder.add_short(quote, span) if span is not None and q.kind in STRICT_KINDS
-                     else builder.add_short_phrase(phrase) if phrase is not None else None)
-            if delta:
-                yield _shown(builder, delta)
+        elif not builder.shown_model() and (delta := _short_answer(q, builder, unit)):
+            yield _shown(builder, delta)
         lead = " ".join([*builder.model_claims(), *(s.claim for s in builder.sentences if s.origin == "short")])
         yield _shown(builder, builder.add_quote(quote, answer_span(q, lead, unit)))
         rival = conflicting_evidence(q, evidence, quote)
