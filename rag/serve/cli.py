@@ -209,12 +209,14 @@ def _open_app(settings: Settings) -> Any:
     GGUF file while this thread opens the index and retrieves (a cold `rag ask` waits for the longer of the two,
     not their sum). A missing model file is an error here, even for a question that would be refused."""
     from rag.app import build_app, make_generator
+    from rag.index.store import ChromaStore
     from rag.llm.llama import resolve_model_path
 
     generator = make_generator(settings)
     if not settings.llm_url:
         resolve_model_path(settings)
-        threading.Thread(target=_load_quietly, args=(generator,), name="model-load", daemon=True).start()
+        if settings.chroma_url or ChromaStore.exists(settings.index_dir):  # no model for a missing index
+            threading.Thread(target=_load_quietly, args=(generator,), name="model-load", daemon=True).start()
     return build_app(settings, generator=generator)
 
 
