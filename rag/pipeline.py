@@ -116,6 +116,12 @@ class Pipeline:
         self.retriever = Retriever(store, embedder, settings.retrieval)
         self.signals = False  # True: each candidate carries its signal table row (scripts/fit_ranker.py)
 
+    def prepare(self) -> None:
+        """Load now what answering reads from beside the index: the lexical index and the corpus statistics."""
+        if self.retriever.mode != "dense":
+            self.retriever.lexical.refresh()
+        self.stats()
+
     def stats(self) -> CorpusStats:
         """Document frequencies of the index, rebuilt after any change of the stored chunks."""
         return self.corpus.get()

@@ -186,3 +186,16 @@ def test_rag_chat_holds_a_conversation_and_starts_over_on_new(indexed):
     assert "April" in first and "004_6a4118b6b4af9dbd.txt" in first
     assert "Wang Yi" in rest.partition("(new conversation)")[0]
     assert "error: The question is 2,500 characters long" in out  # one bad question does not end the chat
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_early_ends_ask_quietly(indexed):
+    """`rag ask ... | head -1`: the reader closes the pipe; no traceback, exit code 1. (It closes before reading,
+    so every write of the answer meets the closed pipe, however fast the answer comes.)"""
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "ask", "When will Lavrov visit China?"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=rag_env(indexed), cwd=PROJECT_ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=600) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

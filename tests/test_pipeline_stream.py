@@ -142,3 +142,10 @@ def test_each_sentence_is_checked_once_however_the_reply_is_cut(pipeline, monkey
     reply = "Lavrov visited Hanoi. [1] He met Son [1]."
     checked, _, _ = _run(pipeline, list(reply), monkeypatch)  # one character per piece
     assert checked == ["Lavrov visited Hanoi [1].", "He met Son [1]."]
+
+
+def test_prepare_loads_the_lexical_index_and_the_corpus_statistics(pipeline: Pipeline):
+    assert pipeline.retriever.lexical.last_build == {}
+    pipeline.prepare()  # what `rag ask` runs on another thread while the question is embedded
+    assert pipeline.retriever.lexical.last_build["action"] == "built"
+    assert pipeline.corpus.get().chunks == pipeline.store.count()
