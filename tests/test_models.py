@@ -109,3 +109,19 @@ def test_onnxruntime_quantiser_advice_shows_only_with_verbose():
         assert quiet.filter(shown) is True and shown.levelname == "INFO"
     finally:
         root.setLevel(level)
+
+
+@pytest.mark.slow
+def test_the_onnx_embedder_gives_a_text_the_same_vector_alone_or_among_many():
+    """Runs go side by side on several threads: each text's vector must not depend on which run or thread."""
+    import numpy as np
+    from conftest import PROJECT_ROOT
+
+    from rag.index.embedding import OnnxInt8Embedder
+
+    embedder = OnnxInt8Embedder(PROJECT_ROOT / ".cache")
+    texts = [f"Sentence {i} about Lavrov visiting Hanoi and meeting Son, {'again ' * (i % 7)}." for i in range(40)]
+    together = embedder.embed(texts)
+    alone = np.vstack([embedder.embed([t]) for t in texts])
+    assert np.array_equal(together, alone)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)

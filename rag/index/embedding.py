@@ -27,6 +27,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -185,6 +186,7 @@ def _max_seq_length(model_dir: Path) -> int:
 
 
 ONNX_EXPORT_VERSION = 1  # bump when the export recipe changes, so cached exports are redone
+_RUN_THREADS = max(1, min(4, os.cpu_count() or 1))  # onnx-int8 embedder runs side by side
 _ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -248,6 +250,9 @@ class OnnxInt8Embedder(_ModelFolder):
             tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
             options = ort.SessionOptions()
             options.log_severity_level = 3
+            # One thread per run, runs side by side (embed): a run over one short text does not keep two
+            # threads busy (68 units: 0.44 s one by one on 2 threads, 0.35 s two at a time; same vectors).
+            options.intra_op_num_threads = 1
             log.info("loading embedder %s", path)
             self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             self._tokenizer = tokenizer
@@ -259,16 +264,24 @@ class OnnxInt8Embedder(_ModelFolder):
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Batches (if any) of similar length waste little on padding, as sentence-transformers does.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        with self._lock:
-            for start in range(0, len(order), self._batch_size):
-                rows = order[start : start + self._batch_size]
-                encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
-                feed = {
-                    "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                    "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                    "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-                }
-                out[rows] = self._session.run(None, feed)[0]
+        batches = [order[i : i + self._batch_size] for i in range(0, len(order), self._batch_size)]
+
+        def run(rows: list[int]) -> None:
+            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+            feed = {
+                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            }
+            out[rows] = self._session.run(None, feed)[0]  # onnxruntime runs one session from many threads
+
+        workers = min(_RUN_THREADS, len(batches))
+        if workers <= 1:
+            for rows in batches:
+                run(rows)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+                list(pool.map(run, batches))
         return out
 
 
