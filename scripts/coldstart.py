@@ -1,15 +1,18 @@
 """Cold start: wall time of `rag ask` run as a new process per question (as scripts call it), on an index.
 
-    .venv/bin/python scripts/coldstart.py --docs DIR [--index DIR] [--runs 5] [QUESTION ...]
+    .venv/bin/python scripts/coldstart.py --docs DIR [--index DIR] [--runs 5] [--limit-mb MB] [QUESTION ...]
 
 Indexes DIR first if needed (not timed), then runs `rag ask` once per question per run and prints each wall
-time, the median, and the chunk count.
+time, the median, and the chunk count. With --limit-mb, a copy of DIR's first files (by path, whole files, at
+most MB megabytes) is indexed instead: the README's 10k-chunk figure is `--docs
+/usr/share/doc/python3/html/_sources --limit-mb 5.6` (Debian's python3-doc, which `make bench` installs).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,17 +32,37 @@ def _rag(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.Comple
     return time.perf_counter() - started, done
 
 
+def first_files(src: Path, dest: Path, limit_bytes: int) -> int:
+    """Copy ``src``'s files in path order into ``dest``, each whole, skipping any that would pass the limit."""
+    total = 0
+    for path in sorted(p for p in src.rglob("*") if p.is_file()):
+        size = path.stat().st_size
+        if total + size > limit_bytes:
+            continue
+        target = dest / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        total += size
+    return total
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=Path, required=True, help="documents folder")
     parser.add_argument("--index", type=Path, help="index folder (default: a temporary one)")
     parser.add_argument("--runs", type=int, default=3, help="times each question is asked")
+    parser.add_argument("--limit-mb", type=float, help="index a copy of the first files of --docs, this many MB")
     parser.add_argument("questions", nargs="*", help=f"questions (default: {len(QUESTIONS)} Python-docs ones)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rag-cold-") as tmp:
-        index = args.index or Path(tmp)
+        index = args.index or Path(tmp) / "index"
+        docs = args.docs.resolve()
+        if args.limit_mb:
+            docs = Path(tmp) / "docs"
+            copied = first_files(args.docs.resolve(), docs, int(args.limit_mb * 1_000_000))
+            print(f"indexing {copied / 1e6:.1f} MB of {args.docs}")
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-        env.update(RAG_DOCS_DIR=str(args.docs.resolve()), RAG_INDEX_DIR=str(index.resolve()))
+        env.update(RAG_DOCS_DIR=str(docs), RAG_INDEX_DIR=str(index.resolve()))
         seconds, done = _rag(["index"], env)
         if done.returncode:
             print(done.stderr, file=sys.stderr)
