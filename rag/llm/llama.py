@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.util
@@ -36,6 +37,18 @@ def route_native_logs() -> object:
             native_log.info("%s", line)
 
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    # With verbose=False llama-cpp-python also points file descriptors 1 and 2 at /dev/null while it loads a
+    # model: process-wide, so every other thread's output meanwhile is lost (`rag ask` loads the model beside
+    # opening the index, and an error about the index vanished). The log lines go through the callback above,
+    # so that silencing is not needed: it becomes a no-op.
+    import llama_cpp._internals
+    import llama_cpp.llama
+
+    def keep_output(disable: bool = False) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    llama_cpp.llama.suppress_stdout_stderr = keep_output
+    llama_cpp._internals.suppress_stdout_stderr = keep_output
     return callback
 
 GEMMA_FILE = "gemma-3-270m-Q4_K_M.gguf"
