@@ -165,3 +165,10 @@ def test_chunk_ids_are_read_once_per_change_of_the_store(tmp_path, docs_copy, ha
     (docs_copy / "new.txt").write_text("A short new text about a meeting in Oslo.\n", encoding="utf-8")
     other.sync(docs_copy)
     assert len(store.ids()) == len(after) + 1
+
+
+def test_a_new_index_writes_its_vectors_to_disk_every_256(tmp_path, hash_embedder):
+    from rag.types import HNSW_SYNC_THRESHOLD
+
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    assert indexer.store.collection.metadata["hnsw:sync_threshold"] == HNSW_SYNC_THRESHOLD == 256
