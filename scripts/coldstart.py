@@ -11,6 +11,7 @@ most MB megabytes) is indexed instead: the README's 10k-chunk figure is `--docs
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -80,6 +81,21 @@ def main() -> int:
                 print(f"  {seconds:5.2f} s  {q}")
         print(f"rag ask, new process per question: median {statistics.median(times):.2f} s, "
               f"min {min(times):.2f} s, max {max(times):.2f} s over {len(times)} runs")
+        # Where the time goes: `ask --json` reports its own timings, counted from the start of deciding.
+        walls, phases = [], {"retrieve": [], "first_token": [], "total": []}
+        for q in args.questions or QUESTIONS:
+            seconds, done = _rag(["ask", "--json", q], env)
+            if done.returncode:
+                print(done.stderr, file=sys.stderr)
+                return done.returncode
+            walls.append(seconds)
+            for name, ms in json.loads(done.stdout)["timings_ms"].items():
+                phases[name].append(ms / 1000)
+        med = {name: statistics.median(values) for name, values in phases.items()}
+        print(f"inside one process (ask --json, median of {len(walls)}): deciding {med['retrieve']:.2f} s, first "
+              f"token at {med['first_token']:.2f} s, answer done at {med['total']:.2f} s; before deciding "
+              f"(start-up, imports, opening the index) {statistics.median(walls) - med['total']:.2f} s of "
+              f"{statistics.median(walls):.2f} s wall")
     return 0
 
 
