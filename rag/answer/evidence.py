@@ -50,7 +50,7 @@ _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten
                            r"thousand|million|billion|trillion|half|twice|none|no)\b", re.IGNORECASE)
 
 
-_VERSION = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b")
+VERSION = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b")
 
 
 def is_instruction(text: str) -> bool:
@@ -100,7 +100,7 @@ def specifics(question: Question, text: str) -> set[str]:
     if question.kind == "name":
         return names(text)
     if question.kind == "version":
-        return set(_VERSION.findall(text))
+        return set(VERSION.findall(text))
     # An open question ('Which US official...?', 'What does X do?'): the names a text gives.
     return names(text)
 
@@ -237,7 +237,7 @@ def _near_the_topic(question: Question, scored: list[ScoredSentence]) -> list[Sc
 
 def _version_note_answers(question: Question, unit: Unit) -> bool:
     """A version note ('New in version 3.11') answers 'when' in a manual: software dates itself by release."""
-    return question.kind == "date" and unit.kind == "directive" and bool(_VERSION.search(unit.passage.text))
+    return question.kind == "date" and unit.kind == "directive" and bool(VERSION.search(unit.passage.text))
 
 
 def score_sentences(question: Question, passages: list[Passage], embedder: Embedder,

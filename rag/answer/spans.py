@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.evidence import amounts, dates, specifics
+from rag.answer.evidence import VERSION, amounts, dates, specifics
 from rag.answer.question import Question
 from rag.text import MONTHS, fold, names, numbers
 
@@ -22,7 +22,6 @@ _DATE_SPAN = re.compile(r"\b\d{3,4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
                         r"\b(?:\d{1,2}(?:[-–]\d{1,2})?\s+)?(?:" + "|".join(MONTHS) + r")"
                         r"(?:\s+\d{1,2}(?:-\d{1,2})?)?(?:,?\s+\d{3,4})?\b|"
                         r"(?<![\d.,])\b\d{4}\b(?![.,]\d)", re.IGNORECASE)
-_VERSION_SPAN = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b")
 
 
 @dataclass(frozen=True)
@@ -45,16 +44,17 @@ def value_spans(question: Question, text: str) -> list[Span]:
     asked = question.asked_specifics
     out: list[Span] = []
     if question.kind == "number":
+        in_text = amounts(text)
         for m in _AMOUNT.finditer(text):
             value = numbers(m.group())
-            if value and value & amounts(text) and not value <= asked:
+            if value and value & in_text and not value <= asked:
                 out.append(_strip(text, m.start(), m.end()))
     elif question.kind == "date":
         for m in _DATE_SPAN.finditer(text):
             if dates(m.group()) - asked:
                 out.append(_strip(text, m.start(), m.end()))
     elif question.kind == "version":
-        out = [Span(m.start(), m.end(), m.group()) for m in _VERSION_SPAN.finditer(text) if m.group() not in asked]
+        out = [Span(m.start(), m.end(), m.group()) for m in VERSION.finditer(text) if m.group() not in asked]
     return out
 
 

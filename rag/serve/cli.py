@@ -422,8 +422,8 @@ READ_ONLY = frozenset({"ask", "chat"})  # commands that write nothing Chroma or 
 
 def main(argv: list[str] | None = None) -> int:
     """The `rag` command. Run as the program (``argv`` None), a read-only command ends the process as soon as its
-    output is flushed: tearing down llama.cpp, onnxruntime and Chroma at exit took 0.33 s of every `rag ask`
-    (the corpus statistics and lexical index it may save are written before it returns)."""
+    output is flushed, instead of tearing down llama.cpp, onnxruntime and Chroma at exit (the corpus statistics and
+    lexical index it may save are written before it returns)."""
     offline_environment()
     parser = _parser()
     args = parser.parse_args(argv)
