@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from rag.answer.params import AnswerParams
 from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +80,7 @@ class Settings:
     chroma_timeout: float = DEFAULT_CHROMA_TIMEOUT_S  # seconds for each answer of the Chroma server
     llm_timeout: float = DEFAULT_LLM_TIMEOUT_S  # seconds to the LLM server's first token, and between tokens
     project_root: Path = PROJECT_ROOT
+    answer: AnswerParams = dataclasses.field(default_factory=AnswerParams)  # every tuning number of rag.answer
 
     def resolve(self, path: Path | str) -> Path:
         """Resolve a path relative to the project root."""

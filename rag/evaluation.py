@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.answer.candidates import Candidate
 from rag.answer.checking import split_answer, unsupported_reason
-from rag.answer.evidence import ScoredSentence
 from rag.answer.threshold import refusal_threshold
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
@@ -111,7 +111,7 @@ def stages(decision: Decision, facts: list[str], answer: str | None = None) -> d
     in one candidate unit, in the top-ranked unit, in the shown answer (None when no answer was made)."""
     passages = [_norm(p.text) for p in decision.passages]
     wanted = [_norm(f) for f in facts]
-    held = [unit_holds(s, facts) for s in decision.scored]  # each unit as shown (a version note with its entry)
+    held = [unit_holds(s, facts) for s in decision.candidates]  # each unit as shown (a version note with its entry)
     return {
         "in_passages": all(any(f in p for p in passages) for f in wanted),
         "in_candidates": any(held),
@@ -137,7 +137,7 @@ def answerable_decisions(pipeline: Pipeline, questions: list[EvalQuestion]) -> I
             yield q, pipeline.decide(q.question, history)
 
 
-def unit_holds(scored: ScoredSentence, facts: list[str]) -> bool:
+def unit_holds(scored: Candidate, facts: list[str]) -> bool:
     """Whether an evidence unit, as shown, holds every key fact."""
     shown = _norm(scored.shown)
     return all(_norm(f) in shown for f in facts)
@@ -148,9 +148,9 @@ def evaluate_stages(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[s
     question, and what the top unit was."""
     rows = []
     for q, decision in answerable_decisions(pipeline, questions):
-        top = decision.scored[0] if decision.scored else None
+        top = decision.candidates[0] if decision.candidates else None
         rows.append({"id": q.id, "question": q.question, "answerable": True, "stages": stages(decision, q.facts),
-                     "refused": bool(decision.reason), "top_unit": top.passage.text if top else "",
+                     "refused": decision.refusal is not None, "top_unit": top.passage.text if top else "",
                      "top_kind": top.kind if top else "", "facts": q.facts})
     return {"answerable": len(rows), "stages": stage_summary(rows), "questions": rows}
 
@@ -192,6 +192,7 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "answer": answer.answer,
             "raw_answer": answer.raw_answer,
             "refused": answer.refused,
+            "refusal": answer.refusal or None,
             "fallback": answer.fallback,
             "decision": answer.decision,
             "gold_rank": _rank_of_gold(answer.retrieved_sources, q.sources) if q.answerable else None,

@@ -9,15 +9,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from rag.answer.checking import check_sentence, relation_terms_used, split_answer
-from rag.answer.compose import AnswerBuilder
-from rag.answer.conflicts import conflicting_evidence
+import numpy as np
+
+from rag.answer.candidates import Candidate, build_candidates
+from rag.answer.checking import Checks, check_sentence, relation_terms_used, split_answer
+from rag.answer.compose import AnswerBuilder, best_typed, choose_evidence, complete
 from rag.answer.corpus import FOLDER as CORPUS_FOLDER
 from rag.answer.corpus import CorpusCache, CorpusStats
-from rag.answer.evidence import ScoredSentence, amounts, list_items, score_sentences, specifics
-from rag.answer.question import STRICT_KINDS, Question, analyse
-from rag.answer.refusal import refusal_reason
-from rag.answer.spans import answer_span, value_spans
+from rag.answer.facts import facts_of
+from rag.answer.question import Question, analyse
+from rag.answer.refusal import Evidence, Refusal, refusal
 from rag.answer.threshold import refusal_threshold
 from rag.config import Settings
 from rag.errors import AnswerCutOff, EmptyQuestion, RagError
@@ -26,14 +27,11 @@ from rag.index.store import ChromaStore
 from rag.llm.llama import TextGenerator
 from rag.llm.prompting import build_prompt
 from rag.retrieval.retriever import Retriever
-from rag.text import CITATION_MARKER, terms
 from rag.types import Answer, AnswerEvent, AnswerSentence, Passage
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-SIBLING_HITS = 2  # the best passages whose section or entry joins the evidence pool
-SIBLINGS_PER_HIT = 4
 REFUSAL_TEXT = "The documents do not answer this question."
 
 
@@ -55,8 +53,8 @@ class Decision:
 
     question: Question
     passages: list[Passage]
-    scored: list[ScoredSentence]  # every candidate sentence, best first
-    reason: str  # why it is refused; empty when it is answered
+    candidates: list[Candidate]  # the candidate table, best first
+    refusal: Refusal | None  # why it is refused; None when it is answered
     threshold: float
     threshold_source: str
     stats: CorpusStats  # the index's term statistics the decision was made with
@@ -83,26 +81,6 @@ def _shown(builder: AnswerBuilder, delta: str) -> AnswerEvent:
     return AnswerEvent("text", delta, sentence=builder.sentences[-1])
 
 
-def _short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
-    """When no model sentence is shown: the value a number, date or version question asks for, read off the quoted
-    unit (the one the held model sentences give, else its first); else the model's short phrase when it gives
-    what is asked ('Mélanie Joly', a name the question lacks); else nothing, and the quote stands alone."""
-    held = " ".join(c.text for c in builder.held)
-    if q.kind in STRICT_KINDS:
-        spans = value_spans(q, unit)
-        given = answer_span(q, held, unit) if held else None
-        span = given if given in spans else (spans[0] if spans else None)
-        if span is not None:
-            return builder.add_short(builder.quote, span)
-    phrase = next((c for c in builder.held if specifics(q, c.text) - q.asked_specifics), None)
-    return builder.add_short_phrase(phrase) if phrase is not None else None
-
-
-def _best_typed(evidence: list[ScoredSentence]) -> int:
-    """The evidence an answer is expected to rest on: the best unit holding the kind of fact asked for."""
-    return next((i for i, e in enumerate(evidence) if e.typed), 0)
-
-
 class Pipeline:
     """Answers questions from an open index with a local model. Build once, use from many threads."""
 
@@ -114,7 +92,7 @@ class Pipeline:
         self.corpus = CorpusCache(store.change_token, store.texts, store.ids,
                                   None if store.url else store.index_dir / CORPUS_FOLDER)
         self.retriever = Retriever(store, embedder, settings.retrieval)
-        self.signals = False  # True: each candidate carries its signal table row (scripts/fit_ranker.py)
+        self.params = settings.answer
 
     def prepare(self) -> None:
         """Load now what answering reads from beside the index: the lexical index and the corpus statistics."""
@@ -126,8 +104,10 @@ class Pipeline:
         """Document frequencies of the index, rebuilt after any change of the stored chunks."""
         return self.corpus.get()
 
-    def retrieve(self, query: str, k: int) -> list[Passage]:
-        return self.retriever.search(query, k)
+    def retrieve(self, query: str, k: int) -> tuple[list[Passage], np.ndarray]:
+        """The passages for ``query`` and the query's embedding (retrieval and the candidates share it)."""
+        vector = self.embedder.embed([query])[0]
+        return self.retriever.search_vector(query, vector, k, self.retriever.mode), vector
 
     def evidence_pool(self, passages: list[Passage]) -> tuple[list[Passage], list[int]]:
         """The retrieved passages, then the rest of the section or API entry of the best ones (a version note or
@@ -135,8 +115,8 @@ class Pipeline:
         pool = list(passages)
         ranks = list(range(len(passages)))
         seen = {(p.source, p.start) for p in passages}
-        for rank, p in enumerate(passages[:SIBLING_HITS]):
-            for sib in self.store.siblings(p, SIBLINGS_PER_HIT):
+        for rank, p in enumerate(passages[: self.params.sibling_hits]):
+            for sib in self.store.siblings(p, self.params.siblings_per_hit):
                 if (sib.source, sib.start) not in seen:
                     seen.add((sib.source, sib.start))
                     pool.append(sib)
@@ -148,14 +128,14 @@ class Pipeline:
         """Retrieve, score the evidence and decide whether to answer (no model call)."""
         started = time.perf_counter()
         q = analyse(validate_question(question), history)
-        passages = self.retrieve(q.query, k or self.settings.top_k)
+        passages, vector = self.retrieve(q.query, k or self.settings.top_k)
         stats = self.stats()
         pool, ranks = self.evidence_pool(passages)
-        scored = score_sentences(q, pool, self.embedder, stats, self.store.heads([p.source for p in passages]),
-                                 ranks, self.signals)
+        table = build_candidates(q, pool, self.embedder, stats, self.store.heads([p.source for p in passages]),
+                                 ranks, self.params, vector)
         value, source = threshold or refusal_threshold(self.settings, self.store)
-        reason = refusal_reason(q, scored, stats, value, [p.text for p in passages], self.embedder)
-        return Decision(q, passages, scored, reason, value, source, stats, time.perf_counter() - started)
+        refused = refusal(Evidence(q, table, stats, [p.text for p in passages], value, self.embedder, self.params))
+        return Decision(q, passages, table, refused, value, source, stats, time.perf_counter() - started)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
             generator: TextGenerator | None = None, decision: Decision | None = None) -> Answer:
@@ -178,12 +158,12 @@ class Pipeline:
         started = time.perf_counter() - decision.seconds  # timings count from the start of deciding
         q = decision.question
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
-        evidence = self._evidence(decision)
+        evidence = choose_evidence(decision.candidates, self.settings.evidence_k, self.params)
         how = f"refusal threshold {decision.threshold:.3f} ({decision.threshold_source})"
 
-        if decision.reason:
-            log.info("refusing %r: %s", q.text, decision.reason)
-            yield from self._refuse(q.text, evidence, decision, timings, started, f"{decision.reason}; {how}")
+        if decision.refusal is not None:
+            log.info("refusing %r: %s (%s)", q.text, decision.refusal.detail, decision.refusal.code)
+            yield from self._refuse(q.text, evidence, decision, timings, started, f"{decision.refusal}; {how}")
             return
 
         # The model reads, and the checker checks against, each unit as a reader sees it (markup rendered, a
@@ -193,11 +173,12 @@ class Pipeline:
         # The checker ties a model's answer to what is asked only by relation terms the evidence itself uses:
         # 'meet' cannot be asked of a passage that says 'met'.
         relation = relation_terms_used(q.relation_terms, [e.passage.text for e in evidence])
-        weights = {t: decision.stats.idf(t) for t in relation}
-        pairs = tuple((a, b) for a, b in pairwise(terms(q.text)) if a in relation and b in relation)
         asked = frozenset(q.terms) | q.exact
-        check = (relation, asked, weights, pairs, [e.before for e in evidence])
-        builder = AnswerBuilder(evidence, quote=_best_typed(evidence), asked=asked)
+        checks = Checks(relation=relation, asked=asked, weights={t: decision.stats.idf(t) for t in relation},
+                        pairs=tuple((a, b) for a, b in pairwise(facts_of(q.text).terms)
+                                    if a in relation and b in relation),
+                        before=tuple(e.before for e in evidence), params=self.params)
+        builder = AnswerBuilder(evidence, quote=best_typed(evidence), asked=asked, params=self.params)
         raw = ""
         done = 0
         try:
@@ -208,7 +189,7 @@ class Pipeline:
                 # Check and show sentences as they finish (a marker after the full stop still belongs to them).
                 finished = complete_sentences(raw, final=False)
                 for part in finished[done:]:
-                    delta = builder.add_model_sentence(check_sentence(part, passages_shown, *check))
+                    delta = builder.add_model_sentence(check_sentence(part, passages_shown, checks))
                     if delta:
                         yield _shown(builder, delta)
                 done = max(done, len(finished))
@@ -218,11 +199,12 @@ class Pipeline:
                 yield _shown(builder, builder.show_held(held))
             raise
         for part in complete_sentences(raw, final=True)[done:]:
-            delta = builder.add_model_sentence(check_sentence(part, passages_shown, *check))
+            delta = builder.add_model_sentence(check_sentence(part, passages_shown, checks))
             if delta:
                 yield _shown(builder, delta)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
-        yield from self._complete(q, evidence, builder)
+        for delta in complete(q, builder):
+            yield _shown(builder, delta)
         fallback = not builder.model_claims()  # no model sentence held up
         timings["total"] = (time.perf_counter() - started) * 1000
         answer = Answer(
@@ -240,39 +222,10 @@ class Pipeline:
         )
         yield AnswerEvent("done", answer=answer)
 
-    def _evidence(self, decision: Decision) -> list[ScoredSentence]:
-        """The sentences the model sees: the best ones, led by the best that holds the kind of fact asked for."""
-        scored = decision.scored
-        k = self.settings.evidence_k
-        evidence = scored[:k]
-        typed = next((s for s in scored[: 2 * k] if s.typed), None)
-        if typed is not None and typed not in evidence:
-            evidence = [typed] + evidence[: k - 1]
-        return evidence
-
-    def _complete(self, q: Question, evidence: list[ScoredSentence], builder: AnswerBuilder) -> Iterator[AnswerEvent]:
-        """After the model's sentences: the short answer when the model's shown sentences give none (the count of
-        a list, the value asked for, or the model's short phrase), the one quote the answer rests on with the
-        answer highlighted, and a rival source's different figure as one short line."""
-        quote = builder.quote
-        items = list_items(q, evidence[quote].passage.text) if q.counted else []
-        unit = evidence[quote].shown
-        if items and not CITATION_MARKER.sub("", builder.text).count(str(len(items))):
-            yield _shown(builder, builder.add_list(quote, items))
-        elif not builder.shown_model() and (delta := _short_answer(q, builder, unit)):
-            yield _shown(builder, delta)
-        lead = " ".join([*builder.model_claims(), *(s.claim for s in builder.sentences if s.origin == "short")])
-        yield _shown(builder, builder.add_quote(quote, answer_span(q, lead, unit)))
-        rival = conflicting_evidence(q, evidence, quote)
-        if rival is not None and rival not in builder.supports:
-            # Sources disagree: the other figure, with its own citation, instead of silently picking one.
-            theirs = [s for s in value_spans(q, evidence[rival].shown) if not amounts(s.text) & amounts(unit)]
-            yield _shown(builder, builder.add_rival(rival, theirs[0] if theirs else None))
-
-    def _refuse(self, question: str, evidence: list[ScoredSentence], decision: Decision,
+    def _refuse(self, question: str, evidence: list[Candidate], decision: Decision,
                 timings: dict[str, float], started: float, why: str) -> Iterator[AnswerEvent]:
         nearest = AnswerBuilder(evidence)
-        for i in range(min(3, len(evidence))):
+        for i in range(min(self.params.nearest_shown, len(evidence))):
             nearest.number(i)
         text = REFUSAL_TEXT
         if evidence:
@@ -283,5 +236,6 @@ class Pipeline:
             "done",
             answer=Answer(question=question, answer=text, refused=True, citations=nearest.citations(),
                           timings_ms=timings, retrieved_sources=[p.source for p in decision.passages],
-                          sentences=[AnswerSentence(text, "", (), "refusal")], decision=why),
+                          sentences=[AnswerSentence(text, "", (), "refusal")], decision=why,
+                          refusal=decision.refusal.code if decision.refusal else ""),
         )

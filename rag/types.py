@@ -288,6 +288,7 @@ class Answer:
     retrieved_sources: list[str] = field(default_factory=list)  # files of the retrieved passages, best first
     sentences: list[AnswerSentence] = field(default_factory=list)  # the answer, sentence by sentence
     decision: str = ""  # why it was refused, or how the refusal threshold was set
+    refusal: str = ""  # the refusal rule's code when refused (rag.answer.refusal.CODES)
 
     def marked(self, before: str, after: str) -> str:
         """The answer with each sentence's highlight wrapped in ``before`` and ``after``."""
@@ -313,6 +314,7 @@ class Answer:
             "removed": self.removed,
             "sentences": [s.to_json() for s in self.sentences],
             "decision": self.decision,
+            "refusal": self.refusal or None,
         }
 
 

@@ -2,11 +2,12 @@
 
     .venv/bin/python scripts/fit_ranker.py [--corpus NAME ...] [--index-root DIR] [--cached]
 
-For every corpus, every answerable question of its tuning set gives one row per candidate unit (its signals,
-rag/answer/signals.py) labelled by whether the unit holds every key fact. A logistic regression is fitted on the
-tuning rows of all corpora; held-out sets are only scored, never fitted on. Printed per corpus and set: fact in
-one candidate unit, fact in the top unit ordered by score (no ranker), by the ranker fitted on all tuning sets
-(in-corpus), and by a ranker fitted on the other corpora's tuning sets only (leave-one-corpus-out).
+For every corpus, every answerable question of its tuning set gives one row per candidate unit (its features,
+rag.answer.rank.FEATURES, from the candidate table) labelled by whether the unit holds every key fact. A logistic
+regression is fitted on the tuning rows of all corpora; held-out sets are only scored, never fitted on. Printed per
+corpus and set: fact in one candidate unit, fact in the top unit ordered by score (no ranker), by the ranker
+fitted on all tuning sets (in-corpus), and by a ranker fitted on the other corpora's tuning sets only
+(leave-one-corpus-out).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, TYPE_PENALTY
-from rag.answer.signals import NAMES
+from rag.answer.params import DEFAULTS
+from rag.answer.rank import FEATURES, order_of_rows
 from rag.app import ensure_index
 from rag.config import load_settings, offline_environment
 from rag.evaluation import answerable_decisions, load_questions, unit_holds
@@ -38,7 +39,6 @@ def collect(name: str, index_root: Path) -> dict[str, list[tuple[np.ndarray, np.
     docs, tuning, heldout = CORPORA[name]
     settings = dataclasses.replace(load_settings(docs_dir=docs), index_dir=index_root / name)
     app, _ = ensure_index(settings)
-    app.pipeline.signals = True
     share = getattr(app.embedder, "vocabulary_share", None)
     if share is not None:  # how much of the questions the embedder reads (the dense weight in the fusion)
         shares = [share(q.question) for path in (tuning, heldout) for q in load_questions(path)]
@@ -47,9 +47,9 @@ def collect(name: str, index_root: Path) -> dict[str, list[tuple[np.ndarray, np.
     for label, path in (("tuning", tuning), ("held-out", heldout)):
         rows = []
         for q, decision in answerable_decisions(app.pipeline, load_questions(path)):
-            x = np.asarray([s.signals for s in decision.scored], dtype=np.float64).reshape(-1, len(NAMES))
-            y = np.asarray([unit_holds(s, q.facts) for s in decision.scored], dtype=int)
-            score = np.asarray([s.order for s in decision.scored])
+            x = np.asarray([c.features for c in decision.candidates], dtype=np.float64).reshape(-1, len(FEATURES))
+            y = np.asarray([unit_holds(c, q.facts) for c in decision.candidates], dtype=int)
+            score = np.asarray([c.order for c in decision.candidates])
             rows.append((x, y, score))
         out[label] = rows
     return out
@@ -92,21 +92,16 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Ranker:
     return Ranker(mean, scale, model.coef_[0])
 
 
-# The hand weights of the evidence order (ScoredSentence.order): how much the unit read with its heading path
-# counts in the dense part, and the bonus for the value a number/date/version question needs. Chosen on the tuning
-# sets; the grid below reproduces that choice per corpus from the other corpora (leave-one-corpus-out).
+# The hand weights of the evidence order (rag.answer.rank.hand_order): how much the unit read with its heading path
+# counts in the dense part (AnswerParams.read_weight), and the bonus for the value a number/date/version question
+# needs (AnswerParams.strict_bonus). Chosen on the tuning sets; the grid below reproduces that choice per corpus
+# from the other corpora (leave-one-corpus-out).
 GRID = [(w, b) for w in (0.0, 0.5, 1.0) for b in (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)]
-_COL = {n: i for i, n in enumerate(NAMES)}
-
-
-def hand_order(x: np.ndarray, w: float, b: float) -> np.ndarray:
-    dense = (1 - w) * x[:, _COL["dense"]] + w * x[:, _COL["dense_read"]]
-    return (DENSE_WEIGHT * dense + LEXICAL_WEIGHT * x[:, _COL["lexical"]] - TYPE_PENALTY * (1 - x[:, _COL["typed"]])
-            + b * x[:, _COL["typed_strict"]])
 
 
 def hand_top1(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], w: float, b: float) -> int:
-    return sum(int(y[int(np.argmax(hand_order(x, w, b)))]) for x, y, _ in groups if len(x))
+    params = dataclasses.replace(DEFAULTS, read_weight=w, strict_bonus=b)
+    return sum(int(y[int(np.argmax(order_of_rows(x, params)))]) for x, y, _ in groups if len(x))
 
 
 def choose_hand(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[float, float]:
@@ -157,7 +152,7 @@ def main() -> int:
             print(f"| {name} | {label} | {len(groups)} | {cand} | {top1(groups, None)} | {loco_hand} "
                   f"| {top1(groups, everything)} | {top1(groups, loco) if loco else '-'} |")
     print("\ncoefficients (standardised signals):")
-    for n, c in sorted(zip(NAMES, everything.coef, strict=True), key=lambda t: -abs(t[1])):
+    for n, c in sorted(zip(FEATURES, everything.coef, strict=True), key=lambda t: -abs(t[1])):
         print(f"  {n:18} {c:+.3f}")
     return 0
 

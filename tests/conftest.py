@@ -1,5 +1,7 @@
-"""Shared fixtures: a fast fake embedder for unit tests, and one real app (real embedder, real GGUF model,
-real Chroma store in a temp folder) built once per test session for the integration tests."""
+"""Shared fixtures: a fast fake embedder for unit tests, the one scripted stand-in for the model (ScriptedModel,
+fixture ``scripted_model``), the one way to make a folder of documents indexed with the real embedder
+(make_indexed_folder, fixture ``indexed_folder``), and one real app (real embedder, real GGUF model, real Chroma
+store in a temp folder) built once per test session for the integration tests."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +23,7 @@ from rag.config import PROJECT_ROOT, Settings, load_settings, offline_environmen
 
 if TYPE_CHECKING:
     from rag.app import App
+    from rag.types import SyncReport
 
 offline_environment()
 
@@ -107,16 +112,58 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
     )
 
 
-class NoModel:
-    """Stands in for a model that the test must never call."""
+Reply = str | Sequence[str]
 
-    name = "none"
+# A draft that cites nothing checkable: the answer then quotes the best evidence.
+UNCHECKABLE_REPLY = "I think so."
 
-    def stream(self, prompt: object, max_tokens: int):
-        raise AssertionError("this test never calls the model")
+
+class ScriptedModel:
+    """Stands in for the model (rag.llm.llama.TextGenerator: ``name``, ``stream``, ``warm_up``) with a scripted
+    reply: ``reply`` is the whole reply as one piece (a str), the pieces to stream in order (a list; [] streams
+    nothing), or a function of the prompt that returns either. ``prompts`` keeps every prompt received, in order.
+    With ``raises`` (an exception), the stream raises it after ``after`` pieces. With ``never=True`` the test must
+    never call the model: ``stream`` fails the test at the call (see NoModel)."""
+
+    def __init__(self, reply: Reply | Callable[[Any], Reply] = (), *, name: str | None = None,
+                 raises: BaseException | None = None, after: int = 0, never: bool = False) -> None:
+        self.reply = reply
+        self.name = name or ("none" if never else "scripted")
+        self.raises = raises
+        self.after = after
+        self.never = never
+        self.prompts: list[Any] = []
+
+    def stream(self, prompt: Any, max_tokens: int) -> Iterator[str]:
+        if self.never:
+            raise AssertionError("this test never calls the model")
+        self.prompts.append(prompt)
+        reply = self.reply(prompt) if callable(self.reply) else self.reply
+        return self._pieces([reply] if isinstance(reply, str) else list(reply))
+
+    def _pieces(self, pieces: list[str]) -> Iterator[str]:
+        for n, piece in enumerate(pieces):
+            if self.raises is not None and n == self.after:
+                raise self.raises
+            yield piece
+        if self.raises is not None:  # ``after`` is at or past the last piece
+            raise self.raises
 
     def warm_up(self) -> None:
         pass
+
+
+class NoModel(ScriptedModel):
+    """Stands in for a model that the test must never call: ``ScriptedModel(never=True)``."""
+
+    def __init__(self) -> None:
+        super().__init__(never=True)
+
+
+@pytest.fixture
+def scripted_model() -> type[ScriptedModel]:
+    """Makes a ScriptedModel per reply: ``scripted_model("Lavrov met Son [1].")``."""
+    return ScriptedModel
 
 
 def fake_app(tmp: Path, generator: Any = None, embedder: Any = None, sync: bool = True, **overrides: object) -> App:
@@ -132,13 +179,76 @@ def fake_app(tmp: Path, generator: Any = None, embedder: Any = None, sync: bool 
     return app
 
 
-@pytest.fixture(scope="session")
-def real_app(tmp_path_factory: pytest.TempPathFactory):
-    """The real pipeline over a copy of seeds/, indexed once for the session."""
+# What make_indexed_folder writes into the folder: text, bytes, or a function that writes the file at the given path.
+DocumentContent = str | bytes | Callable[[Path], object]
+
+
+@dataclass
+class IndexedFolder:
+    """A documents folder (``root``/docs) and its index (``root``/index), built with the real embedder."""
+
+    root: Path  # what run_rag and rag_env take
+    app: App | None = None  # the app that built the index in this process (None when `rag index` built it)
+    report: SyncReport | None = None  # that build's report
+    run: subprocess.CompletedProcess[str] | None = None  # the `rag index` run that built it
+
+    @property
+    def docs(self) -> Path:
+        return self.root / "docs"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index"
+
+
+def make_indexed_folder(tmp: Path, docs: Path | None = SEEDS, files: Mapping[str, DocumentContent] | None = None,
+                        *, cli: bool = False, **overrides: object) -> IndexedFolder:
+    """Copy ``docs`` (None: start empty) to tmp/docs, add ``files`` (name -> content), and index it into tmp/index
+    with the real embedder: in this process by ``ensure_index`` (``overrides`` go to make_settings), or with ``cli``
+    by `rag index` in a fresh process, which must succeed."""
+    folder = IndexedFolder(tmp)
+    if docs is None:
+        folder.docs.mkdir(parents=True)
+    else:
+        shutil.copytree(docs, folder.docs)
+    for name, content in (files or {}).items():
+        path = folder.docs / name
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            content(path)
+    if cli:
+        if overrides:
+            raise TypeError(f"settings overrides apply to the in-process build only: {sorted(overrides)}")
+        folder.run = run_rag(tmp, "index")
+        assert folder.run.returncode == 0, folder.run.stderr
+        return folder
     from rag.app import ensure_index
 
-    tmp = tmp_path_factory.mktemp("real")
-    shutil.copytree(SEEDS, tmp / "docs")
-    app, report = ensure_index(make_settings(tmp))
-    assert len(report.added) == len(list(SEEDS.glob("*.txt")))
-    return app
+    folder.app, folder.report = ensure_index(make_settings(tmp, **overrides))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def indexed_folder() -> Callable[..., IndexedFolder]:
+    """make_indexed_folder, for fixtures and tests: ``indexed_folder(tmp, docs=SEEDS, files={...}, cli=False)``."""
+    return make_indexed_folder
+
+
+@pytest.fixture
+def cli_indexed_seeds(tmp_path: Path) -> Path:
+    """A private copy of seeds/ in tmp_path/docs, indexed into tmp_path/index by `rag index` (real embedder);
+    returns tmp_path, for run_rag and rag_env. For tests that ask, change the folder or change the index."""
+    folder = make_indexed_folder(tmp_path, cli=True)
+    assert "5 added" in folder.run.stdout
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def real_app(indexed_folder, tmp_path_factory: pytest.TempPathFactory):
+    """The real pipeline over a copy of seeds/, indexed once for the session."""
+    folder = indexed_folder(tmp_path_factory.mktemp("real"))
+    assert len(folder.report.added) == len(list(SEEDS.glob("*.txt")))
+    return folder.app

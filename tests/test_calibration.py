@@ -13,8 +13,6 @@ from conftest import NoModel, fake_app, make_settings
 
 from rag.answer.calibration import (
     FILE,
-    MAX_FALSE_REFUSALS,
-    PROBE_WINDOW,
     Calibration,
     _pick,
     calibrate,
@@ -24,6 +22,7 @@ from rag.answer.calibration import (
     save,
 )
 from rag.answer.corpus import CorpusStats
+from rag.answer.params import DEFAULTS
 from rag.answer.question import analyse
 from rag.answer.refusal import unknown
 from rag.config import DEFAULT_MIN_EVIDENCE_SCORE
@@ -75,7 +74,7 @@ def test_an_answerable_probe_is_a_window_of_a_sentence_with_one_fact_left_out():
         lead, body = p.question.removesuffix("?").split(": ", 1)
         assert lead in {"Who or what", "How many", "When"}
         words = body.split()
-        assert 0 < len(words) <= 2 * PROBE_WINDOW
+        assert 0 < len(words) <= 2 * DEFAULTS.probe_window
         # The words come from one sentence, in order, with one of its facts (a word or number) left out.
         source = next(t for t in TEXTS if " ".join(words) in " ".join(t.rstrip(".").split())
                       or all(w in t for w in words))
@@ -113,7 +112,7 @@ def test_pick_refuses_at_most_five_percent_of_the_answerable_probes(total: int):
     rng = random.Random(total)
     scores = [rng.random() for _ in range(total)]
     threshold = _pick(scores)
-    allowed = int(MAX_FALSE_REFUSALS * total)
+    allowed = int(DEFAULTS.max_false_refusals * total)
     assert sum(s < threshold for s in scores) == allowed
     # The highest such threshold: refusing the next answerable probe too would break the target.
     ranked = sorted(scores)

@@ -6,6 +6,7 @@ import pytest
 
 from rag.answer.checking import (
     CheckedSentence,
+    Checks,
     borrowed_reason,
     check_sentence,
     parse_citations,
@@ -272,14 +273,14 @@ def test_a_name_cited_from_a_sentence_about_another_relation_is_rejected() -> No
     relation = relation_terms_used(analyse(LOBBYIST_Q).relation_terms, [FRIENDS.text, OCCUPATION.text])
     assert relation == ("occup", "lobbyist")  # 'person' is in no passage
     assert stats.idf("lobbyist") > stats.idf("occup")
-    rejected = check_sentence("Bob Lee [1].", [FRIENDS], relation)
+    rejected = check_sentence("Bob Lee [1].", [FRIENDS], Checks(relation))
     assert rejected.support is None
     assert rejected.reason.startswith("its passage does not say")
     assert check_sentence("Bob Lee [1].", [FRIENDS]).support == 1  # without relation terms it would pass
-    accepted = check_sentence("Bob Lee [1].", [OCCUPATION], relation)
+    accepted = check_sentence("Bob Lee [1].", [OCCUPATION], Checks(relation))
     assert (accepted.support, accepted.reason) == (1, "")
     # Cited to the wrong sentence, it is re-cited to the one that states the relation.
-    recited = check_sentence("Bob Lee [1].", [FRIENDS, OCCUPATION], relation)
+    recited = check_sentence("Bob Lee [1].", [FRIENDS, OCCUPATION], Checks(relation))
     assert (recited.support, recited.reason) == (2, "re-cited")
 
 
@@ -309,7 +310,7 @@ def test_an_irregular_past_tense_states_the_relation_asked_about() -> None:
     passage = _passage("Lavrov met Foreign Minister Bui Thanh Son in Hanoi.")
     relation = relation_terms_used(asked, [passage.text])  # what the pipeline passes: 'meet' is not required
     assert "meet" in asked and "meet" not in relation
-    checked = check_sentence("Lavrov met Bui Thanh Son [1].", [passage], relation)
+    checked = check_sentence("Lavrov met Bui Thanh Son [1].", [passage], Checks(relation))
     assert (checked.support, checked.reason) == (1, "")
 
 
@@ -319,9 +320,10 @@ def test_a_sentence_that_only_restates_the_question_is_removed() -> None:
     q = analyse("Name all of Jessie Brehm's brothers.")
     passage = _passage("The brothers of Jessie Brehm are Clair Brehm, Devin Brehm.")
     asked = frozenset(q.terms) | q.exact
-    empty = check_sentence("The brothers of Jessie Brehm are: [1].", [passage], (), asked)
+    empty = check_sentence("The brothers of Jessie Brehm are: [1].", [passage], Checks(asked=asked))
     assert empty.support is None and "says nothing" in empty.reason
-    full = check_sentence("The brothers of Jessie Brehm are Clair Brehm and Devin Brehm [1].", [passage], (), asked)
+    full = check_sentence("The brothers of Jessie Brehm are Clair Brehm and Devin Brehm [1].", [passage],
+                          Checks(asked=asked))
     assert full.support == 1
 
 
@@ -356,13 +358,14 @@ def test_the_sentence_before_a_unit_can_tie_it_to_the_relation_asked_about() -> 
     relation, pairs = ("minist", "said", "shake", "hand"), (("minist", "said"), ("said", "shake"))
     weights = {"minist": 0.7, "said": 1.4, "shake": 3.2, "hand": 2.7}
     answer = "The Canadian Foreign Minister Mélanie Joly."
-    alone = check_sentence(answer + " [1]", [HANDSHAKE], relation, frozenset(), weights, pairs)
+    alone = check_sentence(answer + " [1]", [HANDSHAKE], Checks(relation, frozenset(), weights, pairs))
     assert alone.support is None and "shake hand" in alone.reason
-    told = check_sentence(answer, [HANDSHAKE], relation, frozenset(), weights, pairs, [BEFORE])
+    told = check_sentence(answer, [HANDSHAKE], Checks(relation, frozenset(), weights, pairs, (BEFORE,)))
     assert (told.support, told.reason) == (1, "re-cited")  # no marker: re-cited to the unit that supports it
     # The names must still stand in the unit itself, not in the sentence before it.
-    assert check_sentence("Justin Trudeau [1].", [HANDSHAKE], relation, frozenset(), weights, pairs,
-                          ["Justin Trudeau warned she would not shake his hand."]).support is None
+    warned = ("Justin Trudeau warned she would not shake his hand.",)
+    assert check_sentence("Justin Trudeau [1].", [HANDSHAKE], Checks(relation, frozenset(), weights, pairs,
+                                                                       warned)).support is None
 
 
 def test_a_pair_is_split_only_when_both_its_words_stand_apart() -> None:

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest import PROJECT_ROOT, SEEDS, rag_env, run_rag
+from conftest import PROJECT_ROOT, rag_env, run_rag
 
 from rag.serve.cli import main
 
 
-@pytest.fixture
-def indexed(tmp_path):
-    shutil.copytree(SEEDS, tmp_path / "docs")
-    result = run_rag(tmp_path, "index")
-    assert result.returncode == 0, result.stderr
-    assert "5 added" in result.stdout
-    return tmp_path
-
-
 @pytest.mark.slow
-def test_ask_json_prints_exactly_the_schema(indexed):
-    result = run_rag(indexed, "ask", "--json", "How many projects have Russian companies invested in Vietnam?")
+def test_ask_json_prints_exactly_the_schema(cli_indexed_seeds):
+    result = run_rag(cli_indexed_seeds, "ask", "--json",
+                     "How many projects have Russian companies invested in Vietnam?")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)  # the whole stdout is one JSON object
     assert {"question", "answer", "short", "refused", "citations", "timings_ms", "sentences"} <= set(payload)
@@ -41,15 +32,15 @@ def test_ask_json_prints_exactly_the_schema(indexed):
     for c in payload["citations"]:
         assert set(c) == {"n", "source", "start", "end", "quote", "score", "page", "shown", "breadcrumb"}
         assert c["page"] is None  # a .txt file has no pages
-        text = (indexed / "docs" / os.path.basename(c["source"])).read_text(encoding="utf-8")
+        text = (cli_indexed_seeds / "docs" / os.path.basename(c["source"])).read_text(encoding="utf-8")
         assert text[c["start"] : c["end"]] == c["quote"]
 
 
 @pytest.mark.slow
-def test_ask_streams_answer_then_numbered_sources_and_index_is_idempotent(indexed):
-    again = run_rag(indexed, "index")
+def test_ask_streams_answer_then_numbered_sources_and_index_is_idempotent(cli_indexed_seeds):
+    again = run_rag(cli_indexed_seeds, "index")
     assert "0 added, 0 updated, 0 removed, 5 unchanged" in again.stdout
-    result = run_rag(indexed, "ask", "When will Lavrov visit China?")
+    result = run_rag(cli_indexed_seeds, "ask", "When will Lavrov visit China?")
     assert result.returncode == 0, result.stderr
     answer, _, sources = result.stdout.partition("Sources:")
     assert "[1]" in answer
@@ -75,10 +66,10 @@ def test_missing_docs_folder_is_an_error(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # the `indexed` fixture runs `rag index` with the real embedder
-def test_missing_model_file_is_an_error(indexed, capsys):
-    code = main(["--docs", str(indexed / "docs"), "--index", str(indexed / "index"),
-                 "--model", str(indexed / "nope.gguf"), "ask", "Who is Lavrov?"])
+@pytest.mark.slow  # the `cli_indexed_seeds` fixture runs `rag index` with the real embedder
+def test_missing_model_file_is_an_error(cli_indexed_seeds, capsys):
+    code = main(["--docs", str(cli_indexed_seeds / "docs"), "--index", str(cli_indexed_seeds / "index"),
+                 "--model", str(cli_indexed_seeds / "nope.gguf"), "ask", "Who is Lavrov?"])
     assert code == 1
     err = capsys.readouterr().err
     assert "nope.gguf" in err and "RAG_MODEL_PATH" in err
@@ -140,32 +131,33 @@ def test_rebuild_is_accepted_for_a_missing_folder_and_for_an_index(tmp_path, doc
 
 
 @pytest.mark.slow
-def test_rebuild_of_a_real_index_builds_it_again(indexed):
-    rebuilt = run_rag(indexed, "index", "--rebuild")
+def test_rebuild_of_a_real_index_builds_it_again(cli_indexed_seeds):
+    rebuilt = run_rag(cli_indexed_seeds, "index", "--rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "5 added, 0 updated, 0 removed, 0 unchanged" in rebuilt.stdout
-    asked = run_rag(indexed, "ask", "--json", "When will Lavrov visit China?")
+    asked = run_rag(cli_indexed_seeds, "ask", "--json", "When will Lavrov visit China?")
     assert asked.returncode == 0, asked.stderr
     assert "April 8-9" in json.loads(asked.stdout)["answer"]
 
 
 @pytest.mark.slow
-def test_native_model_log_lines_show_only_with_verbose(indexed):
+def test_native_model_log_lines_show_only_with_verbose(cli_indexed_seeds):
     import re
 
     native = re.compile(r"^(?:llama|ggml|load)_\w*:", re.MULTILINE)  # 'llama_kv_cache_iswa: using ...'
-    quiet = run_rag(indexed, "ask", "When will Lavrov visit China?")
+    quiet = run_rag(cli_indexed_seeds, "ask", "When will Lavrov visit China?")
     assert quiet.returncode == 0, quiet.stderr
     assert not native.search(quiet.stderr) and not native.search(quiet.stdout), quiet.stderr
-    loud = run_rag(indexed, "-v", "ask", "When will Lavrov visit China?")
+    loud = run_rag(cli_indexed_seeds, "-v", "ask", "When will Lavrov visit China?")
     assert loud.returncode == 0, loud.stderr
     assert "rag.llm.llama_cpp" in loud.stderr  # llama.cpp's own lines, through logging
 
 
 @pytest.mark.slow
-def test_ask_history_answers_a_follow_up_as_the_web_chat_does(indexed):
-    alone = run_rag(indexed, "ask", "--json", "Who will he meet there?")
-    follow = run_rag(indexed, "ask", "--json", "--history", "When will Lavrov visit China?", "Who will he meet there?")
+def test_ask_history_answers_a_follow_up_as_the_web_chat_does(cli_indexed_seeds):
+    alone = run_rag(cli_indexed_seeds, "ask", "--json", "Who will he meet there?")
+    follow = run_rag(cli_indexed_seeds, "ask", "--json", "--history", "When will Lavrov visit China?",
+                     "Who will he meet there?")
     assert follow.returncode == 0, follow.stderr
     payload = json.loads(follow.stdout)
     assert not payload["refused"]
@@ -175,10 +167,10 @@ def test_ask_history_answers_a_follow_up_as_the_web_chat_does(indexed):
 
 
 @pytest.mark.slow
-def test_rag_chat_holds_a_conversation_and_starts_over_on_new(indexed):
+def test_rag_chat_holds_a_conversation_and_starts_over_on_new(cli_indexed_seeds):
     conversation = "When will Lavrov visit China?\nWho will he meet there?\n/new\n\n" + "x" * 2500 + "\n"
     result = subprocess.run([sys.executable, "-m", "rag", "chat"], input=conversation, capture_output=True,
-                            text=True, env=rag_env(indexed), timeout=600, cwd=PROJECT_ROOT, check=False)
+                            text=True, env=rag_env(cli_indexed_seeds), timeout=600, cwd=PROJECT_ROOT, check=False)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("Sources:") == 2 and "(new conversation)" in out
@@ -189,11 +181,12 @@ def test_rag_chat_holds_a_conversation_and_starts_over_on_new(indexed):
 
 
 @pytest.mark.slow
-def test_a_reader_that_stops_early_ends_ask_quietly(indexed):
+def test_a_reader_that_stops_early_ends_ask_quietly(cli_indexed_seeds):
     """`rag ask ... | head -1`: the reader closes the pipe; no traceback, exit code 1. (It closes before reading,
     so every write of the answer meets the closed pipe, however fast the answer comes.)"""
     proc = subprocess.Popen([sys.executable, "-m", "rag", "ask", "When will Lavrov visit China?"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=rag_env(indexed), cwd=PROJECT_ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=rag_env(cli_indexed_seeds),
+                            cwd=PROJECT_ROOT)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()
     err = proc.stderr.read().decode()

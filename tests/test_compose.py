@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer.candidates import candidate, split_passages
 from rag.answer.checking import CheckedSentence
 from rag.answer.compose import AnswerBuilder, with_marker
-from rag.answer.evidence import ScoredSentence, is_instruction, split_passages
+from rag.answer.evidence import is_instruction
 from rag.types import AnswerSentence, Passage
 
 EVIDENCE = [
-    ScoredSentence(Passage("a.txt", 0, 21, "Lavrov visited Hanoi."), dense=0.9, lexical=1.0),
-    ScoredSentence(Passage("b.txt", 5, 27, "Trade was $5.54 billion."), dense=0.8, lexical=0.5),
+    candidate(Passage("a.txt", 0, 21, "Lavrov visited Hanoi."), dense=0.9, lexical=1.0),
+    candidate(Passage("b.txt", 5, 27, "Trade was $5.54 billion."), dense=0.8, lexical=0.5),
 ]
 
 
@@ -118,7 +119,7 @@ def test_a_quoted_index_like_x0_is_never_read_as_a_citation_marker():
     from rag.text import CITATION_MARKER
 
     text = "The first item is ``items[0]`` and the next is ``items[1]``."
-    builder = AnswerBuilder([ScoredSentence(Passage("library/x.rst.txt", 0, len(text), text), 0.5, 0.5)])
+    builder = AnswerBuilder([candidate(Passage("library/x.rst.txt", 0, len(text), text), 0.5, 0.5)])
     builder.add_quote(0)
     markers = {int(n) for m in CITATION_MARKER.findall(builder.text) for n in m.split(",")}
     assert markers == {1} and {c.n for c in builder.citations()} == {1}
@@ -130,21 +131,6 @@ def test_a_quoted_index_like_x0_is_never_read_as_a_citation_marker():
 # reply scripted: what a model wrote is what is being composed.
 
 
-class Scripted:
-    """Stands in for the model: always replies ``reply``."""
-
-    name = "scripted"
-
-    def __init__(self, reply: str) -> None:
-        self.reply = reply
-
-    def stream(self, prompt: object, max_tokens: int):
-        yield self.reply
-
-    def warm_up(self) -> None:
-        pass
-
-
 TRADE_Q = "How much was bilateral trade between Vietnam and Russia in 2021?"
 # The model merged two sources: '$5.54 billion' is one report's, 'around one percent of Vietnam's total trade' the
 # other's (said of $7.1 billion).
@@ -153,8 +139,8 @@ MERGED = ("Vietnam's bilateral trade with Russia in 2021 was $5.54 billion, or a
 
 
 @pytest.mark.slow
-def test_a_sentence_merging_two_sources_is_removed_and_the_answer_is_value_quote_rival(real_app):
-    answer = real_app.pipeline.ask(TRADE_Q, generator=Scripted(MERGED))
+def test_a_sentence_merging_two_sources_is_removed_and_the_answer_is_value_quote_rival(real_app, scripted_model):
+    answer = real_app.pipeline.ask(TRADE_Q, generator=scripted_model(MERGED))
     assert not answer.refused
     assert len(answer.removed) == 1 and "not the cited one" in answer.removed[0]
     short, quote, rival = answer.sentences
@@ -171,8 +157,8 @@ JOLY_Q = "Which Canadian minister said she would not shake Lavrov's hand?"
 
 
 @pytest.mark.slow
-def test_a_right_answer_without_a_marker_is_re_cited_to_the_sentence_that_names_her(real_app):
-    answer = real_app.pipeline.ask(JOLY_Q, generator=Scripted("The Canadian Foreign Minister Mélanie Joly."))
+def test_a_right_answer_without_a_marker_is_re_cited_to_the_sentence_that_names_her(real_app, scripted_model):
+    answer = real_app.pipeline.ask(JOLY_Q, generator=scripted_model("The Canadian Foreign Minister Mélanie Joly."))
     assert answer.removed == []
     lead, quote = answer.sentences
     assert lead.origin == "model" and lead.text == f"The Canadian Foreign Minister Mélanie Joly [{lead.citations[0]}]."
@@ -185,10 +171,10 @@ def test_a_right_answer_without_a_marker_is_re_cited_to_the_sentence_that_names_
 @pytest.mark.slow
 @pytest.mark.parametrize("reply", ["Lavrov met Bui Thanh Son in Hanoi [0].", "Lavrov met Bui Thanh Son [9].",
                                    "Lavrov met Bui Thanh Son in Hanoi [1, 7]."])
-def test_no_marker_points_outside_the_citations(real_app, reply: str):
+def test_no_marker_points_outside_the_citations(real_app, scripted_model, reply: str):
     from rag.text import CITATION_MARKER
 
-    answer = real_app.pipeline.ask("Who did Lavrov meet in Hanoi?", generator=Scripted(reply))
+    answer = real_app.pipeline.ask("Who did Lavrov meet in Hanoi?", generator=scripted_model(reply))
     shown = {int(n) for m in CITATION_MARKER.findall(answer.answer) for n in m.split(",")}
     assert shown and shown <= {c.n for c in answer.citations}
     for sentence in answer.sentences:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer.candidates import Candidate, candidate
 from rag.answer.conflicts import conflicting_evidence
-from rag.answer.evidence import ScoredSentence
 from rag.answer.question import analyse
 from rag.types import Passage
 
 
-def _s(source: str, text: str, dense: float, lexical: float = 0.5, context: str = "") -> ScoredSentence:
-    return ScoredSentence(passage=Passage(source, 0, len(text), text), dense=dense, lexical=lexical, context=context)
+def _s(source: str, text: str, dense: float, lexical: float = 0.5, context: str = "") -> Candidate:
+    return candidate(Passage(source, 0, len(text), text), dense=dense, lexical=lexical, context=context)
 
 
 Q_TEXT = "How much was trade between Vietnam and Russia worth in 2021?"
@@ -60,8 +60,7 @@ def test_a_sentence_without_its_context_is_read_alone():
 
 
 def test_an_untyped_rival_does_not_conflict():
-    rival = ScoredSentence(passage=Passage("b.txt", 0, 10, "Trade was $7.1 billion."), dense=0.8, lexical=0.5,
-                           typed=False)
+    rival = candidate(Passage("b.txt", 0, 10, "Trade was $7.1 billion."), dense=0.8, lexical=0.5, typed=False)
     assert conflicting_evidence(Q, [A, rival], 0) is None
 
 

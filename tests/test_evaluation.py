@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import run_rag
 
-from rag.answer.evidence import ScoredSentence
+from rag.answer.candidates import candidate
 from rag.answer.question import analyse
 from rag.evaluation import stage_summary, stages
 from rag.pipeline import Decision
@@ -21,10 +21,10 @@ DATA = Path(__file__).parent / "data"
 def _decision(passages: list[str], units: list[tuple[str, str]]) -> Decision:
     q = analyse("In which version was cached_property added?")
     ps = [Passage("f.rst", 0, len(t), t) for t in passages]
-    scored = [ScoredSentence(Passage("f.rst", 0, len(t), t, path=("functools", "cached_property")), 0.5, 0.5,
-                             kind=kind, label="cached_property" if kind == "directive" else "")
+    scored = [candidate(Passage("f.rst", 0, len(t), t, path=("functools", "cached_property")), 0.5, 0.5,
+                        kind=kind, label="cached_property" if kind == "directive" else "")
               for t, kind in units]
-    return Decision(q, ps, scored, "", 0.35, "default", None)  # type: ignore[arg-type]
+    return Decision(q, ps, scored, None, 0.35, "default", None)  # type: ignore[arg-type]
 
 
 def test_each_stage_is_judged_on_its_own_text() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -338,21 +337,14 @@ def test_sources_panel_names_the_pdf_page() -> None:
     assert "observatory.pdf, p. 2" in sources_html(answer)
 
 
-class _QuoteOnlyGenerator:
-    """Stands in for the model: its draft holds nothing checkable, so the answer quotes the best evidence."""
-
-    name = "quote-only"
-
-    def stream(self, prompt: object, max_tokens: int):
-        yield "Maybe."
-
-
-def test_uploaded_pdf_is_indexed_and_its_page_shown_in_the_sources(tmp_path: Path, hash_embedder) -> None:
+def test_uploaded_pdf_is_indexed_and_its_page_shown_in_the_sources(tmp_path: Path, hash_embedder,
+                                                                   scripted_model) -> None:
     from conftest import fake_app
 
     from rag.serve.chat import ChatService
 
-    app = fake_app(tmp_path, _QuoteOnlyGenerator(), hash_embedder, sync=False)
+    # The model's draft holds nothing checkable, so the answer quotes the best evidence.
+    app = fake_app(tmp_path, scripted_model("Maybe."), hash_embedder, sync=False)
     settings = app.settings
     settings.docs_dir.mkdir()
     service = ChatService(app)
@@ -404,26 +396,24 @@ REPORT_PAGES = [
 
 
 @pytest.fixture(scope="module")
-def formats_app(tmp_path_factory: pytest.TempPathFactory):
+def formats_app(indexed_folder, tmp_path_factory: pytest.TempPathFactory):
     """The real app over the seeds plus a PDF and a DOCX that answer questions the seeds do not."""
     import docx
-    from conftest import SEEDS, make_settings
 
-    from rag.app import ensure_index
+    def library_docx(path: Path) -> None:
+        document = docx.Document()
+        document.add_paragraph("The Larkspur Seed Library lends heirloom seeds to gardeners in the Alder valley.")
+        table = document.add_table(rows=1, cols=2)
+        table.cell(0, 0).text = "History"
+        table.cell(0, 1).text = "Maren Holloway founded the Larkspur Seed Library in 2009."
+        document.save(str(path))
 
-    tmp = tmp_path_factory.mktemp("formats")
-    shutil.copytree(SEEDS, tmp / "docs")
-    make_pdf(tmp / "docs" / "observatory.pdf", REPORT_PAGES)
-    document = docx.Document()
-    document.add_paragraph("The Larkspur Seed Library lends heirloom seeds to gardeners in the Alder valley.")
-    table = document.add_table(rows=1, cols=2)
-    table.cell(0, 0).text = "History"
-    table.cell(0, 1).text = "Maren Holloway founded the Larkspur Seed Library in 2009."
-    document.save(str(tmp / "docs" / "library.docx"))
-    app, report = ensure_index(make_settings(tmp))
+    folder = indexed_folder(tmp_path_factory.mktemp("formats"),
+                            files={"observatory.pdf": make_pdf_bytes(REPORT_PAGES), "library.docx": library_docx})
+    report = folder.report
     assert not report.skipped
     assert {"observatory.pdf", "library.docx"} <= {Path(s).name for s in report.added}
-    return app
+    return folder.app
 
 
 def _check_offsets(answer) -> None:

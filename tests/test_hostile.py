@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import SEEDS, fake_app, make_settings, run_rag
+from conftest import SEEDS, UNCHECKABLE_REPLY, ScriptedModel, fake_app, run_rag
 
 from rag.app import App
 from rag.config import PROJECT_ROOT, load_settings
@@ -32,28 +32,13 @@ SEED_FACT = "April 8-9"
 SEED_FILE = "004_6a4118b6b4af9dbd.txt"
 
 
-class ScriptedGenerator:
-    """Stands in for the model: its draft cites nothing checkable, so the answer quotes the best evidence."""
-
-    name = "scripted"
-
-    def __init__(self) -> None:
-        self.prompts: list[object] = []
-
-    def stream(self, prompt: object, max_tokens: int) -> Iterator[str]:
-        self.prompts.append(prompt)
-        yield "I think so."
-
-    def warm_up(self) -> None:
-        pass
-
-
 def fast_app(tmp: Path) -> App:
-    """A real Chroma index of a copy of the seeds, hash embedder, scripted model. When ``tmp`` already holds
-    them, the app opens and syncs what is there (an app started again)."""
+    """A real Chroma index of a copy of the seeds, hash embedder, scripted model (its draft cites nothing
+    checkable, so the answer quotes the best evidence). When ``tmp`` already holds them, the app opens and syncs
+    what is there (an app started again)."""
     if not (tmp / "docs").exists():
         shutil.copytree(SEEDS, tmp / "docs")
-    return fake_app(tmp, ScriptedGenerator())
+    return fake_app(tmp, ScriptedModel(UNCHECKABLE_REPLY))
 
 
 @pytest.fixture
@@ -298,9 +283,8 @@ def test_chroma_failure_during_a_question_is_a_message(app, monkeypatch):
 
 
 @pytest.mark.slow
-def test_after_the_index_folder_is_deleted_a_restart_rebuilds_it(tmp_path):
-    shutil.copytree(SEEDS, tmp_path / "docs")
-    assert run_rag(tmp_path, "index").returncode == 0
+def test_after_the_index_folder_is_deleted_a_restart_rebuilds_it(tmp_path, indexed_folder):
+    assert indexed_folder(tmp_path, cli=True).run.returncode == 0
     shutil.rmtree(tmp_path / "index")
     asked = run_rag(tmp_path, "ask", SEED_QUESTION)
     assert asked.returncode == 1
@@ -467,17 +451,12 @@ UNRELATED_SEED_QUESTIONS = {
 
 
 @pytest.fixture(scope="module")
-def real_hostile_app(tmp_path_factory: pytest.TempPathFactory) -> App:
+def real_hostile_app(indexed_folder, tmp_path_factory: pytest.TempPathFactory) -> App:
     """The real pipeline over the seeds plus a document that gives the model orders (its own temp copy)."""
-    from rag.app import ensure_index
-
-    tmp = tmp_path_factory.mktemp("hostile_real")
-    shutil.copytree(SEEDS, tmp / "docs")
-    (tmp / "docs" / INJECTION_FILE).write_text(INJECTION, encoding="utf-8")
-    (tmp / "docs" / MIXED_FILE).write_text(MIXED, encoding="utf-8")
-    app, report = ensure_index(make_settings(tmp))
-    assert len(report.added) == 7 and not report.skipped
-    return app
+    folder = indexed_folder(tmp_path_factory.mktemp("hostile_real"),
+                            files={INJECTION_FILE: INJECTION, MIXED_FILE: MIXED})
+    assert len(folder.report.added) == 7 and not folder.report.skipped
+    return folder.app
 
 
 @pytest.mark.slow

@@ -4,13 +4,12 @@ the folder, questions in other scripts and of absurd length, and an index folder
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, run_rag
+from conftest import run_rag
 from test_hostile import SEED_FACT, SEED_FILE, SEED_QUESTION, _bad_files, _drop_root_override
 
 pytestmark = pytest.mark.slow
@@ -27,23 +26,11 @@ def _chunk_ids(index_dir: Path) -> list[str]:
     return json.loads(run.stdout)
 
 
-def _index_seeds(tmp: Path) -> Path:
-    shutil.copytree(SEEDS, tmp / "docs")
-    result = run_rag(tmp, "index")
-    assert result.returncode == 0, result.stderr
-    return tmp
-
-
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One indexed copy of the seeds for the tests that only ask."""
-    return _index_seeds(tmp_path_factory.mktemp("hostile_cli"))
-
-
-@pytest.fixture
-def indexed(tmp_path: Path) -> Path:
-    """A private indexed copy, for tests that change the folder or the index."""
-    return _index_seeds(tmp_path)
+def shared(indexed_folder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One indexed copy of the seeds for the tests that only ask; the tests that change the folder or the index
+    take a private one (cli_indexed_seeds)."""
+    return indexed_folder(tmp_path_factory.mktemp("hostile_cli"), cli=True).root
 
 
 def _assert_seed_answer(tmp: Path) -> None:
@@ -54,10 +41,10 @@ def _assert_seed_answer(tmp: Path) -> None:
     assert SEED_FILE in {Path(c["source"]).name for c in payload["citations"]}
 
 
-def test_index_skips_broken_files_and_names_each_reason(indexed):
-    before = _chunk_ids(indexed / "index")
-    expected = _bad_files(indexed / "docs")
-    result = run_rag(indexed, "index")
+def test_index_skips_broken_files_and_names_each_reason(cli_indexed_seeds):
+    before = _chunk_ids(cli_indexed_seeds / "index")
+    expected = _bad_files(cli_indexed_seeds / "docs")
+    result = run_rag(cli_indexed_seeds, "index")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     skipped = {line.split(": ", 1)[0].removeprefix("skipped").strip(): line
@@ -66,8 +53,8 @@ def test_index_skips_broken_files_and_names_each_reason(indexed):
     for source, line in skipped.items():
         assert expected[Path(source).name] in line, line
     assert f"0 added, 0 updated, 0 removed, 5 unchanged, {len(expected)} skipped" in result.stdout
-    assert _chunk_ids(indexed / "index") == before
-    _assert_seed_answer(indexed)
+    assert _chunk_ids(cli_indexed_seeds / "index") == before
+    _assert_seed_answer(cli_indexed_seeds)
 
 
 def test_questions_in_other_scripts(shared):
@@ -92,23 +79,23 @@ def test_question_of_100k_characters(shared):
     assert result.stdout == ""
 
 
-def test_read_only_index(indexed):
+def test_read_only_index(cli_indexed_seeds):
     """With the index folder read-only (and root's override dropped, see test_hostile), asking and re-indexing
     fail with what to do; nothing is lost; after making it writable again everything works."""
     prefix = tuple(_drop_root_override())
-    index_dir = indexed / "index"
+    index_dir = cli_indexed_seeds / "index"
     before = _chunk_ids(index_dir)
     subprocess.run(["chmod", "-R", "a-w", str(index_dir)], check=True)
     try:
-        asked = run_rag(indexed, "ask", SEED_QUESTION, prefix=prefix)
+        asked = run_rag(cli_indexed_seeds, "ask", SEED_QUESTION, prefix=prefix)
         assert asked.returncode == 1, asked.stdout
         assert asked.stderr.startswith("error: Cannot open the index"), asked.stderr
         assert "read-only" in asked.stderr and "chmod -R u+w" in asked.stderr and "--rebuild" not in asked.stderr
-        rebuilt = run_rag(indexed, "index", "--rebuild", prefix=prefix)
+        rebuilt = run_rag(cli_indexed_seeds, "index", "--rebuild", prefix=prefix)
         assert rebuilt.returncode == 1
         assert rebuilt.stderr.startswith("error: Cannot clear the index"), rebuilt.stderr
         assert "Traceback" not in asked.stderr + rebuilt.stderr
     finally:
         subprocess.run(["chmod", "-R", "u+w", str(index_dir)], check=True)
     assert _chunk_ids(index_dir) == before
-    _assert_seed_answer(indexed)
+    _assert_seed_answer(cli_indexed_seeds)

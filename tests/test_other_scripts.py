@@ -7,9 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
-
-from rag.app import ensure_index
 
 RU = ("Визит в Ханой\n\n"
       "Министр иностранных дел России Сергей Лавров прибыл в Ханой в среду. Он встретился с министром "
@@ -21,14 +18,11 @@ VI = ("Chuyến thăm Hà Nội\n\n"
 
 
 @pytest.fixture(scope="module")
-def scripts_app(tmp_path_factory: pytest.TempPathFactory):
-    tmp: Path = tmp_path_factory.mktemp("scripts")
-    (tmp / "docs").mkdir()
-    (tmp / "docs" / "ru_visit.txt").write_text(RU, encoding="utf-8")
-    (tmp / "docs" / "vi_visit.txt").write_text(VI, encoding="utf-8")
-    app, report = ensure_index(make_settings(tmp))
-    assert len(report.added) == 2
-    return app
+def scripts_app(indexed_folder, tmp_path_factory: pytest.TempPathFactory):
+    folder = indexed_folder(tmp_path_factory.mktemp("scripts"), docs=None,
+                            files={"ru_visit.txt": RU, "vi_visit.txt": VI})
+    assert len(folder.report.added) == 2
+    return folder.app
 
 
 @pytest.mark.slow

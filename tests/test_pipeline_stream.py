@@ -3,11 +3,10 @@ the model's text is cut into pieces."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import fake_app
+from conftest import ScriptedModel, fake_app
 
 from rag import pipeline as pipeline_module
 from rag.pipeline import Pipeline, complete_sentences
@@ -64,27 +63,12 @@ DOC = ("Russian Foreign Minister Sergey Lavrov visited Hanoi on Wednesday. "
 QUESTION = "What did Lavrov do in Hanoi?"  # the sentences below are held to 'do' only if the evidence says it
 
 
-class PiecesGenerator:
-    """Stands in for the model: streams a fixed reply in the given pieces."""
-
-    name = "pieces"
-
-    def __init__(self, pieces: list[str]) -> None:
-        self.pieces = pieces
-
-    def stream(self, prompt: object, max_tokens: int) -> Iterator[str]:
-        yield from self.pieces
-
-    def warm_up(self) -> None:
-        pass
-
-
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Pipeline:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "hanoi.txt").write_text(DOC, encoding="utf-8")
-    return fake_app(tmp_path, PiecesGenerator([]), min_evidence_score=0.0).pipeline
+    return fake_app(tmp_path, ScriptedModel([]), min_evidence_score=0.0).pipeline
 
 
 def _run(pipeline: Pipeline, pieces: list[str], monkeypatch: pytest.MonkeyPatch):
@@ -97,13 +81,13 @@ def _run(pipeline: Pipeline, pieces: list[str], monkeypatch: pytest.MonkeyPatch)
         return real(raw, evidence, *args)
 
     monkeypatch.setattr(pipeline_module, "check_sentence", spy)
-    events = list(pipeline.stream(QUESTION, generator=PiecesGenerator(pieces)))
+    events = list(pipeline.stream(QUESTION, generator=ScriptedModel(pieces)))  # the reply in these pieces
     assert events[-1].kind == "done"
     return checked, [e.text for e in events if e.kind == "text"], events[-1].answer
 
 
 def test_the_question_is_answered_not_refused(pipeline: Pipeline):
-    assert pipeline.decide(QUESTION).reason == ""
+    assert pipeline.decide(QUESTION).refusal is None
 
 
 # Each sentence says a word ('trip', 'talks') the document lacks, so each is shown, not held back as the quote's.

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, fake_app, rag_env
+from conftest import SEEDS, UNCHECKABLE_REPLY, ScriptedModel, fake_app, rag_env
 from peers import ScriptedServer, hard_limit
 from served_app import ServedApp, _wait_until_answering, rag_command
 
@@ -49,18 +49,6 @@ BUILD = textwrap.dedent("""
 """)
 
 
-class Scripted:
-    """A model that cites nothing checkable, so the answer quotes the best evidence (as in test_hostile)."""
-
-    name = "scripted"
-
-    def stream(self, prompt: object, max_tokens: int) -> Iterator[str]:
-        yield "I think so."
-
-    def warm_up(self) -> None:
-        pass
-
-
 def _build_elsewhere(tmp: Path, how: str = "sync") -> None:
     run = subprocess.run([sys.executable, "-c", BUILD, str(tmp), str(Path(__file__).parent), how],
                          capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT, check=False)
@@ -75,7 +63,7 @@ def _final(service: ChatService, question: str) -> tuple[str, str, float]:
 
 def _app(tmp: Path) -> ChatService:
     shutil.copytree(SEEDS, tmp / "docs")
-    service = ChatService(fake_app(tmp, Scripted()))
+    service = ChatService(fake_app(tmp, ScriptedModel(UNCHECKABLE_REPLY)))  # the answer quotes the best evidence
     answer, sources, _ = _final(service, QUESTION)
     assert FACT in answer and FILE in sources
     return service

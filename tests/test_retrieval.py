@@ -42,23 +42,24 @@ def corpus(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def indexed(tmp_path: Path, corpus: Path, hash_embedder):
+def hash_indexed_corpus(tmp_path: Path, corpus: Path, hash_embedder):
+    """(store, indexer, retriever) over ``corpus`` indexed with the hash embedder."""
     store = _open(tmp_path / "index", hash_embedder)
     indexer = Indexer(store, hash_embedder, 700, lambda p: p.name)
     indexer.sync(corpus)
     return store, indexer, Retriever(store, hash_embedder)
 
 
-def test_rare_number_found_by_lexical_and_hybrid_but_not_dense(indexed):
-    _, _, retriever = indexed
+def test_rare_number_found_by_lexical_and_hybrid_but_not_dense(hash_indexed_corpus):
+    _, _, retriever = hash_indexed_corpus
     # At the default top_k of 4: the common words outweigh the number in the vectors (the target ranks 7th).
     assert "target.txt" not in [p.source for p in retriever.search(QUERY, 4, "dense")]
     assert retriever.search(QUERY, 1, "lexical")[0].source == "target.txt"
     assert "target.txt" in [p.source for p in retriever.search(QUERY, 4, "hybrid")]
 
 
-def test_every_mode_scores_passages_by_cosine_similarity(indexed, hash_embedder):
-    _, _, retriever = indexed
+def test_every_mode_scores_passages_by_cosine_similarity(hash_indexed_corpus, hash_embedder):
+    _, _, retriever = hash_indexed_corpus
     query_vector = hash_embedder.embed([QUERY])[0]
     for mode in ("dense", "lexical", "hybrid"):
         passages = retriever.search(QUERY, 4, mode)
@@ -76,16 +77,16 @@ def test_reciprocal_rank_fusion_order():
     assert candidate_depth(4) == 20 and candidate_depth(10) == 40
 
 
-def test_hybrid_puts_a_passage_both_lists_rank_first_on_top(indexed):
-    _, _, retriever = indexed
+def test_hybrid_puts_a_passage_both_lists_rank_first_on_top(hash_indexed_corpus):
+    _, _, retriever = hash_indexed_corpus
     query = "Parcel code 4471 shipment depot"
     assert retriever.search(query, 1, "dense")[0].source == "target.txt"
     assert retriever.search(query, 1, "lexical")[0].source == "target.txt"
     assert retriever.search(query, 1, "hybrid")[0].source == "target.txt"
 
 
-def test_lexical_index_follows_added_and_deleted_files(indexed, corpus):
-    _store, indexer, retriever = indexed
+def test_lexical_index_follows_added_and_deleted_files(hash_indexed_corpus, corpus):
+    _store, indexer, retriever = hash_indexed_corpus
     assert retriever.search("zeppelin hangar", 3, "lexical") == []
     (corpus / "new.txt").write_text("The zeppelin rested in its hangar at Friedrichshafen.\n", encoding="utf-8")
     indexer.sync(corpus)
@@ -97,8 +98,9 @@ def test_lexical_index_follows_added_and_deleted_files(indexed, corpus):
     assert "new.txt" not in [p.source for p in retriever.search("zeppelin hangar", 5, "hybrid")]
 
 
-def test_lexical_index_sees_changes_made_through_another_store_object(tmp_path, indexed, hash_embedder, corpus):
-    _store, _, retriever = indexed
+def test_lexical_index_sees_changes_made_through_another_store_object(tmp_path, hash_indexed_corpus, hash_embedder,
+                                                                      corpus):
+    _store, _, retriever = hash_indexed_corpus
     assert retriever.search("zeppelin", 3, "lexical") == []
     other = _open(tmp_path / "index", hash_embedder)  # as another process would: no shared in-memory state
     (corpus / "new.txt").write_text("A zeppelin overhead.\n", encoding="utf-8")
@@ -106,8 +108,8 @@ def test_lexical_index_sees_changes_made_through_another_store_object(tmp_path, 
     assert [p.source for p in retriever.search("zeppelin", 3, "lexical")] == ["new.txt"]
 
 
-def test_lexical_index_is_saved_and_loaded_by_fingerprint(indexed):
-    store, _, _ = indexed
+def test_lexical_index_is_saved_and_loaded_by_fingerprint(hash_indexed_corpus):
+    store, _, _ = hash_indexed_corpus
     first = LexicalIndex(store)
     first.refresh()
     assert first.last_build["action"] == "built"
@@ -131,8 +133,8 @@ def test_tokenize_keeps_numbers_and_splits_dotted_names():
     assert "the" not in tokenize("the of and")
 
 
-def test_unknown_mode_is_refused(tmp_path, indexed):
-    _, _, retriever = indexed
+def test_unknown_mode_is_refused(tmp_path, hash_indexed_corpus):
+    _, _, retriever = hash_indexed_corpus
     with pytest.raises(ConfigError, match="hybrid"):
         retriever.search("x", 4, "fuzzy")
     with pytest.raises(ConfigError, match="retrieval"):
@@ -172,8 +174,8 @@ def test_vectorised_bm25_matches_bm25s_own_indexing():
         np.testing.assert_allclose(ours.get_scores(tokens), reference.get_scores(tokens), rtol=1e-5, atol=1e-6)
 
 
-def test_a_change_tokenises_only_the_new_chunks(indexed, corpus):
-    store, indexer, _ = indexed
+def test_a_change_tokenises_only_the_new_chunks(hash_indexed_corpus, corpus):
+    store, indexer, _ = hash_indexed_corpus
     lexical = LexicalIndex(store)
     lexical.refresh()
     assert lexical.last_build["action"] == "built"

@@ -7,7 +7,6 @@ Both servers are started on free 127.0.0.1 ports with an offline environment and
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import httpx
 import pytest
 from conftest import SEEDS, HashEmbedder, free_port, make_settings, rag_env, run_rag
 
-from rag.app import ensure_index, rebuild_index
+from rag.app import rebuild_index
 from rag.errors import IndexBroken, ServerError
 from rag.index.indexer import Indexer
 from rag.index.store import ChromaStore
@@ -123,15 +122,12 @@ def llm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, chroma_url: str, llm_url: str):
+def served(indexed_folder, tmp_path_factory: pytest.TempPathFactory, chroma_url: str, llm_url: str):
     """The real pipeline over a copy of seeds/, its index on the Chroma server, its model on the LLM server."""
-    tmp = tmp_path_factory.mktemp("served")
-    shutil.copytree(SEEDS, tmp / "docs")
-    settings = make_settings(tmp, chroma_url=chroma_url, llm_url=llm_url)
-    app, report = ensure_index(settings)
-    assert len(report.added) == len(list(SEEDS.glob("*.txt")))
-    assert not (tmp / "index" / "chroma.sqlite3").exists()  # the chunks are on the server, not in the folder
-    return app
+    folder = indexed_folder(tmp_path_factory.mktemp("served"), chroma_url=chroma_url, llm_url=llm_url)
+    assert len(folder.report.added) == len(list(SEEDS.glob("*.txt")))
+    assert not (folder.index / "chroma.sqlite3").exists()  # the chunks are on the server, not in the folder
+    return folder.app
 
 
 @pytest.mark.parametrize(("question", "file", "fact"), CASES)

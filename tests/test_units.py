@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from rag.answer.candidates import candidate, feature_rows, local_coverage
 from rag.answer.corpus import CorpusStats
-from rag.answer.evidence import ScoredSentence
 from rag.answer.question import analyse
-from rag.answer.signals import NAMES, local_coverage, signal_table
+from rag.answer.rank import FEATURES
 from rag.answer.units import passage_units
 from rag.ingest.structure import rst_blocks
 from rag.types import Passage
@@ -52,21 +52,21 @@ def test_units_skip_headings_keep_offsets_and_carry_path_header_and_signature() 
 
 def test_a_term_every_candidate_holds_weighs_nothing_among_them() -> None:
     # 'occupation' is in both units; only 'hobby' / 'job' tell them apart.
-    got = local_coverage(["occup", "hobbi"], [{"occup", "hobbi"}, {"occup", "job"}])
+    got = local_coverage(["occup", "hobbi"], [frozenset({"occup", "hobbi"}), frozenset({"occup", "job"})])
     assert got[0] == 1.0 and got[1] < 0.5
 
 
-def test_signal_table_has_one_row_per_candidate_and_reads_the_heading_path() -> None:
+def test_feature_rows_have_one_row_per_candidate_and_read_the_heading_path() -> None:
     q = analyse("When was cached_property added?")
     units = passage_units(_passage(), rank=0)
-    scored = [ScoredSentence(u.passage, dense=0.5, lexical=0.2, kind=u.kind, context=u.context) for u in units]
-    table = signal_table(q, scored, CorpusStats.build([REST]))
-    assert table.shape == (len(scored), len(NAMES))
-    col = {n: i for i, n in enumerate(NAMES)}
+    scored = [candidate(u.passage, dense=0.5, lexical=0.2, kind=u.kind, context=u.context) for u in units]
+    table = np.asarray(feature_rows(q, scored, CorpusStats.build([REST])))
+    assert table.shape == (len(scored), len(FEATURES))
+    col = {n: i for i, n in enumerate(FEATURES)}
     version = next(i for i, u in enumerate(units) if u.kind == "directive")
     assert table[version, col["path"]] > 0  # 'cached_property' stands in its path
     assert table[version, col["kind_directive"]] == 1.0
-    assert np.all(table[:, col["dense"]] == np.float32(0.5))
+    assert np.all(table[:, col["dense"]] == 0.5)
 
 
 def test_a_prose_unit_knows_the_sentence_before_it_in_its_section() -> None:

@@ -3,25 +3,20 @@ relations, counts of listed items, reverse lookups, and refusals of near misses.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
 
-from rag.app import ensure_index
 from rag.config import PROJECT_ROOT
 
 WIKI = PROJECT_ROOT / "tests" / "data" / "wiki" / "docs"
 
 
 @pytest.fixture(scope="module")
-def wiki_app(tmp_path_factory: pytest.TempPathFactory):
-    tmp: Path = tmp_path_factory.mktemp("wiki")
-    shutil.copytree(WIKI, tmp / "docs")
-    app, report = ensure_index(make_settings(tmp))
-    assert len(report.added) == len(list(WIKI.glob("*.txt")))
-    return app
+def wiki_app(indexed_folder, tmp_path_factory: pytest.TempPathFactory):
+    folder = indexed_folder(tmp_path_factory.mktemp("wiki"), docs=WIKI)
+    assert len(folder.report.added) == len(list(WIKI.glob("*.txt")))
+    return folder.app
 
 
 def _cited(answer) -> set[str]:
@@ -40,7 +35,11 @@ def test_a_count_of_listed_items_is_given_with_the_items(wiki_app):
 def test_a_reverse_lookup_names_the_person_the_cited_sentence_ties_to_the_value(wiki_app):
     answer = wiki_app.pipeline.ask("Who is the person whose occupation is farm manager?")
     assert not answer.refused, answer.decision
-    assert "Abel Peele" in answer.answer and "Abel_Peele.txt" in _cited(answer)
+    # Two people of the corpus are farm managers (`grep -l "is farm manager" tests/data/wiki/docs/*`); either is
+    # right (CI at 595e491 ranked Abel Peele first; this machine ranks Emilie Tower first with the same code). The
+    # answer names one of them and cites that person's own file.
+    named = [n for n in ("Abel Peele", "Emilie Tower") if n in answer.answer]
+    assert named and all(f"{n.replace(' ', '_')}.txt" in _cited(answer) for n in named), answer.answer
     for sentence in answer.sentences:  # every shown name stands in its cited sentence with 'farm manager'
         quotes = [c.quote for c in answer.citations if c.n in sentence.citations]
         assert any("farm manager" in q for q in quotes), (sentence, quotes)

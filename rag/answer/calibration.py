@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.threshold import FILE, Calibration, load, refusal_threshold, save
 from rag.config import DEFAULT_MIN_EVIDENCE_SCORE
 from rag.text import names, numbers, sentences, terms, words
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["FILE", "Calibration", "calibrate", "load", "make_probes", "refusal_threshold", "save"]
 
 log = logging.getLogger(__name__)
-
-MAX_FALSE_REFUSALS = 0.05  # the target: at most 5% of answerable probes refused
 
 
 # ------------------------------------------------------------------------------------------------- probes
@@ -43,43 +42,41 @@ class Probe:
 _WH = {"name": "Who or what", "number": "How many", "date": "When"}
 
 
-def _facts(sentence: str) -> list[tuple[str, str]]:
+def _facts(sentence: str, params: AnswerParams) -> list[tuple[str, str]]:
     """(kind, value) pieces a probe can ask for: names after the first word, numbers."""
     out = [("name", n) for n in words(sentence)[1:] if n[:1].isupper() and terms(n)]
-    out += [("number", n) for n in sorted(numbers(sentence)) if n.isdigit() and len(n) <= 4]
+    out += [("number", n) for n in sorted(numbers(sentence)) if n.isdigit() and len(n) <= params.probe_max_digits]
     return out
 
 
-PROBE_WINDOW = 3  # words kept either side of the fact asked for: a question is shorter than its sentence
-
-
-def _question_around(sentence: str, value: str, kind: str) -> str:
+def _question_around(sentence: str, value: str, kind: str, params: AnswerParams) -> str:
     """A question-sized probe: the words around ``value`` (taken out), like a user asking about that clause."""
     tokens = sentence.rstrip(".!?").split()
     at = next((i for i, t in enumerate(tokens) if value in t), 0)
-    left = tokens[max(0, at - PROBE_WINDOW) : at]
-    right = [t for t in tokens[at : at + PROBE_WINDOW + 1] if value not in t]
+    left = tokens[max(0, at - params.probe_window) : at]
+    right = [t for t in tokens[at : at + params.probe_window + 1] if value not in t]
     return f"{_WH[kind]}: {' '.join(left + right)}?"
 
 
-def make_probes(texts: list[str], n: int, seed: int) -> list[Probe]:
+def make_probes(texts: list[str], n: int, seed: int, params: AnswerParams = DEFAULTS) -> list[Probe]:
     """``n`` answerable probes and, for each, a near-miss and a foreign unanswerable one."""
     rng = random.Random(seed)
     vocabulary_names = sorted({nm for t in texts for nm in names(t)})
-    vocabulary_numbers = sorted({n for t in texts for n in numbers(t) if n.isdigit() and len(n) <= 4})
+    vocabulary_numbers = sorted({n for t in texts for n in numbers(t)
+                                 if n.isdigit() and len(n) <= params.probe_max_digits})
     pool = []
     for text in texts:
         for span in sentences(text):
             s = " ".join(text[span.start : span.end].split())
-            if 6 <= len(s.split()) <= 40 and _facts(s):
+            if params.probe_min_words <= len(s.split()) <= params.probe_max_words and _facts(s, params):
                 pool.append(s)
     rng.shuffle(pool)
     probes: list[Probe] = []
     for s in pool[:n]:
-        kind, value = rng.choice(_facts(s))
-        asked = _question_around(s, value, kind)
+        kind, value = rng.choice(_facts(s, params))
+        asked = _question_around(s, value, kind, params)
         probes.append(Probe(asked, True, "answerable"))
-        others = [p for kd, p in _facts(asked.split(":", 1)[1]) if p != value]
+        others = [p for kd, p in _facts(asked.split(":", 1)[1], params) if p != value]
         if not others or not vocabulary_names:
             continue
         swap = rng.choice(others)
@@ -91,33 +88,35 @@ def make_probes(texts: list[str], n: int, seed: int) -> list[Probe]:
     return probes
 
 
-def _pick(answerable: list[float]) -> float:
-    """The highest threshold that refuses at most MAX_FALSE_REFUSALS of the answerable probes the rules let
-    through (the rules' own refusals are reported beside it, not traded against it)."""
+def _pick(answerable: list[float], params: AnswerParams = DEFAULTS) -> float:
+    """The highest threshold that refuses at most ``params.max_false_refusals`` of the answerable probes the rules
+    let through (the rules' own refusals are reported beside it, not traded against it)."""
     ranked = sorted(answerable)
     if not ranked:
         return DEFAULT_MIN_EVIDENCE_SCORE
-    allowed = int(MAX_FALSE_REFUSALS * len(ranked))
+    allowed = int(params.max_false_refusals * len(ranked))
     # Refusing below ranked[allowed] refuses exactly `allowed` answerable probes (ties aside).
-    return ranked[min(allowed, len(ranked) - 1)] - 1e-6
+    return ranked[min(allowed, len(ranked) - 1)] - params.probe_epsilon
 
 
-def calibrate(pipeline: Pipeline, probes_per_kind: int = 60, seed: int = 0) -> tuple[Calibration, dict[str, Any]]:
+def calibrate(pipeline: Pipeline, probes_per_kind: int | None = None,
+              seed: int = 0) -> tuple[Calibration, dict[str, Any]]:
     """Probe the index, pick the threshold, and report what each probe kind scored."""
     from rag.answer.refusal import best_score
 
+    params = pipeline.params
     texts = pipeline.store.texts()
-    probes = make_probes(texts, probes_per_kind, seed)
+    probes = make_probes(texts, probes_per_kind or params.probes_per_kind, seed, params)
     rows = []
     for probe in probes:
         # Threshold -1: every rule but the score applies, so the score decides the rest.
         d = pipeline.decide(probe.question, threshold=(-1.0, "probe"))
-        rows.append((probe, d.reason, best_score(d.question, d.scored)))
+        rows.append((probe, d.refusal is not None, best_score(d.question, d.candidates, pipeline.params)))
     a_scores = [score for p, reason, score in rows if p.answerable and not reason]
     total_a = sum(p.answerable for p, _, _ in rows)
     total_u = len(rows) - total_a
     rule_false = sum(1 for p, reason, _ in rows if p.answerable and reason)
-    threshold = _pick(a_scores)
+    threshold = _pick(a_scores, params)
     false = (rule_false + sum(s < threshold for s in a_scores)) / max(total_a, 1)
     refused = sum(1 for p, reason, score in rows if not p.answerable and (reason or score < threshold))
     cal = Calibration(min_score=round(threshold, 4), answerable=total_a, unanswerable=total_u,

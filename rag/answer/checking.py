@@ -7,15 +7,16 @@ of its content words do. Unsupported sentences are re-cited to a passage that su
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from itertools import pairwise
 
+from rag.answer.facts import facts_of
+from rag.answer.params import DEFAULTS, AnswerParams
+from rag.answer.rank import weighted_share
 from rag.text import CITATION_MARKER as _MARKER
-from rag.text import fold, mentions, names, numbers, sentences, terms, words
+from rag.text import fold, mentions, sentences, words
 from rag.types import Passage
-
-MIN_TERM_OVERLAP = 0.6  # share of a sentence's content words that its passage must contain
 
 
 @dataclass(frozen=True)
@@ -36,41 +37,55 @@ def parse_citations(text: str) -> tuple[str, list[int]]:
     return clean, cited
 
 
-def unsupported_reason(sentence: str, passage: str) -> str:
+@dataclass(frozen=True)
+class Checks:
+    """What the checker holds each model sentence to, besides its cited passage: the question's relation terms
+    the evidence uses (``relation``) with their IDF ``weights`` and side-by-side ``pairs``, the question's terms
+    and values (``asked``: a sentence saying only these says nothing), and per evidence unit the prose sentence
+    just before it (``before``)."""
+
+    relation: tuple[str, ...] = ()
+    asked: frozenset[str] = frozenset()
+    weights: Mapping[str, float] = field(default_factory=dict)
+    pairs: tuple[tuple[str, str], ...] = ()
+    before: tuple[str, ...] = ()
+    params: AnswerParams = DEFAULTS
+
+
+def unsupported_reason(sentence: str, passage: str, params: AnswerParams = DEFAULTS) -> str:
     """Why ``passage`` does not support ``sentence``; empty when it does."""
-    passage_numbers = numbers(passage)
-    missing_numbers = sorted(n for n in numbers(sentence) if n not in passage_numbers)
+    sentence_facts, passage_facts = facts_of(sentence), facts_of(passage)
+    passage_numbers = passage_facts.numbers
+    missing_numbers = sorted(n for n in sentence_facts.numbers if n not in passage_numbers)
     if missing_numbers:
         return f"number(s) {', '.join(missing_numbers)} not in the cited passage"
     passage_words = {fold(w) for w in words(fold(passage))}
-    passage_terms = set(terms(passage))
+    passage_terms = set(passage_facts.term_set)
     missing_names = sorted(
-        n for n in names(sentence)
+        n for n in sentence_facts.names
         if n not in passage_words and not mentions(passage_terms, n)
     )
     if missing_names:
         return f"name(s) {', '.join(missing_names)} not in the cited passage"
-    sent_terms = set(terms(sentence))
+    sent_terms = sentence_facts.term_set
     if not sent_terms:
         return "no content"
     covered = sum(1 for t in sent_terms if t in passage_terms) / len(sent_terms)
-    if covered < MIN_TERM_OVERLAP:
+    if covered < params.min_term_overlap:
         return f"only {covered:.0%} of its words are in the cited passage"
     return ""
 
 
-def check_sentence(raw: str, evidence: list[Passage], relation_terms: tuple[str, ...] = (),
-                   asked: frozenset[str] = frozenset(), weights: Mapping[str, float] | None = None,
-                   pairs: tuple[tuple[str, str], ...] = (), before: Sequence[str] = ()) -> CheckedSentence:
-    """Check one answer sentence; prefer the passage it cites, else any passage that supports it. With
-    ``relation_terms`` the supporting passage must also tie the sentence to them (:func:`relation_reason`),
-    read after ``before[n - 1]``, the sentence just before evidence n in its document ('... has warned she would
-    not shake his hand.' ties 'Canada's Foreign Affairs Minister Mélanie Joly told ...' to the handshake); the
-    numbers, names and words must stand in the evidence itself. A sentence whose terms and numbers are all in
-    ``asked`` (the question's) says nothing and is removed."""
+def check_sentence(raw: str, evidence: list[Passage], checks: Checks = Checks()) -> CheckedSentence:
+    """Check one answer sentence; prefer the passage it cites, else any passage that supports it. With relation
+    terms (``checks.relation``) the supporting passage must also tie the sentence to them
+    (:func:`relation_reason`), read after ``checks.before[n - 1]``, the sentence just before evidence n in its
+    document ('... has warned she would not shake his hand.' ties 'Canada's Foreign Affairs Minister Mélanie
+    Joly told ...' to the handshake); the numbers, names and words must stand in the evidence itself. A sentence
+    whose terms and numbers are all in ``checks.asked`` (the question's) says nothing and is removed."""
     text, cited = parse_citations(raw)
-    said = set(terms(text)) | numbers(text)
-    if asked and said <= asked:
+    asked, before = checks.asked, checks.before
+    if asked and facts_of(text).said <= asked:
         return CheckedSentence(text=text, cited=cited, support=None, reason="says nothing the question does not")
     valid = [n for n in cited if 1 <= n <= len(evidence)]
     reason = "cites no source" if not cited else ("cites a source that does not exist" if not valid else "")
@@ -78,7 +93,8 @@ def check_sentence(raw: str, evidence: list[Passage], relation_terms: tuple[str,
     def why(n: int) -> str:
         passage = evidence[n - 1].text
         read = f"{before[n - 1]} {passage}" if n <= len(before) and before[n - 1] else passage
-        return (unsupported_reason(text, passage) or relation_reason(relation_terms, read, weights, pairs)
+        return (unsupported_reason(text, passage, checks.params)
+                or relation_reason(checks.relation, read, checks.weights, checks.pairs, checks.params)
                 or borrowed_reason(text, n, evidence, asked))
 
     for n in valid:
@@ -92,7 +108,7 @@ def check_sentence(raw: str, evidence: list[Passage], relation_terms: tuple[str,
 
 
 def _pairs(text: str) -> set[tuple[str, str]]:
-    return set(pairwise(terms(text)))
+    return set(pairwise(facts_of(text).terms))
 
 
 def borrowed_reason(sentence: str, n: int, evidence: list[Passage], asked: frozenset[str] = frozenset()) -> str:
@@ -105,7 +121,7 @@ def borrowed_reason(sentence: str, n: int, evidence: list[Passage], asked: froze
     citation. A word the question gives (``asked``) is the model echoing the question, not borrowing. Language-
     neutral: it reads only which unit holds which words."""
     own = evidence[n - 1].text
-    have = set(terms(own)) | asked
+    have = facts_of(own).term_set | asked
     phrases = {p for p in _pairs(sentence) - _pairs(own) if not (p[0] in have and p[1] in have)}
     if not phrases:
         return ""
@@ -138,16 +154,13 @@ def split_answer(text: str) -> list[str]:
 def relation_terms_used(relation_terms: tuple[str, ...], evidence: list[str]) -> tuple[str, ...]:
     """The relation terms the evidence itself uses: a passage saying 'met' cannot be asked to say 'meet' (stems
     do not join irregular forms), so such a term is not required."""
-    used = {t for text in evidence for t in terms(text)}
+    used = {t for text in evidence for t in facts_of(text).terms}
     return tuple(t for t in relation_terms if t in used)
-
-
-MIN_RELATION_SHARE = 0.5  # share of the question's relation terms the supporting sentence itself must hold
 
 
 def relation_reason(relation_terms: tuple[str, ...], passage: str,
                     weights: Mapping[str, float] | None = None,
-                    pairs: tuple[tuple[str, str], ...] = ()) -> str:
+                    pairs: tuple[tuple[str, str], ...] = (), params: AnswerParams = DEFAULTS) -> str:
     """Why ``passage`` does not tie an answer to what the question asks about; empty when it does.
 
     A name from a sentence about another fact is a wrong answer with a right-looking citation: 'Who is the
@@ -158,15 +171,14 @@ def relation_reason(relation_terms: tuple[str, ...], passage: str,
     in the passage too when both its words are there ('ant farming' is not 'farm manager')."""
     if not relation_terms:
         return ""
-    have = set(terms(passage))
-    weight = (lambda t: max(weights.get(t, 0.0), 0.05)) if weights else (lambda t: 1.0)
-    missing = [t for t in relation_terms if t not in have]
-    share = 1 - sum(weight(t) for t in missing) / sum(weight(t) for t in relation_terms)
-    if share < MIN_RELATION_SHARE:
-        return f"its passage does not say {' '.join(missing)}"
+    facts = facts_of(passage)
+    have = facts.term_set
+    floored = {t: max(weights.get(t, 0.0), params.idf_floor) for t in relation_terms} if weights else {}
+    if weighted_share(relation_terms, have, floored) < params.min_relation_share:
+        return f"its passage does not say {' '.join(t for t in relation_terms if t not in have)}"
     # A pair is split only when both its words stand in the passage apart; a pair missing a word is weighed by
     # the share above ('minister said' asks nothing of a passage saying 'Minister Mélanie Joly told').
     split = [p for p in pairs if p[0] in have and p[1] in have]
-    if split and not any(p in set(pairwise(terms(passage))) for p in split):
+    if split and not any(p in set(pairwise(facts.terms)) for p in split):
         return f"its passage does not say {' or '.join(' '.join(p) for p in split)}"
     return ""

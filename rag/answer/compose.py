@@ -9,15 +9,19 @@ repeats what an earlier shown sentence says is dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from rag.answer.candidates import Candidate
 from rag.answer.checking import CheckedSentence
-from rag.answer.evidence import ScoredSentence
-from rag.answer.spans import Span
-from rag.text import numbers, terms
+from rag.answer.conflicts import conflicting_evidence
+from rag.answer.evidence import list_items, specifics
+from rag.answer.facts import facts_of
+from rag.answer.params import DEFAULTS, AnswerParams
+from rag.answer.question import STRICT_KINDS, Question
+from rag.answer.spans import Span, answer_span, value_spans
+from rag.text import CITATION_MARKER
 from rag.types import AnswerSentence, Citation
-
-SHORT_PHRASE_WORDS = 12  # a held model sentence this short still leads the answer, above its quote
 
 
 def with_marker(text: str, n: int) -> str:
@@ -42,9 +46,9 @@ def _listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def said(text: str) -> set[str]:
+def said(text: str) -> frozenset[str]:
     """What a sentence states, for comparing sentences: its content terms and its numbers."""
-    return set(terms(text)) | numbers(text)
+    return facts_of(text).said
 
 
 @dataclass
@@ -56,9 +60,10 @@ class AnswerBuilder:
     the wrong unit, the best one is still in sight. A model sentence that says nothing the quoted unit does not
     is held back, since the quote shows it."""
 
-    evidence: list[ScoredSentence]
+    evidence: list[Candidate]
     quote: int = 0
     asked: frozenset[str] = frozenset()  # the question's terms and values: restating them adds nothing
+    params: AnswerParams = DEFAULTS
     sentences: list[AnswerSentence] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # rejected model sentences, with the reason
     held: list[CheckedSentence] = field(default_factory=list)  # accepted model sentences the quote already says
@@ -104,7 +109,7 @@ class AnswerBuilder:
 
     def add_short_phrase(self, sentence: CheckedSentence) -> str | None:
         """Show a held model sentence as the short answer when it is short enough to read as one."""
-        if len(sentence.text.split()) > SHORT_PHRASE_WORDS:
+        if len(sentence.text.split()) > self.params.short_phrase_words:
             return None
         return self.show_held(sentence)
 
@@ -160,3 +165,57 @@ class AnswerBuilder:
                                 score=round(item.score, 4), page=p.page, shown=item.shown,
                                 breadcrumb=p.breadcrumb))
         return out
+
+
+# ------------------------------------------------------------------------------------------------- the layout
+
+
+def choose_evidence(candidates: list[Candidate], k: int, params: AnswerParams = DEFAULTS) -> list[Candidate]:
+    """The units the model sees: the best ``k``, led by the best holding the kind of fact asked for when it is
+    not among them (looked for among the best ``typed_lookahead * k``)."""
+    evidence = candidates[:k]
+    typed = next((c for c in candidates[: params.typed_lookahead * k] if c.typed), None)
+    if typed is not None and typed not in evidence:
+        evidence = [typed] + evidence[: k - 1]
+    return evidence
+
+
+def best_typed(evidence: list[Candidate]) -> int:
+    """The evidence an answer is expected to rest on: the best unit holding the kind of fact asked for."""
+    return next((i for i, e in enumerate(evidence) if e.typed), 0)
+
+
+def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
+    """When no model sentence is shown: the value a number, date or version question asks for, read off the quoted
+    unit (the one the held model sentences give, else its first); else the model's short phrase when it gives
+    what is asked ('Mélanie Joly', a name the question lacks); else nothing, and the quote stands alone."""
+    held = " ".join(c.text for c in builder.held)
+    if q.kind in STRICT_KINDS:
+        spans = value_spans(q, unit)
+        given = answer_span(q, held, unit) if held else None
+        span = given if given in spans else (spans[0] if spans else None)
+        if span is not None:
+            return builder.add_short(builder.quote, span)
+    phrase = next((c for c in builder.held if specifics(q, c.text, builder.params) - q.asked_specifics), None)
+    return builder.add_short_phrase(phrase) if phrase is not None else None
+
+
+def complete(q: Question, builder: AnswerBuilder) -> Iterator[str]:
+    """After the model's sentences, the text to append, piece by piece: the short answer when the model's shown
+    sentences give none (the count of a list, the value asked for, or the model's short phrase), the one quote
+    the answer rests on with the answer highlighted, and a rival source's different figure as one short line."""
+    evidence, quote = builder.evidence, builder.quote
+    items = list_items(q, evidence[quote].passage.text, builder.params) if q.counted else []
+    unit = evidence[quote].shown
+    if items and not CITATION_MARKER.sub("", builder.text).count(str(len(items))):
+        yield builder.add_list(quote, items)
+    elif not builder.shown_model() and (delta := short_answer(q, builder, unit)):
+        yield delta
+    lead = " ".join([*builder.model_claims(), *(s.claim for s in builder.sentences if s.origin == "short")])
+    yield builder.add_quote(quote, answer_span(q, lead, unit))
+    rival = conflicting_evidence(q, evidence, quote, builder.params)
+    if rival is not None and rival not in builder.supports:
+        # Sources disagree: the other figure, with its own citation, instead of silently picking one.
+        mine = facts_of(unit).amounts
+        theirs = [s for s in value_spans(q, evidence[rival].shown) if not facts_of(s.text).amounts & mine]
+        yield builder.add_rival(rival, theirs[0] if theirs else None)

@@ -15,6 +15,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from rag.answer.params import DEFAULTS
 from rag.index.paging import ids_fingerprint
 from rag.text import index_tokens, terms
 
@@ -47,22 +48,22 @@ class CorpusStats:
     def has(self, token: str) -> bool:
         return self.df.get(token, 0) > 0
 
-    def mentions(self, name: str) -> bool:
+    def mentions(self, name: str, prefix: int = DEFAULTS.form_prefix) -> bool:
         """Whether every term of a name occurs somewhere, or a longer or shorter form of it ('Mongolian' is
         known to a corpus that says 'Mongolia'); False for a name with no terms."""
         parts = terms(name)
-        return bool(parts) and all(self.has(t) or self._has_form_of(t) for t in parts)
+        return bool(parts) and all(self.has(t) or self._has_form_of(t, prefix) for t in parts)
 
-    def _has_form_of(self, term: str) -> bool:
-        if len(term) < 4:
+    def _has_form_of(self, term: str, prefix: int) -> bool:
+        if len(term) < prefix:
             return False
         if self._sorted is None:
             object.__setattr__(self, "_sorted", sorted(self.df))
         vocab = self._sorted
-        i = bisect.bisect_left(vocab, term[:4])
-        while i < len(vocab) and vocab[i].startswith(term[:4]):
+        i = bisect.bisect_left(vocab, term[:prefix])
+        while i < len(vocab) and vocab[i].startswith(term[:prefix]):
             t = vocab[i]
-            if len(t) >= 4 and (t.startswith(term) or term.startswith(t)):
+            if len(t) >= prefix and (t.startswith(term) or term.startswith(t)):
                 return True
             i += 1
         return False

@@ -46,18 +46,12 @@ class Question:
     name_phrases: tuple[tuple[str, ...], ...] = ()  # names as runs of terms ('abel peele' -> ('abel', 'peel'))
     opening_name: str = ""  # a name taken from the question's first word ('List' in 'List Abel's friends')
     surface: tuple[tuple[str, str], ...] = ()  # (term, the word it was stemmed from): 'children' for 'children'
-
-    @property
-    def relation_terms(self) -> tuple[str, ...]:
-        """The terms that say what is asked about the names ('mother', 'occupation', 'default', 'maxsize')."""
-        name_terms = {t for n in self.names for t in terms(n)}
-        own = set(terms(self.text))  # a follow-up asks its own relation, not the previous question's
-        return tuple(t for t in self.terms if t not in name_terms and t in own)
-
-    @property
-    def asked_specifics(self) -> set[str]:
-        """What the question itself says, folded: an answer repeating it gives nothing new."""
-        return set(self.names) | {fold(w) for w in self.text.split()} | set(self.exact)
+    own_terms: frozenset[str] = frozenset()  # terms of the question's own text (not of a previous question)
+    name_terms: frozenset[str] = frozenset()  # terms of its names
+    # The terms that say what is asked about the names ('mother', 'occupation', 'default', 'maxsize'); a
+    # follow-up asks its own relation, not the previous question's.
+    relation_terms: tuple[str, ...] = ()
+    asked_specifics: frozenset[str] = frozenset()  # what it says, folded: an answer repeating it gives nothing new
 
 
 def _name_phrases(text: str) -> tuple[tuple[str, ...], ...]:
@@ -91,18 +85,26 @@ def analyse(text: str, history: Sequence[str] = ()) -> Question:
         kind = "name"
     counted = _COUNTED.search(text)
     names = frozenset(question_names(text))
+    query_terms = tuple(dict.fromkeys(terms(query)))
+    own = frozenset(terms(text))
+    name_terms = frozenset(t for n in names for t in terms(n))
+    exact = frozenset(numbers(text))
     return Question(
         text=text,
         query=query,
         follow_up=bool(history) and is_follow_up(text),
         kind=kind,
-        terms=tuple(dict.fromkeys(terms(query))),
+        terms=query_terms,
         names=names,
-        exact=frozenset(numbers(text)),
+        exact=exact,
         identifiers=frozenset(identifiers(text)),
         counted=tuple(terms(counted.group(1))) if counted else (),
         wants_list=bool(_LIST_Q.search(text)) or bool(counted),
         name_phrases=_name_phrases(text),
         surface=tuple((t, w) for w in dict.fromkeys(words(fold(query))) for t in terms(w)),
         opening_name=next((fold(w) for w in words(text)[:1] if fold(w) in names), ""),
+        own_terms=own,
+        name_terms=name_terms,
+        relation_terms=tuple(t for t in query_terms if t not in name_terms and t in own),
+        asked_specifics=names | {fold(w) for w in text.split()} | exact,
     )

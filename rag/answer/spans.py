@@ -2,7 +2,7 @@
 
 The short answer of an answer is such a span ('$5.54 billion'), and the quote it rests on shows it highlighted.
 Spans are read off the text with the same patterns that decide what kind of fact a unit holds
-(rag.answer.evidence), so a span is always something the unit says, character for character.
+(rag.answer.facts), so a span is always something the unit says, character for character.
 """
 
 from __future__ import annotations
@@ -10,18 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.evidence import VERSION, amounts, dates, specifics
+from rag.answer.evidence import specifics
+from rag.answer.facts import DATE_SPAN, VERSION, facts_of
 from rag.answer.question import Question
-from rag.text import MONTHS, fold, names, numbers
+from rag.text import fold
 
 # An amount with what says what it counts: currency before, a scale or unit word after ('U.S. $5.54 billion',
 # '14 percent', '3,097 chunks' keeps only '3,097'); a number inside a name is none ('COVID-19').
 _AMOUNT = re.compile(r"(?:\bU\.S\.\s*)?[$€£¥₽]?\s?(?<![\w.-])\d+(?:[.,]\d+)*(?:\s?(?:%|percent\b|per cent\b|"
                      r"(?:thousand|million|billion|trillion)\b))?")
-_DATE_SPAN = re.compile(r"\b\d{3,4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
-                        r"\b(?:\d{1,2}(?:[-–]\d{1,2})?\s+)?(?:" + "|".join(MONTHS) + r")"
-                        r"(?:\s+\d{1,2}(?:-\d{1,2})?)?(?:,?\s+\d{3,4})?\b|"
-                        r"(?<![\d.,])\b\d{4}\b(?![.,]\d)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -44,14 +41,14 @@ def value_spans(question: Question, text: str) -> list[Span]:
     asked = question.asked_specifics
     out: list[Span] = []
     if question.kind == "number":
-        in_text = amounts(text)
+        in_text = facts_of(text).amounts
         for m in _AMOUNT.finditer(text):
-            value = numbers(m.group())
+            value = facts_of(m.group()).numbers
             if value and value & in_text and not value <= asked:
                 out.append(_strip(text, m.start(), m.end()))
     elif question.kind == "date":
-        for m in _DATE_SPAN.finditer(text):
-            if dates(m.group()) - asked:
+        for m in DATE_SPAN.finditer(text):
+            if facts_of(m.group()).dates - asked:
                 out.append(_strip(text, m.start(), m.end()))
     elif question.kind == "version":
         out = [Span(m.start(), m.end(), m.group()) for m in VERSION.finditer(text) if m.group() not in asked]
@@ -61,7 +58,7 @@ def value_spans(question: Question, text: str) -> list[Span]:
 def name_spans(text: str, wanted: set[str]) -> list[Span]:
     """Runs of words of ``text`` that are names in ``wanted`` (folded, as rag.text.names gives them): 'Mélanie
     Joly' in 'Canada's Foreign Affairs Minister Mélanie Joly told...' for wanted {'melanie', 'joly'}."""
-    found = names(text) & wanted
+    found = facts_of(text).names & wanted
     out: list[Span] = []
     start = end = -1
     for m in re.finditer(r"[^\W_]+(?:['’][^\W_]+)?", text):
@@ -83,11 +80,12 @@ def answer_span(question: Question, claim: str, text: str) -> Span | None:
     """The span of ``text`` (a unit as shown) that ``claim`` answers with: the value of the kind asked for that
     shares most with the claim, else the names the claim gives that the question does not; None when the claim
     gives neither."""
-    given = specifics(question, claim) | numbers(claim)
-    shared = [(len((specifics(question, s.text) | numbers(s.text)) & given), s) for s in value_spans(question, text)]
+    given = specifics(question, claim) | facts_of(claim).numbers
+    shared = [(len((specifics(question, s.text) | facts_of(s.text).numbers) & given), s)
+              for s in value_spans(question, text)]
     best = max((n for n, _ in shared), default=0)
     if best:  # the span sharing most with the claim ('April 8-9' over '2024-04-07' for 'On April 8-9, 2024')
         return next(s for n, s in shared if n == best)
-    wanted = names(claim) - question.asked_specifics
+    wanted = facts_of(claim).names - question.asked_specifics
     runs = name_spans(text, wanted) if wanted else []
     return max(runs, key=lambda s: s.end - s.start) if runs else None

@@ -10,17 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rag.answer.params import DEFAULTS, AnswerParams
 from rag.ingest.structure import plain_blocks
 from rag.text import sentences
 from rag.types import Block, Passage
 
-MIN_UNIT_CHARS = 15
 WHOLE_KINDS = frozenset({"table_row", "directive", "signature", "term"})  # one unit per block
 SENTENCE_KINDS = frozenset({"prose", "note", "definition", "list_item"})  # one unit per sentence
-MAX_CODE_CHARS = 240  # a longer code block gives one unit per line
 SKIPPED_KINDS = frozenset({"heading", "meta"})
-SENTENCE_WINDOW = 2  # sentences per prose unit
-MAX_WINDOW_CHARS = 320  # a longer window is cut back to its first sentence
 
 
 @dataclass(frozen=True)
@@ -45,13 +42,13 @@ def passage_blocks(p: Passage) -> tuple[Block, ...]:
     return tuple(b.shifted(p.start) for b in plain_blocks(p.text))
 
 
-def _spans(block: Block, text: str, refuse: Callable[[str], bool]) -> list[tuple[int, int]]:
+def _spans(block: Block, text: str, refuse: Callable[[str], bool], params: AnswerParams) -> list[tuple[int, int]]:
     """Offsets (relative to the block) of the units a block gives; a window never takes in a sentence
     ``refuse`` rejects (an order addressed to a model)."""
     if block.kind in WHOLE_KINDS:
         return [(0, len(text))]
     if block.kind == "code":
-        if len(text) <= MAX_CODE_CHARS:
+        if len(text) <= params.max_code_chars:
             return [(0, len(text))]
         out, pos = [], 0
         for line in text.split("\n"):
@@ -60,14 +57,14 @@ def _spans(block: Block, text: str, refuse: Callable[[str], bool]) -> list[tuple
             pos += len(line) + 1
         return out
     spans = [(s.start, s.end) for s in sentences(text)]
-    if SENTENCE_WINDOW < 2:
+    if params.sentence_window < 2:
         return spans
     # A sentence with the next one of its block, while short enough to quote: the answer is often the sentence
     # after the one that names the topic ('If parents is true, ... If parents is false, ... raises ...').
     out = []
     for i, (a, b) in enumerate(spans):
-        last = min(i + SENTENCE_WINDOW - 1, len(spans) - 1)
-        while last > i and (spans[last][1] - a > MAX_WINDOW_CHARS or any(
+        last = min(i + params.sentence_window - 1, len(spans) - 1)
+        while last > i and (spans[last][1] - a > params.max_window_chars or any(
                 refuse(text[x:y]) for x, y in spans[i + 1 : last + 1])):
             last -= 1
         out.append((a, spans[last][1]))
@@ -75,7 +72,7 @@ def _spans(block: Block, text: str, refuse: Callable[[str], bool]) -> list[tuple
 
 
 def passage_units(p: Passage, rank: int, head: str = "",
-                  refuse: Callable[[str], bool] = lambda _: False) -> list[Unit]:
+                  refuse: Callable[[str], bool] = lambda _: False, params: AnswerParams = DEFAULTS) -> list[Unit]:
     """The units of one passage, in order, without those ``refuse`` rejects (orders addressed to a model); a prose
     window never takes in such a sentence either."""
     out: list[Unit] = []
@@ -95,12 +92,12 @@ def passage_units(p: Passage, rank: int, head: str = "",
         label = {"directive": block.path[-1] if block.path else "", "table_row": block.header}.get(block.kind, "")
         prose = block.kind in SENTENCE_KINDS
         before = previous[1] if prose and previous and previous[0] == block.path else ""
-        for a, b in _spans(block, text, refuse):
+        for a, b in _spans(block, text, refuse, params):
             piece = text[a:b]
             # trim surrounding whitespace, keeping offsets exact
             lead = len(piece) - len(piece.lstrip())
             piece = piece.strip()
-            if len(piece) < MIN_UNIT_CHARS or refuse(piece):
+            if len(piece) < params.min_unit_chars or refuse(piece):
                 continue
             start = block.start + a + lead
             unit = Passage(source=p.source, start=start, end=start + len(piece), text=piece, score=p.score,

@@ -1,0 +1,68 @@
+"""Every tuning number of rag.answer, in one frozen object.
+
+Answering reads these from ``Settings.answer``; the scripts that fit or measure them (scripts/fit_ranker.py,
+scripts/evaltable.py) read the same object, so a number changed here changes answering and measuring alike.
+Each was chosen on the tuning sets (docs/quality.md says how); none is a property of one corpus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnswerParams:
+    # --- the hand order of candidates (rag.answer.rank)
+    dense_weight: float = 0.6  # dense similarity of the unit (alone or read with its heading path)
+    lexical_weight: float = 0.4  # IDF-weighted share of the question's terms the unit covers
+    read_weight: float = 1.0  # of the dense part: the closer of the unit alone and read with its path (1) or alone
+    type_penalty: float = 0.1  # for a unit without the kind of fact asked for
+    strict_bonus: float = 0.2  # ordering only: a unit holding the number, date or version asked for
+    # --- coverage
+    idf_floor: float = 0.05  # the least a term weighs, so a term in every chunk still counts a little
+    history_weight: float = 0.5  # of a term that only the previous question of a follow-up gives
+    neighbour_window: int = 3  # units either side within one passage whose coverage a typed unit may take
+    neighbour_share: float = 0.8  # of that neighbour's coverage
+    duplicate_jaccard: float = 0.7  # term overlap above which two units repeat each other
+    path_parts: int = 2  # last parts of a heading path a unit is read with by the embedder
+    # --- evidence units (rag.answer.units)
+    min_unit_chars: int = 15
+    max_code_chars: int = 240  # a longer code block gives one unit per line
+    sentence_window: int = 2  # sentences per prose unit
+    max_window_chars: int = 320  # a longer window is cut back to its first sentence
+    max_list_item_words: int = 6  # a listed item longer than this is not a list item
+    # --- the evidence pool (rag.pipeline)
+    sibling_hits: int = 2  # the best passages whose section or entry joins the pool
+    siblings_per_hit: int = 4
+    # --- refusal (rag.answer.refusal)
+    refusal_depth: int = 8  # candidates looked at for a typed answer
+    many_names: int = 3  # with this many names or more, one may be missing from a unit's passage
+    tie_window: int = 2  # content terms between a relation term and the name it is said of
+    tie_max_terms: int = 12  # only a short sentence states one relation
+    max_lookup_relations: int = 2  # a question of more relation terms is matched by coverage, not word by word
+    min_word_chars: int = 3  # shorter unknown words are not looked up by meaning
+    min_word_similarity: float = 0.45  # a word no document holds must be this close to a word of the evidence
+    nearest_shown: int = 3  # passages listed under a refusal
+    # --- checking the model's sentences (rag.answer.checking)
+    min_term_overlap: float = 0.6  # share of a sentence's content words its passage must contain
+    min_relation_share: float = 0.5  # share of the question's relation terms the supporting sentence must hold
+    # --- composing (rag.answer.compose, rag.answer.conflicts)
+    short_phrase_words: int = 12  # a held model sentence this short still leads the answer, above its quote
+    rival_min_relative_score: float = 0.8  # a rival figure's unit must be nearly as relevant as the quoted one
+    typed_lookahead: int = 2  # the best unit holding the fact asked for is looked for among this many times k
+    # --- features (rag.answer.candidates)
+    length_scale: float = 6.0  # log(characters) is divided by this, so a feature stays near 0..1
+    signature_lines: int = 3  # first lines of a unit's context searched for its entry's signature
+    # --- the index's vocabulary (rag.answer.corpus)
+    form_prefix: int = 4  # a name's term and a word of the index are forms of one word if they share this prefix
+    # --- calibration probes (rag.answer.calibration)
+    max_false_refusals: float = 0.05  # the target: at most this share of answerable probes refused
+    probes_per_kind: int = 60
+    probe_window: int = 3  # words kept either side of the fact asked for: a question is shorter than its sentence
+    probe_min_words: int = 6  # sentences a probe is made from
+    probe_max_words: int = 40
+    probe_max_digits: int = 4  # a number asked for (longer ones are codes, not facts)
+    probe_epsilon: float = 1e-6  # the threshold sits this far below the score it must let through
+
+
+DEFAULTS = AnswerParams()  # what Settings.answer holds unless told otherwise

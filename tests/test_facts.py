@@ -1,0 +1,32 @@
+"""What a text states, analysed once: amounts, dates, and the facts record."""
+
+from __future__ import annotations
+
+from rag.answer.facts import amounts, dates, facts_of
+
+# amounts, dates
+
+
+def test_amounts_leave_out_dates_and_citation_markers():
+    assert amounts("Trade reached $5.54 billion in 2021.") == {"5.54"}
+    assert amounts("On 5 July 2022 it rose 3 percent.") == {"3"}
+    assert amounts("He went to Hanoi [1].") == set()
+
+
+def test_dates_of_any_form():
+    assert dates("It opened on 2022-02-04, a Friday, in March 1932 or 04/02/2022.") == {
+        "2022-02-04", "friday", "march", "1932", "04/02/2022"}
+    assert dates("Born in 0262 in Rome.") == {"0262"}  # a year of any century
+    assert dates("It grew 1500 percent, or 5.54 and 12,000.") == set()
+
+
+def test_facts_of_a_text_are_computed_once_and_hold_every_kind():
+    text = "Python 3.11 came out on 24 October 2022, Guido said; it cost $5 million."
+    facts = facts_of(text)
+    assert facts is facts_of(text)  # the same record: the text is analysed once
+    assert {"3.11"} == facts.versions
+    assert {"5"} <= facts.amounts and "2022" not in facts.amounts
+    assert {"october", "2022"} <= facts.dates
+    assert "guido" in facts.names
+    assert facts.terms[0] == "python" and set(facts.terms) == facts.term_set
+    assert facts.said == facts.term_set | facts.numbers
