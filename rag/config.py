@@ -69,6 +69,12 @@ class Settings:
     # None: the threshold `rag calibrate` stored with the index, else DEFAULT_MIN_EVIDENCE_SCORE. A number
     # (RAG_MIN_EVIDENCE_SCORE) overrides the calibration.
     min_evidence_score: float | None = None
+    # The answer confidence (rag/answer/confidence.py): the fitted model, and the operating point below which an
+    # answer is shown as "not sure" with the passages most likely to hold it. None: the point `rag calibrate`
+    # stored with the index, else the model's own default. A number (RAG_MIN_CONFIDENCE) overrides both; 0 never
+    # says "not sure".
+    confidence_model: Path = PROJECT_ROOT / "models" / "confidence.json"
+    min_confidence: float | None = None
     host: str = "127.0.0.1"
     port: int = 7860
     # dense (vectors), lexical (BM25) or hybrid (both, rank-fused); see rag/retrieval/retriever.py
@@ -116,6 +122,8 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "RAG_N_CTX": ("n_ctx", int),
     "RAG_THREADS": ("threads", int),
     "RAG_MIN_EVIDENCE_SCORE": ("min_evidence_score", float),
+    "RAG_CONFIDENCE_MODEL": ("confidence_model", Path),
+    "RAG_MIN_CONFIDENCE": ("min_confidence", float),
     "RAG_HOST": ("host", str),
     "RAG_PORT": ("port", int),
     "RAG_RETRIEVAL": ("retrieval", str),
@@ -136,6 +144,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "n_ctx": (512, 131_072),
     "threads": (0, 256),
     "min_evidence_score": (-1.0, 1.0),
+    "min_confidence": (0.0, 1.0),
     "port": (1, 65_535),
     "chroma_timeout": (0.1, 3600.0),
     "llm_timeout": (0.1, 3600.0),
@@ -203,7 +212,8 @@ def _check_bounds(settings: Settings) -> None:
 
 def _absolute(settings: Settings) -> Settings:
     changes: dict[str, Any] = {
-        name: settings.resolve(getattr(settings, name)) for name in ("docs_dir", "index_dir", "cache_dir")
+        name: settings.resolve(getattr(settings, name))
+        for name in ("docs_dir", "index_dir", "cache_dir", "confidence_model")
     }
     if settings.embedder_path is not None:
         changes["embedder_path"] = settings.resolve(settings.embedder_path)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import statistics
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from rag.answer.candidates import Candidate
 from rag.answer.checking import split_answer, unsupported_reason
-from rag.answer.threshold import refusal_threshold
+from rag.answer.threshold import confidence_point, refusal_threshold
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
 from rag.pipeline import Decision, Pipeline
@@ -182,7 +182,9 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
     for q in questions:
         history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
         decision = pipeline.decide(q.question, history)
-        answer = pipeline.ask(q.question, history, decision=decision)
+        # Every question the rules let through is answered, whatever its confidence: the metrics at the operating
+        # point, and the risk-coverage table at others, read which of these answers would be shown.
+        answer = pipeline.ask(q.question, history, decision=replace(decision, min_confidence=0.0))
         raw_total = len(split_answer(answer.raw_answer)) if answer.raw_answer else 0
         shown_bad, shown_total = _shown_unsupported(answer) if not answer.refused else (0, 0)
         rows.append({
@@ -193,6 +195,9 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "raw_answer": answer.raw_answer,
             "refused": answer.refused,
             "refusal": answer.refusal or None,
+            "status": decision.status,
+            "confidence": round(decision.confidence, 4),
+            "confidence_features": list(decision.confidence_features),
             "fallback": answer.fallback,
             "decision": answer.decision,
             "gold_rank": _rank_of_gold(answer.retrieved_sources, q.sources) if q.answerable else None,
@@ -209,10 +214,32 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
         })
         log.info("%s facts_ok=%s refused=%s", q.id, rows[-1]["facts_ok"], answer.refused)
     threshold, how = refusal_threshold(pipeline.settings, pipeline.store)
+    point, point_how = confidence_point(pipeline.settings, pipeline.store, pipeline.confidence_model().point)
     return {"settings": {"model": pipeline.generator.name, "top_k": k,
                          "evidence_k": pipeline.settings.evidence_k,
-                         "refusal_threshold": threshold, "threshold_source": how},
-            "metrics": _metrics(rows, k), "stages": stage_summary(rows), "questions": rows}
+                         "refusal_threshold": threshold, "threshold_source": how,
+                         "min_confidence": point, "confidence_source": point_how},
+            "metrics": _metrics(rows, k), "stages": stage_summary(rows), "questions": rows,
+            "risk_coverage": [risk_coverage(rows, p) for p in POINTS]}
+
+
+POINTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # operating points of the risk-coverage table
+
+
+def risk_coverage(rows: list[dict[str, Any]], point: float,
+                  confidence: Callable[[dict[str, Any]], float] = lambda r: r["confidence"]) -> dict[str, float]:
+    """What users would see at operating point ``point``: a question is answered when no rule refused it and its
+    ``confidence`` is at or above the point. Shares: answerable questions answered, answers right (of those
+    answered), wrong answers shown (of answerable questions), unanswerable questions answered."""
+    answered = [r for r in rows if not r["refused"] and confidence(r) >= point]
+    answerable = sum(1 for r in rows if r["answerable"])
+    unanswerable = len(rows) - answerable
+    shown = [r for r in answered if r["answerable"]]
+    right = sum(1 for r in shown if r["facts_ok"])
+    return {"point": point, "answered": _ratio(len(shown), answerable) or 0.0,
+            "right_of_answered": _ratio(right, len(shown)) or 0.0,
+            "wrong_shown": _ratio(len(shown) - right, answerable) or 0.0,
+            "unanswerable_answered": _ratio(len(answered) - len(shown), unanswerable) or 0.0}
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -242,6 +269,14 @@ def _metrics(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
         "unsupported_after_check": _ratio(sum(r["shown_unsupported"] for r in rows),
                                           sum(r["shown_sentences"] for r in rows)),
         "fallback_rate": _ratio(sum(r["fallback"] for r in answerable), len(answerable)),
+        # At the operating point: "not sure" shows no answer, so it is neither right nor wrong.
+        "facts_at_point": _ratio(sum(r["facts_ok"] and r["status"] == "answered" for r in answerable),
+                                 len(answerable)),
+        "wrong_shown_at_point": _ratio(sum(not r["facts_ok"] and r["status"] == "answered" for r in answerable),
+                                       len(answerable)),
+        "unanswerable_declined_at_point": _ratio(sum(r["status"] != "answered" for r in unanswerable),
+                                                 len(unanswerable)),
+        "not_sure_rate": _ratio(sum(r["status"] == "not_sure" for r in rows), len(rows)),
         "answer_ms_median": round(statistics.median(t["total"] for t in timings), 1) if timings else None,
         "first_token_ms_median": round(statistics.median(t["first_token"] for t in timings), 1) if timings else None,
         "retrieve_ms_median": round(statistics.median(r["timings_ms"]["retrieve"] for r in rows), 1) if rows else None,
@@ -267,7 +302,18 @@ def format_report(report: dict[str, Any]) -> str:
     wrong = [r for r in report["questions"] if not r["answerable"] and not r["refused"]]
     if wrong:
         lines.append("unanswerable questions that were answered: " + ", ".join(r["id"] for r in wrong))
+    if report.get("risk_coverage"):
+        lines.append(f"risk and coverage by confidence (operating point {st['min_confidence']:.2f}, "
+                     f"{st['confidence_source']}):")
+        lines += format_risk_coverage(report["risk_coverage"])
     return "\n".join(lines)
+
+
+def format_risk_coverage(table: list[dict[str, float]]) -> list[str]:
+    lines = ["  point  answerable answered  right of answered  wrong shown  unanswerable answered"]
+    lines += [f"  {r['point']:.2f}   {r['answered']:19.1%}  {r['right_of_answered']:17.1%}  {r['wrong_shown']:11.1%}  "
+              f"{r['unanswerable_answered']:21.1%}" for r in table]
+    return lines
 
 
 def evaluate_retrieval(retriever: Retriever, questions: list[EvalQuestion], k: int,

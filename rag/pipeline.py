@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -14,12 +15,14 @@ import numpy as np
 from rag.answer.candidates import Candidate, build_candidates
 from rag.answer.checking import Checks, check_sentence, relation_terms_used, split_answer
 from rag.answer.compose import AnswerBuilder, best_typed, choose_evidence, complete
+from rag.answer.confidence import ConfidenceModel, features
 from rag.answer.corpus import FOLDER as CORPUS_FOLDER
 from rag.answer.corpus import CorpusCache, CorpusStats
 from rag.answer.facts import facts_of
 from rag.answer.question import Question, analyse
 from rag.answer.refusal import Evidence, Refusal, refusal
-from rag.answer.threshold import refusal_threshold
+from rag.answer.spans import value_spans
+from rag.answer.threshold import confidence_point, refusal_threshold
 from rag.config import Settings
 from rag.errors import AnswerCutOff, EmptyQuestion, RagError
 from rag.index.embedding import Embedder
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 REFUSAL_TEXT = "The documents do not answer this question."
+NOT_SURE_TEXT = "Not sure — the documents may answer this in:"
+NOT_SURE_PASSAGES = 2  # the passages a "not sure" answer shows
 
 
 def validate_question(question: str) -> str:
@@ -59,6 +64,17 @@ class Decision:
     threshold_source: str
     stats: CorpusStats  # the index's term statistics the decision was made with
     seconds: float = 0.0  # how long deciding took (retrieval, evidence, refusal)
+    confidence: float = 1.0  # the probability that the answer it would show holds the asked fact
+    min_confidence: float = 0.0  # the operating point: below it the answer is shown as "not sure"
+    confidence_source: str = ""  # how the operating point was set
+    confidence_features: tuple[float, ...] = ()  # what the confidence was computed from (rag.answer.confidence)
+
+    @property
+    def status(self) -> str:
+        """'refused' (a refusal rule), 'not_sure' (confidence below the operating point) or 'answered'."""
+        if self.refusal is not None:
+            return "refused"
+        return "not_sure" if self.confidence < self.min_confidence else "answered"
 
 
 _MARKER_ONLY = re.compile(r"^\s*\[[\d,\s]*\]?[.!?]?\s*$")
@@ -93,6 +109,15 @@ class Pipeline:
                                   None if store.url else store.index_dir / CORPUS_FOLDER)
         self.retriever = Retriever(store, embedder, settings.retrieval)
         self.params = settings.answer
+        self._confidence: ConfidenceModel | None = None
+        self._confidence_lock = threading.Lock()
+
+    def confidence_model(self) -> ConfidenceModel:
+        """The fitted confidence model named by the settings, read on first use."""
+        with self._confidence_lock:
+            if self._confidence is None:
+                self._confidence = ConfidenceModel.load(self.settings.confidence_model)
+            return self._confidence
 
     def prepare(self) -> None:
         """Load now what answering reads from beside the index: the lexical index and the corpus statistics."""
@@ -135,7 +160,11 @@ class Pipeline:
                                  ranks, self.params, vector)
         value, source = threshold or refusal_threshold(self.settings, self.store)
         refused = refusal(Evidence(q, table, stats, [p.text for p in passages], value, self.embedder, self.params))
-        return Decision(q, passages, table, refused, value, source, stats, time.perf_counter() - started)
+        model = self.confidence_model()
+        row = features(q, table, passages, self.settings.evidence_k, self.params)
+        point, point_source = confidence_point(self.settings, self.store, model.point)
+        return Decision(q, passages, table, refused, value, source, stats, time.perf_counter() - started,
+                        model.probability(row), point, point_source, tuple(row))
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
             generator: TextGenerator | None = None, decision: Decision | None = None) -> Answer:
@@ -164,6 +193,10 @@ class Pipeline:
         if decision.refusal is not None:
             log.info("refusing %r: %s (%s)", q.text, decision.refusal.detail, decision.refusal.code)
             yield from self._refuse(q.text, evidence, decision, timings, started, f"{decision.refusal}; {how}")
+            return
+        if decision.status == "not_sure":
+            log.info("not sure of %r: confidence %.2f < %.2f", q.text, decision.confidence, decision.min_confidence)
+            yield from self._not_sure(q, evidence, decision, timings, started)
             return
 
         # The model reads, and the checker checks against, each unit as a reader sees it (markup rendered, a
@@ -219,8 +252,28 @@ class Pipeline:
             retrieved_sources=[p.source for p in decision.passages],
             sentences=list(builder.sentences),
             decision=how,
+            status="answered",
+            confidence=decision.confidence,
         )
         yield AnswerEvent("done", answer=answer)
+
+    def _not_sure(self, q: Question, evidence: list[Candidate], decision: Decision, timings: dict[str, float],
+                  started: float) -> Iterator[AnswerEvent]:
+        """No short answer: the units most likely to hold it (the one an answer would quote, then the best other
+        one), each cited, with the value asked for highlighted. The model is not asked."""
+        builder = AnswerBuilder(evidence, quote=best_typed(evidence), params=self.params)
+        yield _shown(builder, builder.add_notice(NOT_SURE_TEXT, "not_sure"))
+        shown = [builder.quote, *(i for i in range(len(evidence)) if i != builder.quote)][:NOT_SURE_PASSAGES]
+        for i in shown:
+            spans = value_spans(q, evidence[i].shown)
+            yield _shown(builder, builder.add_quote(i, spans[0] if spans else None))
+        timings["first_token"] = timings["total"] = (time.perf_counter() - started) * 1000
+        why = (f"confidence {decision.confidence:.2f} is below the operating point {decision.min_confidence:.2f} "
+               f"({decision.confidence_source})")
+        yield AnswerEvent("done", answer=Answer(
+            question=q.text, answer=builder.text, refused=False, citations=builder.citations(), timings_ms=timings,
+            retrieved_sources=[p.source for p in decision.passages], sentences=list(builder.sentences),
+            decision=why, status="not_sure", confidence=decision.confidence))
 
     def _refuse(self, question: str, evidence: list[Candidate], decision: Decision,
                 timings: dict[str, float], started: float, why: str) -> Iterator[AnswerEvent]:
@@ -237,5 +290,6 @@ class Pipeline:
             answer=Answer(question=question, answer=text, refused=True, citations=nearest.citations(),
                           timings_ms=timings, retrieved_sources=[p.source for p in decision.passages],
                           sentences=[AnswerSentence(text, "", (), "refusal")], decision=why,
-                          refusal=decision.refusal.code if decision.refusal else ""),
+                          refusal=decision.refusal.code if decision.refusal else "", status="refused",
+                          confidence=decision.confidence),
         )

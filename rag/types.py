@@ -242,7 +242,8 @@ class Citation:
 class AnswerSentence:
     """One shown sentence of an answer. ``origin``: 'model' (a checked model sentence), 'short' (the value asked
     for, read off a cited unit), 'quote' (evidence quoted verbatim), 'list' (a count or list read off a cited
-    sentence), 'conflict' (a rival source's figure) or 'refusal'. ``claim`` is what it asserts: the model's words
+    sentence), 'conflict' (a rival source's figure), 'refusal' or 'not_sure' (the line before the passages
+    most likely to answer). ``claim`` is what it asserts: the model's words
     or the quoted evidence, without lead-in."""
 
     text: str  # as shown, with its citation markers
@@ -289,6 +290,8 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)  # the answer, sentence by sentence
     decision: str = ""  # why it was refused, or how the refusal threshold was set
     refusal: str = ""  # the refusal rule's code when refused (rag.answer.refusal.CODES)
+    status: str = "answered"  # 'answered', 'not_sure' (confidence below the operating point) or 'refused'
+    confidence: float | None = None  # the probability that the shown answer holds the asked fact
 
     def marked(self, before: str, after: str) -> str:
         """The answer with each sentence's highlight wrapped in ``before`` and ``after``."""
@@ -315,6 +318,8 @@ class Answer:
             "sentences": [s.to_json() for s in self.sentences],
             "decision": self.decision,
             "refusal": self.refusal or None,
+            "status": self.status,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
         }
 
 

@@ -1,9 +1,12 @@
 """The README's answer-quality table: every corpus's tuning and held-out question sets, scored like `rag eval`.
 
     .venv/bin/python scripts/evaltable.py [--corpus seeds|wiki|pydocs ...] [--no-calibrate] [--out DIR]
+    .venv/bin/python scripts/evaltable.py --from DIR      (the tables again, from the JSON of an earlier --out)
 
 Each corpus is indexed into a temporary folder, calibrated (`rag calibrate`, unless --no-calibrate), then both
-of its question sets are asked. Prints one markdown table (corpus x metric, tuning and held-out) and the misses.
+of its question sets are asked. Every question the refusal rules let through is answered (whatever its
+confidence), so the first table is the product without "not sure"; the second gives the same answers at the
+confidence's operating point ("not sure" shows no answer), and the third each set's risk-coverage table.
 """
 
 from __future__ import annotations
@@ -29,10 +32,72 @@ METRICS = [("fact_accuracy", "facts", ">= 85%"), ("refusal_accuracy", "refusals"
            ("false_refusal_rate", "false refusals", "<= 5%"), ("wrong_answers_shown", "wrong answers shown", "<= 3%"),
            ("citation_precision", "citation precision", ">= 95%")]
 RECALL = "recall@4"
+AT_POINT = [("facts_at_point", "facts"), ("wrong_shown_at_point", "wrong answers shown"),
+            ("unanswerable_declined_at_point", "unanswerable refused or not sure"), ("not_sure_rate", "not sure")]
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
+
+
+def table(rows: list[tuple[str, str, dict]]) -> str:
+    """The three tables and the misses, from each corpus's results."""
+    lines = ["| corpus | set | questions | " + " | ".join(m[1] for m in METRICS) + " | recall@4 | "
+             "fact in passages / candidates / top unit / answer |",
+             "|---|---|---|" + "---|" * (len(METRICS) + 2)]
+    for name, how, results in rows:
+        for label, result in results.items():
+            m = result["metrics"]
+            st = " / ".join(str(result["stages"].get(s, "-")) for s in STAGES)
+            lines.append(f"| {name} | {label} | {m['answerable']} + {m['unanswerable']} | "
+                         + " | ".join(_pct(m.get(key)) for key, _, _ in METRICS) + f" | {_pct(m.get(RECALL))} | "
+                         + f"{st} |")
+    lines.append("| target | | | " + " | ".join(t for _, _, t in METRICS) + " | | |")
+    lines.append("")
+    lines.append("At the confidence's operating point (\"not sure\" shows no answer):")
+    lines.append("")
+    lines.append("| corpus | set | point | " + " | ".join(label for _, label in AT_POINT) + " |")
+    lines.append("|---|---|---|" + "---|" * len(AT_POINT))
+    for name, how, results in rows:
+        for label, result in results.items():
+            m, point = result["metrics"], result["settings"].get("min_confidence")
+            if "facts_at_point" in m:
+                lines.append(f"| {name} | {label} | {point:.2f} | "
+                             + " | ".join(_pct(m.get(key)) for key, _ in AT_POINT) + " |")
+    lines.append("")
+    lines.append("Risk and coverage by confidence (share of answerable questions answered / right of those answered "
+                 "/ wrong answers shown / unanswerable answered):")
+    lines.append("")
+    points = [r["point"] for r in next(iter(rows[0][2].values())).get("risk_coverage", [])] if rows else []
+    lines.append("| corpus | set | " + " | ".join(f"{p:.1f}" for p in points) + " |")
+    lines.append("|---|---|" + "---|" * len(points))
+    for name, how, results in rows:
+        for label, result in results.items():
+            cells = [f"{r['answered']:.0%} / {r['right_of_answered']:.0%} / {r['wrong_shown']:.0%} / "
+                     f"{r['unanswerable_answered']:.0%}" for r in result.get("risk_coverage", [])]
+            lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for name, how, results in rows:
+        lines.append(f"{name}: {how}")
+        for label, result in results.items():
+            qs = result["questions"]
+            misses = [r["id"] for r in qs if r["answerable"] and not r["facts_ok"]]
+            wrong = [r["id"] for r in qs if not r["answerable"] and not r["refused"]]
+            lines.append(f"  {label}: facts missed {', '.join(misses) or '-'}; unanswerable answered "
+                         f"{', '.join(wrong) or '-'}")
+    return "\n".join(lines)
+
+
+def from_folder(folder: Path, corpora: list[str]) -> str:
+    rows = []
+    for name in corpora:
+        _, tuning, heldout = CORPORA[name]
+        results = {label: json.loads((folder / f"{name}-{path.stem}.json").read_text(encoding="utf-8"))
+                   for label, path in (("tuning", tuning), ("held-out", heldout))
+                   if (folder / f"{name}-{path.stem}.json").is_file()}
+        if results:
+            rows.append((name, "from " + str(folder), results))
+    return table(rows)
 
 
 def run(corpora: list[str], calibrated: bool, out: Path | None) -> str:
@@ -57,27 +122,7 @@ def run(corpora: list[str], calibrated: bool, out: Path | None) -> str:
                     out.mkdir(parents=True, exist_ok=True)
                     (out / f"{name}-{path.stem}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
             rows.append((name, how, results))
-    lines = ["| corpus | set | questions | " + " | ".join(m[1] for m in METRICS) + " | recall@4 | "
-             "fact in passages / candidates / top unit / answer |",
-             "|---|---|---|" + "---|" * (len(METRICS) + 2)]
-    for name, how, results in rows:
-        for label, result in results.items():
-            m = result["metrics"]
-            st = " / ".join(str(result["stages"].get(s, "-")) for s in STAGES)
-            lines.append(f"| {name} | {label} | {m['answerable']} + {m['unanswerable']} | "
-                         + " | ".join(_pct(m.get(key)) for key, _, _ in METRICS) + f" | {_pct(m.get(RECALL))} | "
-                         + f"{st} |")
-    lines.append("| target | | | " + " | ".join(t for _, _, t in METRICS) + " | | |")
-    lines.append("")
-    for name, how, results in rows:
-        lines.append(f"{name}: {how}")
-        for label, result in results.items():
-            qs = result["questions"]
-            misses = [r["id"] for r in qs if r["answerable"] and not r["facts_ok"]]
-            wrong = [r["id"] for r in qs if not r["answerable"] and not r["refused"]]
-            lines.append(f"  {label}: facts missed {', '.join(misses) or '-'}; unanswerable answered "
-                         f"{', '.join(wrong) or '-'}")
-    return "\n".join(lines)
+    return table(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,8 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA), help="corpus to run (default: all)")
     parser.add_argument("--no-calibrate", action="store_true", help="use the default refusal threshold")
     parser.add_argument("--out", type=Path, help="write each set's full results as JSON into this folder")
+    parser.add_argument("--from", dest="source", type=Path, help="print the tables from an earlier --out folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.source:
+        print(from_folder(args.source, args.corpus or list(CORPORA)))
+        return 0
     print(run(args.corpus or list(CORPORA), not args.no_calibrate, args.out))
     return 0
 

@@ -83,10 +83,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Tests of the pipeline's mechanics (layout, citations, streaming, servers, follow-ups) answer every question the
+# refusal rules let through, whatever its confidence: whether a right answer clears the confidence's operating
+# point is what tests/test_confidence.py asks, with the shipped point (ANSWER_ALWAYS off).
+ANSWER_ALWAYS = {"min_confidence": 0.0}
+
+
 def rag_env(tmp: Path | None = None, **extra: str) -> dict[str, str]:
     """The environment for a `rag` subprocess: this process's, minus every RAG_ setting, plus ``extra``. With
-    ``tmp``, the documents are tmp/docs, the index tmp/index and the model cache the project's (``extra`` wins)."""
+    ``tmp``, the documents are tmp/docs, the index tmp/index and the model cache the project's (``extra`` wins).
+    Every question the rules let through is answered (RAG_MIN_CONFIDENCE=0, see ANSWER_ALWAYS) unless ``extra``
+    sets RAG_MIN_CONFIDENCE."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env["RAG_MIN_CONFIDENCE"] = "0"
     if tmp is not None:
         env.update(RAG_DOCS_DIR=str(tmp / "docs"), RAG_INDEX_DIR=str(tmp / "index"),
                    RAG_CACHE_DIR=str(PROJECT_ROOT / ".cache"))
@@ -103,12 +112,14 @@ def run_rag(tmp: Path | None, *args: str, prefix: tuple[str, ...] = (),
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
+    """Settings over tmp/docs and tmp/index; every question the rules let through is answered (ANSWER_ALWAYS)
+    unless ``overrides`` set ``min_confidence``."""
     return load_settings(
         env={},
         docs_dir=tmp / "docs",
         index_dir=tmp / "index",
         cache_dir=PROJECT_ROOT / ".cache",  # the assembled GGUF is reused across runs
-        **overrides,
+        **{**ANSWER_ALWAYS, **overrides},
     )
 
 

@@ -75,7 +75,7 @@ def served_app(tmp: Path, docs: Path = SEEDS) -> Iterator[ServedApp]:
     shutil.copytree(docs, docs_dir)
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "ANONYMIZED_TELEMETRY": "False"}
+           "ANONYMIZED_TELEMETRY": "False", "RAG_MIN_CONFIDENCE": "0"}  # conftest.ANSWER_ALWAYS
     cmd = [*rag_command(), "serve", "--docs", str(docs_dir), "--index", str(index_dir), "--port", str(port)]
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)

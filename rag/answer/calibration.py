@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from rag.answer.compose import best_typed, choose_evidence
 from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.threshold import FILE, Calibration, load, refusal_threshold, save
 from rag.config import DEFAULT_MIN_EVIDENCE_SCORE
@@ -37,6 +38,7 @@ class Probe:
     question: str
     answerable: bool
     kind: str  # 'answerable', 'near-miss' or 'foreign'
+    answer: str = ""  # of an answerable probe: the fact taken out of its sentence
 
 
 _WH = {"name": "Who or what", "number": "How many", "date": "When"}
@@ -75,7 +77,7 @@ def make_probes(texts: list[str], n: int, seed: int, params: AnswerParams = DEFA
     for s in pool[:n]:
         kind, value = rng.choice(_facts(s, params))
         asked = _question_around(s, value, kind, params)
-        probes.append(Probe(asked, True, "answerable"))
+        probes.append(Probe(asked, True, "answerable", value))
         others = [p for kd, p in _facts(asked.split(":", 1)[1], params) if p != value]
         if not others or not vocabulary_names:
             continue
@@ -108,10 +110,15 @@ def calibrate(pipeline: Pipeline, probes_per_kind: int | None = None,
     texts = pipeline.store.texts()
     probes = make_probes(texts, probes_per_kind or params.probes_per_kind, seed, params)
     rows = []
+    answers = []  # (probe, confidence, whether the unit an answer would quote holds the probe's fact)
     for probe in probes:
         # Threshold -1: every rule but the score applies, so the score decides the rest.
         d = pipeline.decide(probe.question, threshold=(-1.0, "probe"))
         rows.append((probe, d.refusal is not None, best_score(d.question, d.candidates, pipeline.params)))
+        if d.refusal is None:
+            evidence = choose_evidence(d.candidates, pipeline.settings.evidence_k, params)
+            quote = evidence[best_typed(evidence)].passage.text if evidence else ""
+            answers.append((probe, rows[-1][2], d.confidence, probe.answerable and probe.answer in quote))
     a_scores = [score for p, reason, score in rows if p.answerable and not reason]
     total_a = sum(p.answerable for p, _, _ in rows)
     total_u = len(rows) - total_a
@@ -119,12 +126,26 @@ def calibrate(pipeline: Pipeline, probes_per_kind: int | None = None,
     threshold = _pick(a_scores, params)
     false = (rule_false + sum(s < threshold for s in a_scores)) / max(total_a, 1)
     refused = sum(1 for p, reason, score in rows if not p.answerable and (reason or score < threshold))
+    shown = [(p, c, right) for p, score, c, right in answers if score >= threshold]
+    point = confidence_point_for(shown, total_a, params)
     cal = Calibration(min_score=round(threshold, 4), answerable=total_a, unanswerable=total_u,
                       false_refusals=round(false, 4), refusals=round(refused / max(total_u, 1), 4),
-                      chunks=len(texts), seed=seed)
+                      chunks=len(texts), seed=seed, min_confidence=point)
     by_kind: dict[str, Any] = {}
     for kind in ("answerable", "near-miss", "foreign"):
         mine = [(reason, score) for p, reason, score in rows if p.kind == kind]
         by_kind[kind] = {"probes": len(mine), "refused_by_rules": sum(1 for r, _ in mine if r),
                          "refused_at_threshold": sum(1 for r, s in mine if r or s < threshold)}
     return cal, {"by_kind": by_kind, "examples": [asdict(p) for p, _, _ in rows[:6]]}
+
+
+def confidence_point_for(shown: list[tuple[Probe, float, bool]], answerable: int, params: AnswerParams) -> float:
+    """The lowest confidence operating point at which the probes' wrong answers shown (an answerable probe answered
+    without its fact, or an unanswerable one answered) stay within ``params.max_wrong_shown`` of the answerable
+    probes. ``shown``: each probe the rules and the threshold let through, its confidence, whether it is right."""
+    allowed = params.max_wrong_shown * max(answerable, 1)
+    for point in sorted({round(c, 4) for _, c, _ in shown} | {0.0}):
+        wrong = sum(1 for _, c, right in shown if c >= point and not right)
+        if wrong <= allowed:
+            return point
+    return 1.0

@@ -107,6 +107,10 @@ class AnswerBuilder:
         n = self.number(index)
         return self._append(AnswerSentence(with_marker(text, n), text, (n,), "model"))
 
+    def add_notice(self, text: str, origin: str) -> str:
+        """A line of the answer's own ('Not sure — ...'): no claim, no citation."""
+        return self._append(AnswerSentence(text, "", (), origin))
+
     def add_short_phrase(self, sentence: CheckedSentence) -> str | None:
         """Show a held model sentence as the short answer when it is short enough to read as one."""
         if len(sentence.text.split()) > self.params.short_phrase_words:

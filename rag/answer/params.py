@@ -63,6 +63,7 @@ class AnswerParams:
     probe_max_words: int = 40
     probe_max_digits: int = 4  # a number asked for (longer ones are codes, not facts)
     probe_epsilon: float = 1e-6  # the threshold sits this far below the score it must let through
+    max_wrong_shown: float = 0.05  # the confidence point keeps wrong answers shown within this share of answerable
 
 
 DEFAULTS = AnswerParams()  # what Settings.answer holds unless told otherwise

@@ -31,10 +31,13 @@ class Calibration:
     refusals: float  # of unanswerable probes, at min_score
     chunks: int  # chunks in the index when calibrated
     seed: int
+    min_confidence: float | None = None  # the confidence's operating point fitted here (None: the model's own)
 
     def describe(self) -> str:
+        point = "" if self.min_confidence is None else f", confidence point {self.min_confidence:.2f}"
         return (f"calibrated on {self.answerable} answerable and {self.unanswerable} unanswerable probes from "
-                f"{self.chunks} chunks: false refusals {self.false_refusals:.1%}, refusals {self.refusals:.1%}")
+                f"{self.chunks} chunks: false refusals {self.false_refusals:.1%}, refusals {self.refusals:.1%}"
+                f"{point}")
 
 
 def load(index_dir: Path) -> Calibration | None:
@@ -65,3 +68,14 @@ def refusal_threshold(settings: Settings, store: ChromaStore) -> tuple[float, st
     if stored is not None:
         return stored.min_score, stored.describe()
     return DEFAULT_MIN_EVIDENCE_SCORE, "default; run `rag calibrate` to fit it to these documents"
+
+
+def confidence_point(settings: Settings, store: ChromaStore, default: float) -> tuple[float, str]:
+    """The confidence's operating point in force and how it was chosen: a setting beats a calibration beats the
+    model's default."""
+    if settings.min_confidence is not None:
+        return settings.min_confidence, "set by RAG_MIN_CONFIDENCE"
+    stored = load(store.index_dir)
+    if stored is not None and stored.min_confidence is not None:
+        return stored.min_confidence, "calibrated on these documents"
+    return default, "the model's default point"

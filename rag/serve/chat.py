@@ -28,6 +28,8 @@ MAX_SUFFIX_CHARS = 16
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leaves room for _free_path's "-N"
 # A badge (styled by rag.serve.web.CSS) so a refusal looks different from an answer, not only reads differently.
 REFUSED_PREFIX = '<span class="rag-refused">🚫 Not in the documents.</span> '
+# And a "not sure" answer (confidence below the operating point): the passages, no short answer.
+NOT_SURE_PREFIX = '<span class="rag-not-sure">❔ not sure</span> '
 # After the checked sentences of an answer that stopped midway (the model server closed or went quiet).
 CUT_OFF_MARK = "⚠️ **Cut off: this answer is incomplete.**"
 CUT_OFF_SOURCES = "<p><em>The answer was cut off before it finished, so its sources are not listed.</em></p>"
@@ -72,7 +74,8 @@ def sources_html(answer: Answer) -> str:
             words_by_n.setdefault(n, set()).update(terms(sentence.claim))
             if sentence.highlighted:
                 span_by_n.setdefault(n, sentence.highlighted)
-    title = "Nearest passages (they do not answer the question)" if answer.refused else "Sources"
+    title = ("Nearest passages (they do not answer the question)" if answer.refused
+             else "Passages that may answer (not sure)" if answer.status == "not_sure" else "Sources")
     parts = [f'<h3 class="rag-refused-sources">{title}</h3>' if answer.refused else f"<h3>{title}</h3>"]
     for c in answer.citations:
         parts.append(_citation_html(c, words_by_n.get(c.n, set()), span_by_n.get(c.n, "")))
@@ -179,6 +182,8 @@ class ChatService:
                 elif event.kind == "done" and event.answer is not None:
                     answer = event.answer
                     text = (REFUSED_PREFIX + answer.answer) if answer.refused else answer_markdown(answer)
+                    if answer.status == "not_sure":
+                        text = NOT_SURE_PREFIX + text
                     conversation[-1] = {"role": "assistant", "content": text}
                     yield [*conversation], sources_html(answer), draft_markdown(answer, generator.name)
         except RagError as exc:

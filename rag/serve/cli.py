@@ -58,7 +58,7 @@ examples:
   rag --model /path/to/model.gguf ask "..."
   rag serve                          web chat on http://127.0.0.1:7860
   rag eval                           score the pipeline on tests/data/questions.jsonl
-  rag calibrate                      fit the refusal threshold to the indexed documents
+  rag calibrate                      fit the refusal threshold and the "not sure" point to the documents
   rag eval --docs DIR --questions Q.jsonl --calibrate   score any folder in a temporary index
 """
 
@@ -130,8 +130,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="calibrate the refusal threshold on the documents first (as `rag calibrate`)")
 
     p_cal = sub.add_parser("calibrate", parents=[common],
-                           help="fit the refusal threshold to the indexed documents with probe questions made "
-                                "from them; stored in the index folder and used from then on")
+                           help="fit the refusal threshold and the confidence's operating point (below it an "
+                                "answer is shown as 'not sure') to the indexed documents, with probe questions made "
+                                "from them; stored in the index folder and used from then on (RAG_MIN_CONFIDENCE "
+                                "overrides the point)")
     p_cal.add_argument("--probes", type=int, default=60, metavar="N", help="answerable probes (default 60); "
                        "each also gives up to two unanswerable ones")
     p_cal.add_argument("--seed", type=int, default=0, help="random seed of the probe sample (default 0)")
@@ -278,7 +280,8 @@ def _print_answer(app: Any, question: str, history: list[str]) -> None:
     assert answer is not None
     print()
     if answer.citations:
-        print("\nSources:" if not answer.refused else "\nNearest passages:")
+        print({"refused": "\nNearest passages:", "not_sure": "\nPassages that may answer:"}.get(answer.status,
+                                                                                          "\nSources:"))
         for c in answer.citations:
             crumb = f" [{c.breadcrumb}]" if c.breadcrumb else ""
             print(f"  [{c.n}] {c.location}{crumb} (chars {c.start}-{c.end}): \"{c.display}\"")

@@ -23,6 +23,8 @@ CSS = """
 .rag-refused { display: inline-block; padding: 1px 8px; border-radius: 10px; background: #fde2e1; color: #a4161a;
                border: 1px solid #f5a3a0; font-weight: 600; font-size: 0.9em; }
 .rag-refused-sources { color: #a4161a; }
+.rag-not-sure { display: inline-block; padding: 1px 8px; border-radius: 10px; background: #fff4d6; color: #8a5a00;
+                border: 1px solid #f3c969; font-weight: 600; font-size: 0.9em; }
 """
 
 # Answer events (both ways of asking, and the /ask endpoint) share one queue slot group. Generation is

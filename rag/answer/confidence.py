@@ -1,0 +1,118 @@
+"""How sure the pipeline is that the answer it would show holds the asked fact: one calibrated probability.
+
+The inputs are what deciding already knows, read off the candidate table (rag.answer.candidates): the scores of
+the top unit and of the unit the answer would quote, their margin over the next, whether the best candidates
+agree on the value, retrieval's best similarity, the question's kind. A logistic model fitted on questions the
+ranking was not tuned on (scripts/fit_confidence.py, models/confidence.md) turns them into a probability; below
+the operating point the answer is shown as "not sure" with the passages most likely to hold it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.answer.candidates import Candidate
+from rag.answer.compose import best_typed, choose_evidence
+from rag.answer.params import AnswerParams
+from rag.answer.question import Question
+from rag.answer.rank import COLUMN
+from rag.answer.refusal import names_in_context
+from rag.errors import ConfigError
+from rag.types import Passage
+
+log = logging.getLogger(__name__)
+
+KINDS = ("number", "date", "version", "name")  # an open question (kind None) is the base
+FEATURES = ("top_order", "top_score", "margin", "quote_score", "quote_margin", "quote_is_top", "quote_read",
+            "quote_lexical", "quote_typed", "quote_local", "quote_path", "quote_named", "agreement",
+            "retrieval", "same_file_top2", "candidates", *(f"kind_{k}" for k in KINDS))
+STATUSES = ("answered", "not_sure", "refused")
+
+
+def _values(q: Question, c: Candidate) -> frozenset[str]:
+    """What a unit answers with, to compare units: the amounts, dates, versions or names of the kind asked for
+    that the question does not say (number words are left out: 'billion' is no value of its own)."""
+    f = c.facts
+    found = {"number": f.amounts, "date": f.dates, "version": f.versions}.get(q.kind or "", f.names)
+    return found - q.asked_specifics
+
+
+def features(q: Question, candidates: list[Candidate], passages: list[Passage], evidence_k: int,
+             params: AnswerParams) -> list[float]:
+    """The confidence inputs of one decision (FEATURES, in order); all zeros when there is no candidate."""
+    if not candidates:
+        return [0.0] * len(FEATURES)
+    top = candidates[0]
+    second = candidates[1] if len(candidates) > 1 else None
+    evidence = choose_evidence(candidates, evidence_k, params)
+    quote = evidence[best_typed(evidence)]
+    rival = next((c for c in candidates if c is not quote), None)
+    mine = _values(q, quote)
+    peers = [c for c in candidates[:evidence_k] if c is not quote]
+    agree = sum(1 for c in peers if mine & _values(q, c)) / len(peers) if peers and mine else 0.0
+    return [
+        top.order,
+        top.score,
+        top.order - second.order if second else 1.0,
+        quote.score,
+        quote.order - rival.order if rival else 1.0,
+        1.0 if quote is top else 0.0,
+        quote.read,
+        quote.lexical,
+        1.0 if quote.typed else 0.0,
+        quote.features[COLUMN["local"]] if quote.features else 0.0,
+        quote.features[COLUMN["path"]] if quote.features else 0.0,
+        1.0 if names_in_context(q, quote, params) else 0.0,
+        agree,
+        max((p.score for p in passages), default=0.0),
+        1.0 if second is not None and second.passage.source == top.passage.source else 0.0,
+        math.log1p(len(candidates)),
+        *(1.0 if q.kind == k else 0.0 for k in KINDS),
+    ]
+
+
+@dataclass(frozen=True)
+class ConfidenceModel:
+    """A logistic model over standardised FEATURES, with the operating point it was shipped with."""
+
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    point: float  # the default operating point: at or above it the answer is shown as it is
+    fitted_on: str = ""  # what it was fitted on (the card says more)
+
+    def probability(self, row: list[float]) -> float:
+        z = self.intercept + sum((x - m) / s * w for x, m, s, w in zip(row, self.mean, self.scale, self.coef,
+                                                                       strict=True))
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {"names": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
+                "coef": list(self.coef), "intercept": self.intercept, "point": self.point,
+                "fitted_on": self.fitted_on}
+
+    @staticmethod
+    def load(path: Path) -> ConfidenceModel:
+        """Read a model written by scripts/fit_confidence.py. Raises ConfigError when it is missing, unreadable or
+        fitted on other features than this code computes."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            model = ConfidenceModel(tuple(data["names"]), tuple(data["mean"]), tuple(data["scale"]),
+                                    tuple(data["coef"]), float(data["intercept"]), float(data["point"]),
+                                    str(data.get("fitted_on", "")))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"The confidence model {path} is missing. Restore it from the repository "
+                              "(git checkout models/) or refit it: .venv/bin/python scripts/fit_confidence.py") from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"The confidence model {path} cannot be read ({exc}); restore it from the "
+                              "repository or refit it with scripts/fit_confidence.py.") from exc
+        if model.names != FEATURES:
+            raise ConfigError(f"The confidence model {path} was fitted on other features than this version "
+                              "computes; refit it with scripts/fit_confidence.py.")
+        return model

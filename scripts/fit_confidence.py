@@ -1,0 +1,192 @@
+"""Fit the answer confidence (rag.answer.confidence) on the training questions, and report it per corpus.
+
+    .venv/bin/python scripts/fit_confidence.py [--index-root DIR] [--cached] [--eval-dir DIR] [--write]
+
+1. Every corpus with training questions (training/questions/*.jsonl, plus the tuning sets of tests/data; never a
+   held-out set) is indexed into --index-root, and each question is decided (no model call). A decision the
+   refusal rules let through gives one row: its confidence features, labelled 1 when the unit the answer would
+   quote holds every fact of an answerable question, else 0 (an unanswerable question is never answered right).
+   The rows are cached in --index-root/confidence-rows.json (--cached reuses them).
+2. A logistic regression is fitted on all corpora, and once per corpus on the others (leave-one-corpus-out).
+   Printed per corpus: rows, share labelled right, Brier score of the left-out fit against the constant
+   (base-rate) forecast, and a reliability table.
+3. With --eval-dir (the JSON files of `scripts/evaltable.py --out DIR`, whose rows carry each question's
+   confidence features and whether its shown answer held the facts), the held-out sets' risk-coverage table is
+   printed with each corpus's confidence from the fit that left that corpus out, and the default operating point
+   is the lowest that keeps wrong answers shown <= 5% of the answerable questions on the pooled held-out sets.
+4. --write saves the fit on all corpora, with that point, to models/confidence.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.compose import best_typed, choose_evidence
+from rag.answer.confidence import FEATURES, ConfidenceModel, features
+from rag.app import ensure_index
+from rag.config import PROJECT_ROOT, load_settings, offline_environment
+from rag.evaluation import POINTS, answerable_decisions, load_questions, risk_coverage, unit_holds
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora import CORPORA
+
+log = logging.getLogger("fit_confidence")
+TRAINING = PROJECT_ROOT / "training"
+DOCS = {name: docs for name, (docs, _, _) in CORPORA.items()}
+DOCS.update({p.name: p / "docs" for p in sorted((TRAINING / "corpora").iterdir()) if (p / "docs").is_dir()})
+C = 1.0  # inverse regularisation strength (scikit-learn's default)
+MAX_WRONG_SHOWN = 0.05  # the default point keeps wrong answers shown at or below this share of answerable ones
+MODEL = PROJECT_ROOT / "models" / "confidence.json"
+
+
+def question_files(name: str) -> list[Path]:
+    files = [TRAINING / "questions" / f"{name}.jsonl"]
+    if name in CORPORA:
+        files.append(CORPORA[name][1])  # the tuning set
+    return [f for f in files if f.is_file()]
+
+
+def collect(name: str, index_root: Path) -> list[dict]:
+    settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name)
+    app, _ = ensure_index(settings)
+    pipeline = app.pipeline
+    rows = []
+    for path in question_files(name):
+        questions = load_questions(path)
+        answerable = {q.id: d for q, d in answerable_decisions(pipeline, questions)}
+        for q in questions:
+            d = answerable.get(q.id) or pipeline.decide(q.question)
+            if d.refusal is not None:
+                rows.append({"corpus": name, "id": q.id, "refused": True, "answerable": q.answerable})
+                continue
+            evidence = choose_evidence(d.candidates, settings.evidence_k, pipeline.params)
+            quote = evidence[best_typed(evidence)] if evidence else None
+            right = bool(q.answerable and quote is not None and unit_holds(quote, q.facts))
+            rows.append({"corpus": name, "id": q.id, "refused": False, "answerable": q.answerable,
+                         "x": features(d.question, d.candidates, d.passages, settings.evidence_k, pipeline.params),
+                         "y": int(right)})
+        log.warning("%s: %s done (%d rows)", name, path.name, len(rows))
+    return rows
+
+
+def fit(x: np.ndarray, y: np.ndarray, point: float = 0.5, fitted_on: str = "") -> ConfidenceModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y)
+    return ConfidenceModel(FEATURES, tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()),
+                           float(model.intercept_[0]), point, fitted_on)
+
+
+def _xy(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    fitted = [r for r in rows if not r["refused"]]
+    return (np.asarray([r["x"] for r in fitted], dtype=np.float64).reshape(-1, len(FEATURES)),
+            np.asarray([r["y"] for r in fitted], dtype=int))
+
+
+def reliability(p: np.ndarray, y: np.ndarray, bins: int = 5) -> str:
+    cells = []
+    for lo in np.linspace(0, 1, bins, endpoint=False):
+        hi = lo + 1 / bins
+        inside = (p >= lo) & ((p < hi) | (hi >= 1))
+        if inside.any():
+            cells.append(f"{lo:.1f}-{hi:.1f}: {y[inside].mean():.2f} of {int(inside.sum())}")
+    return "; ".join(cells)
+
+
+def report_training(data: dict[str, list[dict]]) -> dict[str, ConfidenceModel]:
+    """Leave-one-corpus-out fits, their per-corpus figures; returns each corpus's left-out model."""
+    print("| corpus | rows (not refused) | right | Brier, left out | Brier, base rate | reliability (left out) |")
+    print("|---|---|---|---|---|---|")
+    loco = {}
+    for name, mine in data.items():
+        others = [r for other, rows in data.items() if other != name for r in rows]
+        loco[name] = fit(*_xy(others), fitted_on=f"all but {name}")
+        x, y = _xy(mine)
+        if not len(y):
+            continue
+        p = np.asarray([loco[name].probability(list(row)) for row in x])
+        base = np.full_like(p, _xy(others)[1].mean())
+        print(f"| {name} | {len(y)} | {y.mean():.1%} | {np.mean((p - y) ** 2):.3f} | {np.mean((base - y) ** 2):.3f} "
+              f"| {reliability(p, y)} |")
+    return loco
+
+
+def heldout_rows(eval_dir: Path) -> dict[str, list[dict]]:
+    """Per corpus, the held-out rows of evaltable's output: answerable, refused, right, confidence features."""
+    out: dict[str, list[dict]] = {}
+    for name, (_, _, heldout) in CORPORA.items():
+        path = eval_dir / f"{name}-{heldout.stem}.json"
+        if path.is_file():
+            out[name] = json.loads(path.read_text(encoding="utf-8"))["questions"]
+    return out
+
+
+def report_heldout(held: dict[str, list[dict]], loco: dict[str, ConfidenceModel]) -> float:
+    """The held-out risk-coverage table (each corpus scored by the fit that left it out); the default point."""
+    def scorer(name: str):
+        return lambda r: loco[name].probability(r["confidence_features"])
+
+    print("\n| corpus (held-out) | point | answerable answered | right of answered | wrong shown | "
+          "unanswerable answered |")
+    print("|---|---|---|---|---|---|")
+    for name, rows in held.items():
+        for point in POINTS:
+            t = risk_coverage(rows, point, scorer(name))
+            print(f"| {name} | {point:.1f} | {t['answered']:.1%} | {t['right_of_answered']:.1%} | "
+                  f"{t['wrong_shown']:.1%} | {t['unanswerable_answered']:.1%} |")
+    total = sum(sum(r["answerable"] for r in rows) for rows in held.values())
+    for point in np.round(np.arange(0.0, 1.0, 0.01), 2):
+        wrong = sum(risk_coverage(rows, float(point), scorer(n))["wrong_shown"] * sum(r["answerable"] for r in rows)
+                    for n, rows in held.items())
+        if wrong <= MAX_WRONG_SHOWN * total:
+            print(f"\ndefault point {point:.2f}: pooled held-out wrong answers shown {wrong / total:.1%}")
+            return float(point)
+    return 1.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-root", type=Path, default=Path("/tmp/rag-confidence-indexes"))
+    parser.add_argument("--cached", action="store_true", help="reuse the rows of the last run")
+    parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="default: all")
+    parser.add_argument("--eval-dir", type=Path, help="evaltable --out folder: print the held-out risk table")
+    parser.add_argument("--write", action="store_true", help=f"write the fit on all corpora to {MODEL}")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    offline_environment()
+    cache = args.index_root / "confidence-rows.json"
+    names = args.corpus or list(DOCS)
+    data: dict[str, list[dict]] = json.loads(cache.read_text()) if args.cached and cache.is_file() else {}
+    for name in names:
+        if name not in data:
+            data[name] = collect(name, args.index_root)
+            args.index_root.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(data))
+    data = {n: data[n] for n in names}
+    loco = report_training(data)
+    point = 0.5
+    if args.eval_dir:
+        point = report_heldout(heldout_rows(args.eval_dir), loco)
+    model = fit(*_xy([r for rows in data.values() for r in rows]), point, f"training questions of {', '.join(names)}")
+    print("\ncoefficients (standardised features):")
+    for n, c in sorted(zip(FEATURES, model.coef, strict=True), key=lambda t: -abs(t[1])):
+        print(f"  {n:16} {c:+.3f}")
+    if args.write:
+        MODEL.parent.mkdir(parents=True, exist_ok=True)
+        MODEL.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {MODEL}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
