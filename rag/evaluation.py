@@ -226,6 +226,21 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
 POINTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # operating points of the risk-coverage table
 
 
+def rescore(report: dict[str, Any], probability: Callable[[list[float]], float], point: float,
+            source: str) -> dict[str, Any]:
+    """The report with every question's confidence, status, the metrics at the operating point and the
+    risk-coverage table computed again by another confidence model (the answers do not depend on it: every
+    question the rules let through was answered)."""
+    rows = []
+    for r in report["questions"]:
+        confidence = probability(r["confidence_features"])
+        status = "refused" if r["refused"] else ("not_sure" if confidence < point else "answered")
+        rows.append({**r, "confidence": round(confidence, 4), "status": status})
+    k = report["settings"]["top_k"]
+    return {**report, "settings": {**report["settings"], "min_confidence": point, "confidence_source": source},
+            "metrics": _metrics(rows, k), "questions": rows, "risk_coverage": [risk_coverage(rows, p) for p in POINTS]}
+
+
 def risk_coverage(rows: list[dict[str, Any]], point: float,
                   confidence: Callable[[dict[str, Any]], float] = lambda r: r["confidence"]) -> dict[str, float]:
     """What users would see at operating point ``point``: a question is answered when no rule refused it and its

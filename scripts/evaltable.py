@@ -1,7 +1,8 @@
 """The README's answer-quality table: every corpus's tuning and held-out question sets, scored like `rag eval`.
 
     .venv/bin/python scripts/evaltable.py [--corpus seeds|wiki|pydocs ...] [--no-calibrate] [--out DIR]
-    .venv/bin/python scripts/evaltable.py --from DIR      (the tables again, from the JSON of an earlier --out)
+    .venv/bin/python scripts/evaltable.py --from DIR      (the tables again from an earlier --out, each question's
+                                                          confidence computed by today's models/confidence.json)
 
 Each corpus is indexed into a temporary folder, calibrated (`rag calibrate`, unless --no-calibrate), then both
 of its question sets are asked. Every question the refusal rules let through is answered (whatever its
@@ -21,9 +22,10 @@ import time
 from pathlib import Path
 
 from rag.answer.calibration import calibrate, save
+from rag.answer.confidence import ConfidenceModel
 from rag.app import ensure_index
 from rag.config import load_settings, offline_environment
-from rag.evaluation import STAGES, evaluate, load_questions
+from rag.evaluation import STAGES, evaluate, load_questions, rescore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import CORPORA
@@ -89,10 +91,14 @@ def table(rows: list[tuple[str, str, dict]]) -> str:
 
 
 def from_folder(folder: Path, corpora: list[str]) -> str:
+    """The tables of an earlier --out folder, each question's confidence computed again by the model the settings
+    name (models/confidence.json) at its own point: the answers do not depend on the confidence."""
+    model = ConfidenceModel.load(load_settings().confidence_model)
     rows = []
     for name in corpora:
         _, tuning, heldout = CORPORA[name]
-        results = {label: json.loads((folder / f"{name}-{path.stem}.json").read_text(encoding="utf-8"))
+        results = {label: rescore(json.loads((folder / f"{name}-{path.stem}.json").read_text(encoding="utf-8")),
+                                  model.probability, model.point, "the model's default point")
                    for label, path in (("tuning", tuning), ("held-out", heldout))
                    if (folder / f"{name}-{path.stem}.json").is_file()}
         if results:
