@@ -62,21 +62,19 @@ def candidate(passage: Passage, dense: float, lexical: float, *, typed: bool = T
               label: str = "", heading: str = "", before: str = "",
               params: AnswerParams = DEFAULTS) -> Candidate:
     """A candidate with its shown text, facts, score and order worked out (its features come with the table)."""
-    read = dense if dense_read is None else max(dense, dense_read)
-    return Candidate(
+    unscored = Candidate(
         passage=passage, dense=dense, dense_read=dense_read, lexical=lexical, typed=typed, strict=strict,
         kind=kind, context=context, rank=rank, label=label, heading=heading, before=before,
         shown=shown_unit(passage.source, passage.text, label),
-        facts=facts_of(passage.text), context_facts=facts_of(context or passage.text),
-        score=hand_score(dense, read, lexical, typed, params),
-        order=hand_order(dense, read, lexical, typed, 1.0 if strict and typed else 0.0, params),
-    )
+        facts=facts_of(passage.text), context_facts=facts_of(context or passage.text), score=0.0, order=0.0)
+    return with_lexical(unscored, lexical, params)
 
 
 def with_lexical(c: Candidate, lexical: float, params: AnswerParams) -> Candidate:
-    """The candidate with another coverage, its score and order worked out again."""
+    """The candidate with coverage ``lexical``, its score and order worked out (the one place they are)."""
+    strict = 1.0 if c.strict and c.typed else 0.0
     return replace(c, lexical=lexical, score=hand_score(c.dense, c.read, lexical, c.typed, params),
-                   order=hand_order(c.dense, c.read, lexical, c.typed, 1.0 if c.strict and c.typed else 0.0, params))
+                   order=hand_order(c.dense, c.read, lexical, c.typed, strict, params))
 
 
 def split_passages(passages: list[Passage], heads: dict[str, str] | None = None,
