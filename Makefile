@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install index eval bench clean-index
+.PHONY: run test install index eval bench clean-index ranker
 
 run: $(STAMP)
 	$(VENV)/bin/rag serve
@@ -42,3 +42,9 @@ bench: $(STAMP)
 
 clean-index:
 	$(VENV)/bin/rag index --rebuild
+
+# Refit the ranker that orders candidate units (models/ranker.json, card models/ranker.md) from the training
+# questions; `make run` never fits. Decides every question once (resumable, about 15 minutes), then fits (seconds).
+ranker: $(STAMP)
+	PYTHONHASHSEED=0 $(PY) scripts/pools.py
+	$(PY) scripts/train_scorer.py ranker

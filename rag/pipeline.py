@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 
@@ -20,10 +21,11 @@ from rag.answer.corpus import FOLDER as CORPUS_FOLDER
 from rag.answer.corpus import CorpusCache, CorpusStats
 from rag.answer.facts import facts_of
 from rag.answer.question import Question, analyse
+from rag.answer.rank import Ranker
 from rag.answer.refusal import Evidence, Refusal, refusal
 from rag.answer.spans import value_spans
 from rag.answer.threshold import confidence_point, refusal_threshold
-from rag.config import Settings
+from rag.config import HAND_ORDER, Settings
 from rag.errors import AnswerCutOff, EmptyQuestion, RagError
 from rag.index.embedding import Embedder
 from rag.index.store import ChromaStore
@@ -110,14 +112,24 @@ class Pipeline:
         self.retriever = Retriever(store, embedder, settings.retrieval)
         self.params = settings.answer
         self._confidence: ConfidenceModel | None = None
-        self._confidence_lock = threading.Lock()
+        self._ranker: Ranker | None = None
+        self._models_lock = threading.Lock()
 
     def confidence_model(self) -> ConfidenceModel:
         """The fitted confidence model named by the settings, read on first use."""
-        with self._confidence_lock:
+        with self._models_lock:
             if self._confidence is None:
                 self._confidence = ConfidenceModel.load(self.settings.confidence_model)
             return self._confidence
+
+    def ranker(self) -> Ranker | None:
+        """The fitted ranker named by the settings, read on first use (None: the hand order)."""
+        if self.settings.ranker == HAND_ORDER:
+            return None
+        with self._models_lock:
+            if self._ranker is None:
+                self._ranker = Ranker.load(Path(self.settings.ranker))
+            return self._ranker
 
     def prepare(self) -> None:
         """Load now what answering reads from beside the index: the lexical index and the corpus statistics."""
@@ -157,7 +169,7 @@ class Pipeline:
         stats = self.stats()
         pool, ranks = self.evidence_pool(passages)
         table = build_candidates(q, pool, self.embedder, stats, self.store.heads([p.source for p in passages]),
-                                 ranks, self.params, vector)
+                                 ranks, self.params, vector, self.ranker())
         value, source = threshold or refusal_threshold(self.settings, self.store)
         refused = refusal(Evidence(q, table, stats, [p.text for p in passages], value, self.embedder, self.params))
         model = self.confidence_model()

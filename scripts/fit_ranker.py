@@ -17,13 +17,12 @@ import dataclasses
 import logging
 import pickle
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rag.answer.params import DEFAULTS
-from rag.answer.rank import FEATURES, order_of_rows
+from rag.answer.rank import FEATURES, Ranker, order_of_rows
 from rag.app import ensure_index
 from rag.config import load_settings, offline_environment
 from rag.evaluation import answerable_decisions, load_questions, unit_holds
@@ -53,18 +52,6 @@ def collect(name: str, index_root: Path) -> dict[str, list[tuple[np.ndarray, np.
             rows.append((x, y, score))
         out[label] = rows
     return out
-
-
-@dataclass(frozen=True)
-class Ranker:
-    """A fitted linear ranker over standardised signals (measured here; answering does not use one)."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-
-    def score(self, table: np.ndarray) -> np.ndarray:
-        return ((table - self.mean) / self.scale) @ self.coef
 
 
 def fit(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Ranker:

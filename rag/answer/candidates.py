@@ -20,7 +20,7 @@ from rag.answer.evidence import has_answer_type, is_instruction
 from rag.answer.facts import VERSION, TextFacts, facts_of
 from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.question import STRICT_KINDS, Question
-from rag.answer.rank import KINDS, hand_order, hand_score, weighted_share
+from rag.answer.rank import KINDS, Ranker, hand_order, hand_score, weighted_share
 from rag.answer.render import shown_unit
 from rag.answer.units import Unit, passage_units
 from rag.index.embedding import Embedder
@@ -95,6 +95,14 @@ def split_passages(passages: list[Passage], heads: dict[str, str] | None = None,
     return out
 
 
+def read_text(unit: Passage, params: AnswerParams = DEFAULTS) -> str:
+    """A unit read with the last parts of its heading path ('json > Repeated Names: By default, ...'); the unit
+    alone when it has no path."""
+    if not unit.path:
+        return unit.text
+    return f"{' > '.join(unit.path[-params.path_parts:])}: {unit.text}"
+
+
 def term_weights(question: Question, stats: CorpusStats, params: AnswerParams) -> dict[str, float]:
     """Each question term's weight in coverage: its IDF (floored), less for a term only a previous question
     gives (a follow-up's own words say what it asks; the previous question's only say what it is about). A
@@ -162,18 +170,19 @@ def _version_note_answers(question: Question, unit: Unit) -> bool:
 def build_candidates(question: Question, passages: list[Passage], embedder: Embedder, stats: CorpusStats,
                      heads: dict[str, str] | None = None, ranks: list[int] | None = None,
                      params: AnswerParams = DEFAULTS, question_vector: np.ndarray | None = None,
-                     ) -> list[Candidate]:
+                     ranker: Ranker | None = None) -> list[Candidate]:
     """The candidate table of the passages' evidence units, best first, near-duplicates removed. ``heads`` (the
     first chunk of each file: its title and byline) joins each unit's context, so 'According to the AP
     report...' finds the report whose byline says AP. ``question_vector`` is the question's embedding when
-    retrieval already made it."""
+    retrieval already made it. ``ranker`` (the fitted ranker, models/ranker.json) orders the candidates by their
+    features; without one they keep the hand order."""
     units = split_passages(passages, heads, ranks, params)
     if not units:
         return []
     # Each unit is embedded alone and read with its heading path ('Repeated Names Within an Object: By default,
     # this module ... ignores all but the last name-value pair').
     with_path = [i for i, u in enumerate(units) if u.passage.path]
-    read = [f"{' > '.join(units[i].passage.path[-params.path_parts:])}: {units[i].passage.text}" for i in with_path]
+    read = [read_text(units[i].passage, params) for i in with_path]
     texts = [u.passage.text for u in units] + read
     if question_vector is None:
         vectors = embedder.embed([question.query] + texts)
@@ -198,6 +207,9 @@ def build_candidates(question: Question, passages: list[Passage], embedder: Embe
     # Features in unit order: a unit's neighbours are the units beside it.
     rows = feature_rows(question, table, stats, params)
     table = [replace(c, features=row) for c, row in zip(table, rows, strict=True)]
+    if ranker is not None and table:
+        orders = ranker.score(np.asarray(rows, dtype=np.float64))
+        table = [replace(c, order=float(o)) for c, o in zip(table, orders, strict=True)]
     table.sort(key=lambda c: c.order, reverse=True)
     return drop_near_duplicates(table, params)
 

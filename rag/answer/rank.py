@@ -1,15 +1,24 @@
-"""The one scoring function of candidates, and the one IDF-weighted share of terms.
+"""The orders of candidates (the hand order, and the ranker fitted over the same feature rows), and the one
+IDF-weighted share of terms.
 
-Answering ranks candidates by :func:`hand_order` over their feature rows; scripts/fit_ranker.py reads the same
-function over the same rows, so what is measured is what answers.
+Answering ranks candidates by the fitted :class:`Ranker` (models/ranker.json) over their feature rows, or by
+:func:`hand_order` when none is installed; scripts/fit_ranker.py and scripts/train_scorer.py read the same
+functions over the same rows, so what is measured is what answers. :func:`hand_score` stays what the refusal
+threshold is set on.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
+
 from rag.answer.params import AnswerParams
+from rag.errors import ConfigError
 
 KINDS = ("list_item", "table_row", "directive", "signature", "code", "note", "definition")  # 'prose' is the base
 FEATURES = ("dense", "lexical", "local", "path", "typed", "rank", "retrieval", "length", "neighbour",
@@ -39,6 +48,43 @@ def order_of_rows(x: X, p: AnswerParams) -> X:
     c = COLUMN
     return hand_order(x[:, c["dense"]], x[:, c["dense_read"]], x[:, c["lexical"]], x[:, c["typed"]],
                       x[:, c["typed_strict"]], p)
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A linear ranker over standardised feature rows (FEATURES), fitted pairwise: within a question, which of two
+    candidates holds the asked fact (scripts/train_scorer.py, card models/ranker.md)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    fitted_on: str = ""
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        """The order of each row (higher is better); only comparable among one question's candidates."""
+        return ((rows - self.mean) / self.scale) @ self.coef
+
+    def to_json(self) -> dict[str, object]:
+        return {"names": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "fitted_on": self.fitted_on}
+
+    @staticmethod
+    def load(path: Path) -> Ranker:
+        """Read a ranker written by scripts/train_scorer.py. Raises ConfigError when it is missing, unreadable or
+        fitted on other features than this code computes."""
+        redo = "restore it from the repository (git checkout models/) or refit it: make ranker"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            ranker = Ranker(*(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef")),
+                            fitted_on=str(data.get("fitted_on", "")))
+            names = tuple(data["names"])
+        except FileNotFoundError as exc:
+            raise ConfigError(f"The ranker {path} is missing; {redo}, or rank by hand: RAG_RANKER=none.") from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"The ranker {path} cannot be read ({exc}); {redo}.") from exc
+        if names != FEATURES or not len(ranker.coef) == len(ranker.mean) == len(ranker.scale) == len(FEATURES):
+            raise ConfigError(f"The ranker {path} was fitted on other features than this version computes; {redo}.")
+        return ranker
 
 
 def weighted_share(wanted: Iterable[str], have: set[str] | frozenset[str], weights: Mapping[str, float],

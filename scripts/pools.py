@@ -1,0 +1,117 @@
+"""Candidate pools: every question of every corpus decided once (no model call), kept for fitting and measuring.
+
+    .venv/bin/python scripts/pools.py [--corpus NAME ...] [--index-root DIR]
+
+For each corpus (the five of tests/data and the training corpora of training/corpora), each question of its
+training file (training/questions/NAME.jsonl), its tuning set and its held-out set is decided by the pipeline
+ordering candidates by the hand order (RAG_RANKER=none). One pool per question is pickled to
+--index-root/pools/NAME.pickle: the question's set, id, facts, the decision's analysed question, passages,
+candidate table and refusal code. Held-out pools are only ever scored (scripts/train_scorer.py never trains on
+them). A corpus whose pickle exists is skipped (resumable).
+
+Set PYTHONHASHSEED=0: retrieval's tie order otherwise varies between processes (docs/quality.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.answer.candidates import Candidate
+from rag.answer.question import Question
+from rag.app import ensure_index
+from rag.config import HAND_ORDER, PROJECT_ROOT, load_settings, offline_environment
+from rag.evaluation import load_questions
+from rag.types import Passage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora import CORPORA
+
+log = logging.getLogger("pools")
+TRAINING = PROJECT_ROOT / "training"
+DOCS = {name: docs for name, (docs, _, _) in CORPORA.items()}
+DOCS.update({p.name: p / "docs" for p in sorted((TRAINING / "corpora").iterdir()) if (p / "docs").is_dir()})
+INDEX_ROOT = Path("/tmp/rag-confidence-indexes")  # shared with scripts/fit_confidence.py
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One decided question: what a scorer ranks and what it is measured against."""
+
+    corpus: str
+    set: str  # 'training', 'tuning' or 'held-out'
+    id: str
+    text: str
+    answerable: bool
+    facts: tuple[str, ...]
+    question: Question
+    passages: tuple[Passage, ...]
+    candidates: tuple[Candidate, ...]  # the candidate table in today's hand order
+    refusal: str | None  # the refusal rule's code, None when answered
+
+
+def question_sets(name: str) -> list[tuple[str, Path]]:
+    sets = [("training", TRAINING / "questions" / f"{name}.jsonl")]
+    if name in CORPORA:
+        sets += [("tuning", CORPORA[name][1]), ("held-out", CORPORA[name][2])]
+    return [(label, path) for label, path in sets if path.is_file()]
+
+
+def collect(name: str, index_root: Path) -> list[Pool]:
+    # Candidates in the hand order: what the ranker is fitted against, and column (a) of the report.
+    settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name, ranker=HAND_ORDER)
+    app, _ = ensure_index(settings)
+    pools = []
+    for label, path in question_sets(name):
+        questions = load_questions(path)
+        by_id = {q.id: q for q in questions}
+        for q in questions:
+            history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
+            d = app.pipeline.decide(q.question, history)
+            pools.append(Pool(name, label, q.id, q.question, q.answerable, tuple(q.facts), d.question,
+                              tuple(d.passages), tuple(d.candidates), d.refusal.code if d.refusal else None))
+        log.warning("%s: %s %s done (%d pools)", name, label, path.name, len(pools))
+    return pools
+
+
+def pool_file(index_root: Path, name: str) -> Path:
+    return index_root / "pools" / f"{name}.pickle"
+
+
+def load_pools(index_root: Path = INDEX_ROOT, names: list[str] | None = None) -> dict[str, list[Pool]]:
+    out = {}
+    for name in names or list(DOCS):
+        path = pool_file(index_root, name)
+        if path.is_file():
+            out[name] = pickle.loads(path.read_bytes())
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
+    parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="default: all")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    offline_environment()
+    import pools  # pickle the records as pools.Pool, not __main__.Pool, so other scripts can read them
+
+    for name in args.corpus or list(DOCS):
+        path = pool_file(args.index_root, name)
+        if path.is_file():
+            continue
+        decided = pools.collect(name, args.index_root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(decided))
+        tmp.replace(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""The answer scorer: fit the ranker that orders candidates (models/ranker.json), and measure the alternatives.
+
+    PYTHONHASHSEED=0 .venv/bin/python scripts/pools.py                 # decide every question once (resumable)
+    .venv/bin/python scripts/train_scorer.py ranker                     # fit (b) on all pools -> models/ranker.json
+    .venv/bin/python scripts/train_scorer.py train --leave-out pydocs   # a bi-encoder (c) without pydocs ('none': all)
+    .venv/bin/python scripts/train_scorer.py report                     # the corpus x set table
+
+Training data: the pools of the training questions (training/questions) and of the tuning sets, never of a
+held-out set. Each answerable question whose candidates hold the facts in some unit is counted; a unit is labelled
+by whether, as shown, it holds every fact.
+
+(b), the one answering uses: a pairwise logistic ranker over the candidate table's features
+(rag.answer.rank.FEATURES, scripts/fit_ranker.py's fit): within each question, every unit holding the facts
+against every one that does not.
+
+(c), measured: the packaged all-MiniLM-L6-v2 fine-tuned listwise on candidate groups (the question against up to
+GROUP units, each read with its heading path, rag.answer.candidates.read_text; softmax over cosine similarities
+times SCALE, minus the log of the probability mass on the units holding the facts); (e) is the hand order fused
+with it (z-scores within the question's candidates, the bi-encoder's weighed by a weight chosen on the training
+and tuning pools of the left-out corpora).
+
+`report` prints, per corpus and set, the questions whose facts are in some candidate and the facts in the top unit
+by (a) the hand order, (b), (c) and (e), each fitted one in-corpus (on all corpora; for (c) and (e) only the
+held-out rows, since it was trained on the others) and leave-one-corpus-out (fitted without the corpus; the
+bi-encoder from --work/loco-NAME).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.candidates import read_text
+from rag.answer.params import DEFAULTS
+from rag.answer.rank import FEATURES, Ranker
+from rag.config import PROJECT_ROOT, offline_environment
+from rag.evaluation import unit_holds
+from rag.index.embedding import packaged_embedder_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pools import DOCS, INDEX_ROOT, Pool, load_pools
+
+log = logging.getLogger("train_scorer")
+WORK = Path("/tmp/rag-scorer")
+SCALE = 20.0  # cosine similarities times this are the listwise logits
+GROUP = 8  # units per group: every unit holding the facts (up to MAX_POSITIVES), then the best-ordered others
+MAX_POSITIVES = 3
+QUESTIONS_PER_STEP = 4
+LEARNING_RATE = 3e-5
+FROZEN_LAYERS = 3  # of MiniLM-L6's six: the embeddings and these lowest layers are not trained
+MAX_TOKENS = 128
+SEED = 0
+TRAIN_SETS = ("training", "tuning")
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    query: str
+    texts: tuple[str, ...]
+    labels: tuple[int, ...]
+
+
+def labels(pool: Pool) -> np.ndarray:
+    return np.asarray([unit_holds(c, list(pool.facts)) for c in pool.candidates], dtype=int)
+
+
+def group_of(pool: Pool) -> Group | None:
+    """The training group of one pool, or None when it teaches nothing (no unit, or every unit, holds the facts)."""
+    if not pool.answerable or pool.refusal is not None or not pool.candidates:
+        return None
+    y = labels(pool)
+    if not y.any() or y.all():
+        return None
+    pos = [i for i in range(len(y)) if y[i]][:MAX_POSITIVES]
+    neg = [i for i in range(len(y)) if not y[i]][: GROUP - len(pos)]
+    keep = pos + neg
+    return Group(pool.question.query, tuple(read_text(pool.candidates[i].passage, DEFAULTS) for i in keep),
+                 tuple(int(y[i]) for i in keep))
+
+
+def training_groups(pools: dict[str, list[Pool]], leave_out: set[str]) -> list[Group]:
+    return [g for name, ps in pools.items() if name not in leave_out for p in ps if p.set in TRAIN_SETS
+            if (g := group_of(p)) is not None]
+
+
+def frozen_below(model: object, layers: int) -> None:
+    """Train only the transformer layers from ``layers`` up (and not the embeddings): half the backward pass on
+    two CPU cores, and the lower layers keep what the packaged model learnt of language."""
+    bert = model[0].auto_model  # type: ignore[index]
+    for part in [bert.embeddings, *bert.encoder.layer[:layers]]:
+        for weight in part.parameters():
+            weight.requires_grad = False
+
+
+def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], trained_on: list[str]) -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(2)
+    model = SentenceTransformer(str(packaged_embedder_path()), device="cpu")
+    model.max_seq_length = MAX_TOKENS
+    frozen_below(model, FROZEN_LAYERS)
+    model.train()
+    optimiser = torch.optim.AdamW([w for w in model.parameters() if w.requires_grad], lr=LEARNING_RATE)
+    steps = epochs * math.ceil(len(groups) / QUESTIONS_PER_STEP)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
+    rng = random.Random(SEED)
+    step, started = 0, time.perf_counter()
+    for epoch in range(epochs):
+        order = list(groups)
+        rng.shuffle(order)
+        for start in range(0, len(order), QUESTIONS_PER_STEP):
+            batch = order[start : start + QUESTIONS_PER_STEP]
+            texts = [g.query for g in batch] + [t for g in batch for t in g.texts]
+            vectors = model(model.preprocess(texts))["sentence_embedding"]
+            queries, units = vectors[: len(batch)], vectors[len(batch) :]
+            loss = torch.zeros(())
+            at = 0
+            for qi, g in enumerate(batch):
+                logits = SCALE * (units[at : at + len(g.texts)] @ queries[qi])
+                at += len(g.texts)
+                target = torch.tensor(g.labels, dtype=torch.bool)
+                loss = loss + torch.logsumexp(logits, 0) - torch.logsumexp(logits[target], 0)
+            loss = loss / len(batch)
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            schedule.step()
+            step += 1
+            if step % 5 == 0 or step == steps:
+                rate = (time.perf_counter() - started) / step
+                log.warning("epoch %d step %d/%d loss %.3f (%.1f s/step, %.0f s left)", epoch + 1, step, steps,
+                            float(loss), rate, rate * (steps - step))
+    model.eval()
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(str(out))
+    (out / "training.json").write_text(json.dumps({
+        "groups": len(groups), "epochs": epochs, "scale": SCALE, "group": GROUP, "questions_per_step":
+        QUESTIONS_PER_STEP, "learning_rate": LEARNING_RATE, "max_tokens": MAX_TOKENS, "seed": SEED,
+        "frozen_layers": FROZEN_LAYERS, "left_out": sorted(left_out), "trained_on": trained_on,
+        "seconds": round(time.perf_counter() - started)}, indent=1))
+
+
+# ------------------------------------------------------------------------------------------------- measuring
+
+
+def similarities(model_dir: Path | None, pools: list[Pool], cache: Path | None = None) -> list[np.ndarray]:
+    """Per pool, the cosine similarity of the question to each candidate read with its path (torch, float);
+    kept in ``cache`` (a model folder's sims are stale once it is retrained: delete them with it)."""
+    import pickle
+
+    from sentence_transformers import SentenceTransformer
+
+    if cache is not None and cache.is_file():
+        return pickle.loads(cache.read_bytes())
+
+    model = SentenceTransformer(str(model_dir or packaged_embedder_path()), device="cpu")
+    model.max_seq_length = MAX_TOKENS
+    texts = [t for p in pools for t in [p.question.query] + [read_text(c.passage, DEFAULTS) for c in p.candidates]]
+    vectors = model.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
+    out, at = [], 0
+    for p in pools:
+        q, units = vectors[at], vectors[at + 1 : at + 1 + len(p.candidates)]
+        out.append(units @ q)
+        at += 1 + len(p.candidates)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps(out))
+    return out
+
+
+WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)  # bi-encoder weight grid, chosen on training pools
+
+
+def zscores(x: np.ndarray) -> np.ndarray:
+    spread = float(x.std())
+    return (x - x.mean()) / spread if spread > 0 else np.zeros_like(x)
+
+
+def fused(hand: np.ndarray, learned: np.ndarray, weight: float) -> np.ndarray:
+    """The z-scores among one question's candidates of the hand order and of the bi-encoder's similarity."""
+    return zscores(hand) + weight * zscores(learned)
+
+
+def feature_table(pool: Pool) -> np.ndarray:
+    return np.asarray([c.features for c in pool.candidates], dtype=np.float64).reshape(-1, len(FEATURES))
+
+
+def scored(pools: list[Pool]) -> list[Pool]:
+    """The answerable pools with candidates (refused or not, as `rag eval`'s stage table counts them): those the
+    top-unit figures count."""
+    return [p for p in pools if p.answerable and p.candidates]
+
+
+def hand(pool: Pool) -> np.ndarray:
+    return np.asarray([c.order for c in pool.candidates])
+
+
+def top1(pools: list[Pool], orders: list[np.ndarray]) -> int:
+    """Questions whose top unit, by the given orders, holds the facts."""
+    return sum(int(labels(p)[int(np.argmax(o))]) for p, o in zip(pools, orders, strict=True))
+
+
+def choose_weight(counted: dict[str, list[Pool]], sims: dict[str, list[np.ndarray]]) -> float:
+    """The learned_weight with the most facts in the top unit over the training and tuning pools of every corpus,
+    each scored by the model that left it out (the held-out sets play no part)."""
+    def hits(w: float) -> int:
+        total = 0
+        for name, ps in counted.items():
+            idx = [i for i, p in enumerate(ps) if p.set in TRAIN_SETS]
+            total += top1([ps[i] for i in idx], [fused(hand(ps[i]), sims[name][i], w) for i in idx])
+        return total
+
+    return max(WEIGHTS, key=hits)
+
+
+def report(pools: dict[str, list[Pool]], work: Path, names: list[str], packaged: bool = False) -> None:
+    from fit_ranker import fit as fit_pairwise
+
+    counted = {name: scored(ps) for name, ps in pools.items()}
+    fitted = {name: [(feature_table(p), labels(p), None) for p in ps if p.set in TRAIN_SETS]
+              for name, ps in counted.items()}
+    ranker_all = fit_pairwise([g for gs in fitted.values() for g in gs])
+    everything = work / "loco-none"
+    sims: dict[str, dict[str, list[np.ndarray | None]]] = {"packaged": {}, "all": {}, "loco": {}}
+    for name in names:
+        ps = counted[name]
+        if packaged:
+            sims["packaged"][name] = similarities(None, ps, work / "sims" / f"packaged-{name}.pickle")
+        if everything.is_dir():  # trained on the training and tuning pools: scored on the others only
+            shown = [i for i, p in enumerate(ps) if p.set not in TRAIN_SETS]
+            found = similarities(everything, [ps[i] for i in shown], everything / f"sims-{name}-held-out.pickle")
+            sims["all"][name] = [None] * len(ps)
+            for i, x in zip(shown, found, strict=True):
+                sims["all"][name][i] = x
+        loco = model_leaving_out(work, name)
+        if loco is not None:
+            log.warning("%s: scored by %s", name, loco.name)
+            sims["loco"][name] = similarities(loco, ps, loco / f"sims-{name}.pickle")
+    weight = {key: choose_weight({n: counted[n] for n in found}, found) for key, found in sims.items()
+              if found and key != "all"}
+    weight["all"] = weight.get("loco", 1.0)  # the in-corpus model is fused with the weight chosen left out
+    print(f"learned_weight chosen on the training and tuning pools: {weight}\n")
+    print("| corpus | set | questions | fact in a candidate | (a) hand order | (b) features, in-corpus | "
+          "(b) left out | (c) bi-encoder, in-corpus | (c) left out | (e) fused, in-corpus | (e) left out | "
+          "packaged MiniLM alone | hand + packaged |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in names:
+        ranker_loco = fit_pairwise([g for other, gs in fitted.items() if other != name for g in gs])
+        for label in ("training", "tuning", "held-out"):
+            idx = [i for i, p in enumerate(counted[name]) if p.set == label]
+            if not idx:
+                continue
+            ps = [counted[name][i] for i in idx]
+
+            def cell(key: str, fuse: bool, name: str = name, idx: list[int] = idx, ps: list[Pool] = ps) -> str:
+                if name not in sims[key] or any(sims[key][name][i] is None for i in idx):
+                    return "-"
+                s = [sims[key][name][i] for i in idx]
+                return str(top1(ps, [fused(hand(p), x, weight[key]) for p, x in zip(ps, s, strict=True)]
+                                if fuse else s))
+
+            print(f"| {name} | {label} | {len(ps)} | {sum(int(labels(p).any()) for p in ps)} "
+                  f"| {top1(ps, [hand(p) for p in ps])} "
+                  f"| {top1(ps, [ranker_all.score(feature_table(p)) for p in ps])} "
+                  f"| {top1(ps, [ranker_loco.score(feature_table(p)) for p in ps])} "
+                  f"| {cell('all', False)} | {cell('loco', False)} | {cell('all', True)} | {cell('loco', True)} "
+                  f"| {cell('packaged', False)} | {cell('packaged', True)} |", flush=True)
+
+
+RANKER = PROJECT_ROOT / "models" / "ranker.json"
+
+
+def fit_ranker(pools: dict[str, list[Pool]], leave_out: set[str]) -> Ranker:
+    """(b): the pairwise logistic ranker over the candidate features, fitted on the training and tuning pools."""
+    from fit_ranker import fit as fit_pairwise
+
+    return fit_pairwise([(feature_table(p), labels(p), None) for name, ps in pools.items() if name not in leave_out
+                         for p in scored(ps) if p.set in TRAIN_SETS])
+
+
+def left_out_of(spec: str) -> set[str]:
+    return set() if spec == "none" else set(spec.split("+"))
+
+
+def model_leaving_out(work: Path, name: str) -> Path | None:
+    """A trained folder whose training left ``name`` out (the one leaving out fewest corpora)."""
+    found = [d for d in work.glob("loco-*") if name in left_out_of(d.name.removeprefix("loco-"))
+             and (d / "modules.json").is_file()]
+    return min(found, key=lambda d: len(left_out_of(d.name.removeprefix("loco-"))), default=None)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=("train", "report", "ranker"))
+    parser.add_argument("--leave-out", default="none",
+                        help="corpora left out of training, joined by '+' (default 'none': train on all)")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--packaged", action="store_true", help="report: add the packaged MiniLM's columns")
+    parser.add_argument("--work", type=Path, default=WORK, help=f"trained models (default {WORK})")
+    parser.add_argument("--index-root", type=Path, default=INDEX_ROOT, help="where scripts/pools.py wrote pools")
+    parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="report these (default: all)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    offline_environment()
+    pools = load_pools(args.index_root)
+    if args.action == "train":
+        leave_out = left_out_of(args.leave_out)
+        groups = training_groups(pools, leave_out)
+        trained_on = [n for n in pools if n not in leave_out]
+        log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))
+        train(groups, args.work / f"loco-{args.leave_out}", args.epochs, leave_out, trained_on)
+    elif args.action == "report":
+        report(pools, args.work, [n for n in (args.corpus or list(pools)) if n in pools], args.packaged)
+    else:
+        ranker = fit_ranker(pools, set())
+        ranker = dataclasses.replace(ranker, fitted_on=f"training and tuning pools of {', '.join(pools)}")
+        RANKER.write_text(json.dumps(ranker.to_json(), indent=1) + "\n", encoding="utf-8")
+        log.warning("wrote %s", RANKER)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
