@@ -44,7 +44,7 @@ clean-index:
 	$(VENV)/bin/rag index --rebuild
 
 # Refit the ranker that orders candidate units (models/ranker.json, card models/ranker.md) from the training
-# questions; `make run` never fits. Decides every question once (resumable, about 15 minutes), then fits (seconds).
+# questions; `make run` never fits. Decides every question once (resumable; 18 minutes here), then fits (seconds).
 ranker: $(STAMP)
 	PYTHONHASHSEED=0 $(PY) scripts/pools.py
 	$(PY) scripts/train_scorer.py ranker

@@ -1,4 +1,5 @@
-"""The evaluation corpora: documents folder, tuning set and held-out set of each (shared by the scripts)."""
+"""The evaluation corpora: documents folder, tuning set and held-out set of each; the documents folder of every
+corpus with training questions (DOCS: those and the training corpora of training/corpora). Shared by the scripts."""
 
 from __future__ import annotations
 
@@ -13,3 +14,6 @@ CORPORA = {
     "aptitude_ru": (DATA / "aptitude_ru" / "docs", DATA / "aptitude_ru" / "tuning.jsonl",
                     DATA / "aptitude_ru" / "heldout.jsonl"),
 }
+TRAINING = PROJECT_ROOT / "training"
+DOCS = {name: docs for name, (docs, _, _) in CORPORA.items()}
+DOCS.update({p.name: p / "docs" for p in sorted((TRAINING / "corpora").iterdir()) if (p / "docs").is_dir()})

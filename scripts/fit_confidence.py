@@ -35,12 +35,9 @@ from rag.config import PROJECT_ROOT, load_settings, offline_environment
 from rag.evaluation import POINTS, answerable_decisions, load_questions, risk_coverage, unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpora import CORPORA
+from corpora import CORPORA, DOCS, TRAINING
 
 log = logging.getLogger("fit_confidence")
-TRAINING = PROJECT_ROOT / "training"
-DOCS = {name: docs for name, (docs, _, _) in CORPORA.items()}
-DOCS.update({p.name: p / "docs" for p in sorted((TRAINING / "corpora").iterdir()) if (p / "docs").is_dir()})
 C = 1.0  # inverse regularisation strength (scikit-learn's default)
 MAX_WRONG_SHOWN = 0.05  # the default point keeps wrong answers shown at or below this share of answerable ones
 MODEL = PROJECT_ROOT / "models" / "confidence.json"

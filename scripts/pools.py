@@ -25,17 +25,14 @@ from pathlib import Path
 from rag.answer.candidates import Candidate
 from rag.answer.question import Question
 from rag.app import ensure_index
-from rag.config import HAND_ORDER, PROJECT_ROOT, load_settings, offline_environment
+from rag.config import HAND_ORDER, load_settings, offline_environment
 from rag.evaluation import load_questions
 from rag.types import Passage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpora import CORPORA
+from corpora import CORPORA, DOCS, TRAINING
 
 log = logging.getLogger("pools")
-TRAINING = PROJECT_ROOT / "training"
-DOCS = {name: docs for name, (docs, _, _) in CORPORA.items()}
-DOCS.update({p.name: p / "docs" for p in sorted((TRAINING / "corpora").iterdir()) if (p / "docs").is_dir()})
 INDEX_ROOT = Path("/tmp/rag-confidence-indexes")  # shared with scripts/fit_confidence.py
 
 

@@ -228,12 +228,8 @@ def choose_weight(counted: dict[str, list[Pool]], sims: dict[str, list[np.ndarra
 
 
 def report(pools: dict[str, list[Pool]], work: Path, names: list[str], packaged: bool = False) -> None:
-    from fit_ranker import fit as fit_pairwise
-
     counted = {name: scored(ps) for name, ps in pools.items()}
-    fitted = {name: [(feature_table(p), labels(p), None) for p in ps if p.set in TRAIN_SETS]
-              for name, ps in counted.items()}
-    ranker_all = fit_pairwise([g for gs in fitted.values() for g in gs])
+    ranker_all = fit_ranker(pools, set())
     everything = work / "loco-none"
     sims: dict[str, dict[str, list[np.ndarray | None]]] = {"packaged": {}, "all": {}, "loco": {}}
     for name in names:
@@ -259,7 +255,7 @@ def report(pools: dict[str, list[Pool]], work: Path, names: list[str], packaged:
           "packaged MiniLM alone | hand + packaged |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
-        ranker_loco = fit_pairwise([g for other, gs in fitted.items() if other != name for g in gs])
+        ranker_loco = fit_ranker(pools, {name})
         for label in ("training", "tuning", "held-out"):
             idx = [i for i, p in enumerate(counted[name]) if p.set == label]
             if not idx:
