@@ -19,7 +19,7 @@ from rag.pipeline import Decision, Pipeline
 from rag.retrieval.followup import contextual_query
 from rag.retrieval.retriever import Retriever
 from rag.text import fold
-from rag.types import Answer
+from rag.types import Answer, Turn
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +131,20 @@ def answerable_decisions(pipeline: Pipeline, questions: list[EvalQuestion]) -> I
                                                                                             Decision]]:
     """Each answerable question with the pipeline's decision (no model call); a follow-up after its question."""
     by_id = {q.id: q for q in questions}
+    quoted: dict[str, str] = {}  # what each decision would quote: the answer a follow-up reads, without a model
     for q in questions:
         if q.answerable:
-            history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
-            yield q, pipeline.decide(q.question, history)
+            decision = pipeline.decide(q.question, previous_turn(q, by_id, quoted))
+            if decision.candidates:
+                quoted[q.id] = f'"{decision.candidates[0].shown}"'
+            yield q, decision
+
+
+def previous_turn(q: EvalQuestion, by_id: dict[str, EvalQuestion], answers: dict[str, str]) -> list[Turn]:
+    """A follow-up's conversation: the question it follows, with the answer shown for it."""
+    if q.follow_up_of not in by_id:
+        return []
+    return [Turn(by_id[q.follow_up_of].question, answers.get(q.follow_up_of, ""))]
 
 
 def unit_holds(scored: Candidate, facts: list[str]) -> bool:
@@ -179,17 +189,21 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
     by_id = {q.id: q for q in questions}
     k = pipeline.settings.top_k
     rows = []
+    shown: dict[str, str] = {}
     for q in questions:
-        history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
+        history = previous_turn(q, by_id, shown)
         decision = pipeline.decide(q.question, history)
         # Every question the rules let through is answered, whatever its confidence: the metrics at the operating
         # point, and the risk-coverage table at others, read which of these answers would be shown.
         answer = pipeline.ask(q.question, history, decision=replace(decision, min_confidence=0.0))
+        shown[q.id] = answer.answer
         raw_total = len(split_answer(answer.raw_answer)) if answer.raw_answer else 0
         shown_bad, shown_total = _shown_unsupported(answer) if not answer.refused else (0, 0)
         rows.append({
             "id": q.id,
             "question": q.question,
+            "understood": answer.understood,
+            "follow_up_of": q.follow_up_of,
             "answerable": q.answerable,
             "answer": answer.answer,
             "raw_answer": answer.raw_answer,
@@ -340,6 +354,7 @@ def evaluate_retrieval(retriever: Retriever, questions: list[EvalQuestion], k: i
     for mode in modes:
         ranks = []
         for q in answerable:
+            # Retrieval alone has no answers: a follow-up reads the question it follows (resolved in `evaluate`).
             history = [by_id[q.follow_up_of].question] if q.follow_up_of in by_id else []
             passages = retriever.search(contextual_query(q.question, history), k, mode)
             ranks.append(_rank_of_gold([p.source for p in passages], q.sources))

@@ -15,7 +15,7 @@ import numpy as np
 
 from rag.answer.candidates import Candidate, build_candidates
 from rag.answer.checking import Checks, check_sentence, relation_terms_used, split_answer
-from rag.answer.compose import AnswerBuilder, best_typed, choose_evidence, complete
+from rag.answer.compose import AnswerBuilder, best_typed, builder_for, choose_evidence, complete
 from rag.answer.confidence import ConfidenceModel, features
 from rag.answer.corpus import FOLDER as CORPUS_FOLDER
 from rag.answer.corpus import CorpusCache, CorpusStats
@@ -32,7 +32,7 @@ from rag.index.store import ChromaStore
 from rag.llm.llama import TextGenerator
 from rag.llm.prompting import build_prompt
 from rag.retrieval.retriever import Retriever
-from rag.types import Answer, AnswerEvent, AnswerSentence, Passage
+from rag.types import Answer, AnswerEvent, AnswerSentence, Passage, Turn
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class Pipeline:
                     ranks.append(rank)
         return pool, ranks
 
-    def decide(self, question: str, history: Sequence[str] = (), k: int | None = None,
+    def decide(self, question: str, history: Sequence[Turn | str] = (), k: int | None = None,
                threshold: tuple[float, str] | None = None) -> Decision:
         """Retrieve, score the evidence and decide whether to answer (no model call)."""
         started = time.perf_counter()
@@ -178,7 +178,7 @@ class Pipeline:
         return Decision(q, passages, table, refused, value, source, stats, time.perf_counter() - started,
                         model.probability(row), point, point_source, tuple(row))
 
-    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None,
+    def ask(self, question: str, history: Sequence[Turn | str] = (), k: int | None = None,
             generator: TextGenerator | None = None, decision: Decision | None = None) -> Answer:
         answer = None
         for event in self.stream(question, history, k, generator, decision):
@@ -187,9 +187,10 @@ class Pipeline:
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: Sequence[str] = (), k: int | None = None,
+    def stream(self, question: str, history: Sequence[Turn | str] = (), k: int | None = None,
                generator: TextGenerator | None = None, decision: Decision | None = None) -> Iterator[AnswerEvent]:
-        """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first.
+        """Answer ``question``; ``history`` holds the conversation's earlier turns (their questions and the answers
+        shown), oldest first; a bare string is an earlier question whose answer is not known.
 
         ``generator`` overrides the pipeline's model for this question only (the web chat's model choice);
         ``decision`` is one ``decide`` already made for this question (`rag eval` reads it too).
@@ -204,7 +205,7 @@ class Pipeline:
 
         if decision.refusal is not None:
             log.info("refusing %r: %s (%s)", q.text, decision.refusal.detail, decision.refusal.code)
-            yield from self._refuse(q.text, evidence, decision, timings, started, f"{decision.refusal}; {how}")
+            yield from self._refuse(q, evidence, decision, timings, started, f"{decision.refusal}; {how}")
             return
         if decision.status == "not_sure":
             log.info("not sure of %r: confidence %.2f < %.2f", q.text, decision.confidence, decision.min_confidence)
@@ -223,7 +224,7 @@ class Pipeline:
                         pairs=tuple((a, b) for a, b in pairwise(facts_of(q.text).terms)
                                     if a in relation and b in relation),
                         before=tuple(e.before for e in evidence), params=self.params)
-        builder = AnswerBuilder(evidence, quote=best_typed(evidence), asked=asked, params=self.params)
+        builder = builder_for(q, evidence, asked, self.params)
         raw = ""
         done = 0
         try:
@@ -253,7 +254,8 @@ class Pipeline:
         fallback = not builder.model_claims()  # no model sentence held up
         timings["total"] = (time.perf_counter() - started) * 1000
         answer = Answer(
-            question=q.text,
+            question=q.asked,
+            understood=q.text,
             answer=builder.text,
             refused=False,
             citations=builder.citations(),
@@ -283,11 +285,11 @@ class Pipeline:
         why = (f"confidence {decision.confidence:.2f} is below the operating point {decision.min_confidence:.2f} "
                f"({decision.confidence_source})")
         yield AnswerEvent("done", answer=Answer(
-            question=q.text, answer=builder.text, refused=False, citations=builder.citations(), timings_ms=timings,
-            retrieved_sources=[p.source for p in decision.passages], sentences=list(builder.sentences),
+            question=q.asked, understood=q.text, answer=builder.text, refused=False, citations=builder.citations(),
+            timings_ms=timings, retrieved_sources=[p.source for p in decision.passages], sentences=list(builder.sentences),
             decision=why, status="not_sure", confidence=decision.confidence))
 
-    def _refuse(self, question: str, evidence: list[Candidate], decision: Decision,
+    def _refuse(self, q: Question, evidence: list[Candidate], decision: Decision,
                 timings: dict[str, float], started: float, why: str) -> Iterator[AnswerEvent]:
         nearest = AnswerBuilder(evidence)
         for i in range(min(self.params.nearest_shown, len(evidence))):
@@ -299,7 +301,7 @@ class Pipeline:
         timings["first_token"] = timings["total"] = (time.perf_counter() - started) * 1000
         yield AnswerEvent(
             "done",
-            answer=Answer(question=question, answer=text, refused=True, citations=nearest.citations(),
+            answer=Answer(question=q.asked, understood=q.text, answer=text, refused=True, citations=nearest.citations(),
                           timings_ms=timings, retrieved_sources=[p.source for p in decision.passages],
                           sentences=[AnswerSentence(text, "", (), "refusal")], decision=why,
                           refusal=decision.refusal.code if decision.refusal else "", status="refused",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import snowballstemmer
@@ -91,6 +92,11 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text)
+
+
+def word_matches(text: str) -> Iterator[re.Match[str]]:
+    """The words of ``text`` with their offsets."""
+    return _WORD.finditer(text)
 
 
 def _parts(word: str) -> list[str]:

@@ -193,6 +193,14 @@ class SyncReport:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation: the question, and the answer shown for it ('' when not known)."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
 class Passage:
     """A piece of a source file: ``file_text[start:end] == text`` (for HTML/PDF/DOCX, the extracted text)."""
 
@@ -292,6 +300,7 @@ class Answer:
     refusal: str = ""  # the refusal rule's code when refused (rag.answer.refusal.CODES)
     status: str = "answered"  # 'answered', 'not_sure' (confidence below the operating point) or 'refused'
     confidence: float | None = None  # the probability that the shown answer holds the asked fact
+    understood: str = ""  # the question as answered: a follow-up's pronoun resolved by the previous answer
 
     def marked(self, before: str, after: str) -> str:
         """The answer with each sentence's highlight wrapped in ``before`` and ``after``."""
@@ -308,6 +317,7 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "understood": self.understood or self.question,
             "answer": self.answer,
             "short": self.short,
             "refused": self.refused,

@@ -6,8 +6,9 @@ import pytest
 
 from rag.answer.candidates import candidate, split_passages
 from rag.answer.checking import CheckedSentence
-from rag.answer.compose import AnswerBuilder, with_marker
+from rag.answer.compose import AnswerBuilder, builder_for, complete, with_marker
 from rag.answer.evidence import is_instruction
+from rag.answer.question import analyse
 from rag.types import AnswerSentence, Passage
 
 EVIDENCE = [
@@ -179,3 +180,37 @@ def test_no_marker_points_outside_the_citations(real_app, scripted_model, reply:
     assert shown and shown <= {c.n for c in answer.citations}
     for sentence in answer.sentences:
         assert set(sentence.citations) <= {c.n for c in answer.citations}
+
+
+HAND = "Lavrov’s Canadian counterpart has warned she would not shake his hand."
+JOLY = "Canada’s Foreign Affairs Minister Mélanie Joly told Canadian media she would instead confront him."
+
+
+def _units(*texts: str, source: str = "001.txt") -> list:
+    out, start = [], 0
+    for text in texts:
+        out.append(candidate(Passage(source, start, start + len(text), text), dense=0.5, lexical=0.5))
+        start += len(text) + 1
+    return out
+
+
+def test_a_which_person_question_is_answered_with_the_name_in_the_next_sentence():
+    q = analyse("Which Canadian minister said she would not shake Lavrov's hand?")
+    builder = builder_for(q, _units(HAND, JOLY))
+    assert builder.quote == 0  # the sentence about the handshake is still what is quoted
+    text = "".join(complete(q, builder))
+    assert text.startswith("Mélanie Joly [1].") and "shake his hand" in text
+
+
+def test_a_model_sentence_naming_someone_else_is_removed_when_the_evidence_names_the_person():
+    q = analyse("Which Canadian minister said she would not shake Lavrov's hand?")
+    builder = builder_for(q, _units(HAND, JOLY))
+    assert builder.add_model_sentence(CheckedSentence("Antony Blinken said so.", [1], 1)) is None
+    assert "not Mélanie Joly" in builder.removed[0]
+
+
+def test_a_name_from_a_unit_about_something_else_does_not_count():
+    q = analyse("Who is Mongolia's foreign minister?")
+    other = "He said he was reciprocating the September 2021 visit of Vietnam's foreign minister Bui Thanh Son."
+    builder = builder_for(q, _units(other))
+    assert builder.named is None  # Vietnam's minister, in a passage that never mentions Mongolia

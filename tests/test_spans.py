@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.answer.question import analyse
-from rag.answer.spans import answer_span, name_spans, value_spans
+from rag.answer.spans import answer_span, name_spans, named_answer, value_spans
 
 TRADE = ("Despite COVID-19, bilateral trade between Vietnam and Russia reached U.S. $5.54 billion in 2021, a 14 "
          "percent increase from the previous year.")
@@ -42,3 +42,31 @@ def test_answer_span_is_the_value_the_claim_gives_else_its_new_names():
     text = "Canada’s Foreign Affairs Minister Mélanie Joly told Canadian media she would confront him."
     assert answer_span(who, "The Canadian Foreign Minister Mélanie Joly.", text).text == "Mélanie Joly"
     assert answer_span(who, "She refused.", text) is None
+
+
+BATMUNKH = ("Ulaanbaatar, 5 July 2022 (TDI): The Foreign Minister of Russia, Sergey Lavrov, met with the Foreign "
+            "Minister of Mongolia, Battsetseg Batmunkh, for international cooperation talks.")
+
+
+def test_named_answer_is_the_name_set_after_the_question_words():
+    found = named_answer(analyse("Who is Mongolia's foreign minister?"), BATMUNKH)
+    assert found is not None and found.span.text == "Battsetseg Batmunkh"
+    assert BATMUNKH[found.span.start : found.span.end] == "Battsetseg Batmunkh"
+    assert found.covered == {"foreign", "minist", "mongolia"}  # Sergey Lavrov's title is of Russia
+
+
+def test_named_answer_reads_a_title_before_the_name_and_a_copula():
+    joly = ("Canada’s Foreign Affairs Minister Mélanie Joly told Canadian media she would instead “confront him "
+            "with facts”.")
+    q = analyse("Which Canadian minister said she would not shake Lavrov's hand?")
+    assert named_answer(q, joly).span.text == "Mélanie Joly"
+    mother = "The father of Babette Sides is Joe Bloggs. The mother of Babette Sides is Shawnta Archuleta."
+    assert named_answer(analyse("Who is Babette Sides's mother?"), mother).span.text == "Shawnta Archuleta"
+
+
+def test_named_answer_skips_the_object_of_a_preposition_and_text_without_the_question_words():
+    q = analyse("Who is Mongolia's foreign minister?")
+    assert named_answer(q, "Lavrov met officials in Ulaanbaatar on Tuesday.") is None
+    pm = "the Foreign Minister of Russia also met with the Prime Minister of Mongolia, L. Oyun-Erdene."
+    found = named_answer(q, pm)
+    assert found.span.text == "L. Oyun-Erdene" and found.covered == {"minist", "mongolia"}  # fewer than Batmunkh's

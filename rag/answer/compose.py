@@ -19,8 +19,8 @@ from rag.answer.evidence import list_items, specifics
 from rag.answer.facts import facts_of
 from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.question import STRICT_KINDS, Question
-from rag.answer.spans import Span, answer_span, value_spans
-from rag.text import CITATION_MARKER
+from rag.answer.spans import NamedAnswer, Span, answer_span, named_answer, value_spans
+from rag.text import CITATION_MARKER, same_name_term
 from rag.types import AnswerSentence, Citation
 
 
@@ -68,6 +68,11 @@ class AnswerBuilder:
     removed: list[str] = field(default_factory=list)  # rejected model sentences, with the reason
     held: list[CheckedSentence] = field(default_factory=list)  # accepted model sentences the quote already says
     supports: set[int] = field(default_factory=set)  # evidence indexes (0-based) that model sentences rest on
+    # A who- or which-question's name, as the evidence gives it next to the question's words (rag.answer.spans.
+    # named_answer), with its evidence index; and what the question says. A model sentence naming someone else
+    # instead is not shown.
+    named: tuple[int, NamedAnswer] | None = None
+    known: frozenset[str] = frozenset()
     _numbers: dict[int, int] = field(default_factory=dict)
 
     def number(self, evidence_index: int) -> int:
@@ -94,6 +99,13 @@ class AnswerBuilder:
             self.removed.append(f"{sentence.text} ({sentence.reason})")
             return None
         index = sentence.support - 1
+        if self.named is not None:
+            name = facts_of(self.named[1].span.text).names
+            others = facts_of(sentence.text).names - self.known - name
+            if others and not facts_of(sentence.text).names & name:
+                self.removed.append(f"{sentence.text} (names {', '.join(sorted(others))}, not "
+                                    f"{self.named[1].span.text}, whom the sources name next to the question's words)")
+                return None
         self.supports.add(index)
         claim = said(sentence.text) - self.asked
         if index == self.quote and claim <= said(self.evidence[index].shown):
@@ -189,6 +201,48 @@ def best_typed(evidence: list[Candidate]) -> int:
     return next((i for i, e in enumerate(evidence) if e.typed), 0)
 
 
+def named_in(q: Question, evidence: list[Candidate]) -> tuple[int, NamedAnswer] | None:
+    """For a who- or which-question: the evidence unit that gives a name next to most of the question's words,
+    and that name (the earliest unit of equals); None for other questions or when no unit gives one."""
+    if not q.asks_name:
+        return None
+    found = [(i, a) for i, e in enumerate(evidence) if (a := named_answer(q, e.shown)) is not None
+             and about(q, [e, *(n for n in evidence if neighbours(e, n))])]
+    return max(found, key=lambda f: (len(f[1].covered), -f[0])) if found else None
+
+
+def about(q: Question, units: list[Candidate]) -> bool:
+    """Whether the units (a unit and its neighbours, read with their passages) mention every name the question
+    gives: a name given next to 'foreign minister' answers "Who is Mongolia's foreign minister?" only in a passage
+    about Mongolia."""
+    said = set().union(*(u.facts.term_set | u.context_facts.term_set for u in units)) if units else set()
+    return all(any(same_name_term(t, s) for s in said) for t in q.name_terms)
+
+
+def neighbours(a: Candidate, b: Candidate, gap: int = 4) -> bool:
+    """Whether two units are next to each other in their file (a sentence and the one after it)."""
+    x, y = a.passage, b.passage
+    return x.source == y.source and (0 <= y.start - x.end <= gap or 0 <= x.start - y.end <= gap)
+
+
+def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = frozenset(),
+                params: AnswerParams = DEFAULTS) -> AnswerBuilder:
+    """The answer's builder: it quotes the best unit holding the kind of fact asked for; for a who- or
+    which-question, the unit naming what is asked next to more of the question's words when there is one, or
+    still the best unit when that name stands in the sentence next to it (the neighbour gives the name, the best
+    unit the rest: 'Mélanie Joly [2]' after '... her Canadian counterpart has warned she would not shake his
+    hand [1]')."""
+    quote = best_typed(evidence)
+    named = named_in(q, evidence)
+    if named is not None and named[0] != quote and not neighbours(evidence[quote], evidence[named[0]]):
+        own = named_answer(q, evidence[quote].shown)
+        if own is None or len(own.covered) < len(named[1].covered):
+            quote = named[0]
+        else:
+            named = (quote, own)
+    return AnswerBuilder(evidence, quote=quote, asked=asked, params=params, named=named, known=q.asked_specifics)
+
+
 def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
     """When no model sentence is shown: the value a number, date or version question asks for, read off the quoted
     unit (the one the held model sentences give, else its first); else the model's short phrase when it gives
@@ -200,6 +254,8 @@ def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
         span = given if given in spans else (spans[0] if spans else None)
         if span is not None:
             return builder.add_short(builder.quote, span)
+    if builder.named is not None:  # who- and which-questions: the name the evidence gives next to their words
+        return builder.add_short(builder.named[0], builder.named[1].span)
     phrase = next((c for c in builder.held if specifics(q, c.text, builder.params) - q.asked_specifics), None)
     return builder.add_short_phrase(phrase) if phrase is not None else None
 

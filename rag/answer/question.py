@@ -11,8 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.retrieval.followup import contextual_query, is_follow_up
+from rag.retrieval.followup import contextual_query, is_follow_up, understood
 from rag.text import fold, identifiers, numbers, question_names, strip_markup, terms, words
+from rag.types import Turn
 
 _NUMBER_Q = re.compile(r"\b(?:how (?:much|many|old|long|far|big|large|often|tall|high)|by how much|"
                        r"(?:what|which) (?:share|percentage|proportion|amount|number|fraction|size|value|length)\b)",
@@ -22,6 +23,8 @@ _DATE_Q = re.compile(r"^\s*(?:and\s+)?(?:when|(?:in |on |until |since |by )?(?:w
 _VERSION_Q = re.compile(r"\b(?:which|what) (?:\w+ )?(?:version|release)\b|\bsince when\b", re.IGNORECASE)
 _NAME_Q = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\b(?:who|whom) (?:is|was|are|were|did|does)\b",
                      re.IGNORECASE)
+# 'Which Canadian minister said...?': a which-question asks for something by a noun, often a person by their title.
+_WHICH_Q = re.compile(r"^\s*(?:and\s+)?(?:which|какой|какая|какое|кто)\b", re.IGNORECASE)
 STRICT_KINDS = frozenset({"number", "date", "version"})  # questions only a sentence holding such a value answers
 _COUNTED = re.compile(r"\bhow many ((?:[\w'-]+\s+){0,3}?[\w'-]+?)(?=\s+(?:are|were|is|was|do|does|did|have|has|had|"
                       r"will|would|can|could|in|on|at|of|for|to|from|with|during|by)\b|\s*\?|$)", re.IGNORECASE)
@@ -33,7 +36,7 @@ _LIST_Q = re.compile(r"^\s*(?:and\s+)?(?:who|what|which) (?:are|were)\b|\b(?:lis
 class Question:
     """A question, analysed."""
 
-    text: str  # as asked (whitespace collapsed)
+    text: str  # what is analysed and put to the model: as asked, a follow-up's pronoun resolved by the last answer
     query: str  # what retrieval searches for: the text, after the previous question for a follow-up
     follow_up: bool
     kind: str | None  # 'number', 'date', 'name', 'version' or None (what/which/why/how questions)
@@ -52,6 +55,9 @@ class Question:
     # follow-up asks its own relation, not the previous question's.
     relation_terms: tuple[str, ...] = ()
     asked_specifics: frozenset[str] = frozenset()  # what it says, folded: an answer repeating it gives nothing new
+    asked: str = ""  # as the user asked it (whitespace collapsed): what an answer is shown under
+    asks_name: bool = False  # a who- or which-question: answered by a name the question lacks, next to its words
+    head: str = ""  # a which-question's noun, stemmed ('minist' in 'Which Canadian minister said ...?')
 
 
 def _name_phrases(text: str) -> tuple[tuple[str, ...], ...]:
@@ -71,9 +77,12 @@ def _name_phrases(text: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(r) for r in runs if r)
 
 
-def analyse(text: str, history: Sequence[str] = ()) -> Question:
-    """Analyse ``text``; ``history`` holds the conversation's earlier questions, oldest first."""
-    query = contextual_query(text, history)
+def analyse(asked: str, history: Sequence[Turn | str] = ()) -> Question:
+    """Analyse ``asked``; ``history`` holds the conversation's earlier turns, oldest first (a bare string is a
+    question whose answer is not known). A follow-up is analysed as the last answer makes it ('Who is its foreign
+    minister?' after 'Mongolia' as "Who is Mongolia's foreign minister?")."""
+    text = understood(asked, history)
+    query = contextual_query(asked, history)
     kind = None
     if _VERSION_Q.search(text):
         kind = "version"
@@ -92,7 +101,7 @@ def analyse(text: str, history: Sequence[str] = ()) -> Question:
     return Question(
         text=text,
         query=query,
-        follow_up=bool(history) and is_follow_up(text),
+        follow_up=bool(history) and is_follow_up(asked),
         kind=kind,
         terms=query_terms,
         names=names,
@@ -107,4 +116,18 @@ def analyse(text: str, history: Sequence[str] = ()) -> Question:
         name_terms=name_terms,
         relation_terms=tuple(t for t in query_terms if t not in name_terms and t in own),
         asked_specifics=names | {fold(w) for w in text.split()} | exact,
+        asked=asked,
+        asks_name=kind == "name" or (kind is None and bool(_WHICH_Q.search(text))),
+        head=_head(text) if kind is None else "",
     )
+
+
+def _head(text: str) -> str:
+    """A which-question's noun: its first word in lower case after 'which' that is no stopword, stemmed."""
+    match = _WHICH_Q.search(text)
+    if not match:
+        return ""
+    for word in words(text[match.end() :]):
+        if not word[:1].isupper() and (found := terms(word)):
+            return found[0]
+    return ""

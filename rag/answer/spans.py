@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rag.answer.evidence import specifics
 from rag.answer.facts import DATE_SPAN, VERSION, facts_of
 from rag.answer.question import Question
-from rag.text import fold
+from rag.text import SENTENCE_OPENERS, STOPWORDS, fold, same_name_term, terms
 
 # An amount with what says what it counts: currency before, a scale or unit word after ('U.S. $5.54 billion',
 # '14 percent', '3,097 chunks' keeps only '3,097'); a number inside a name is none ('COVID-19').
@@ -89,3 +89,101 @@ def answer_span(question: Question, claim: str, text: str) -> Span | None:
     wanted = facts_of(claim).names - question.asked_specifics
     runs = name_spans(text, wanted) if wanted else []
     return max(runs, key=lambda s: s.end - s.start) if runs else None
+
+
+_TOKEN = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
+_CLAUSE_END = re.compile(r"[.;:!?()\[\]\"“”«»]")  # what a title phrase does not run across ('(TDI): The ...')
+_JOINS = re.compile(r"\.?\s+")  # words of one name: 'Sergey Lavrov', 'L. Oyun-Erdene' (an initial keeps its dot)
+# Words after which a name is the object of a preposition ('Minister of Russia', 'in Bali'), English and Russian.
+_OBJECT_OF = re.compile(r"(?i)(?:of|in|on|at|to|from|into|for|with|by|about|над|под|в|во|на|из|от|до|для|с|со|у|о|об|"
+                        r"по|при|к)$")
+_COPULA = re.compile(r"(?i)is|was|are|were|—|это")
+TITLE_WORDS = 6  # how far before (or after a comma) a name its title phrase is looked for
+
+
+@dataclass(frozen=True)
+class NamedAnswer:
+    """A name a unit gives next to the question's words: 'Battsetseg Batmunkh' in '... the Foreign Minister of
+    Mongolia, Battsetseg Batmunkh, ...' for "Who is Mongolia's foreign minister?"."""
+
+    span: Span
+    covered: frozenset[str]  # the question's terms in its title phrase ('foreign', 'minist', 'mongolia')
+
+
+def named_answer(question: Question, text: str) -> NamedAnswer | None:
+    """The name a who- or which-question asks for in ``text``: a run of capitalised words the question does not
+    say (its own names may end it: 'Trina Glasgow' for 'Who is Hanh Glasgow's sister?'), standing right after a
+    phrase of the question's words ('Foreign Minister of Mongolia, Battsetseg Batmunkh', 'The mother of Babette
+    Sides is Shawnta Archuleta', 'Minister Mélanie Joly') or right before one after a comma or 'is' ('Enedina Jack
+    is airsoft'). The phrase must hold a word of what is asked (not only the question's names and dates), and for
+    a which-question its noun ('minister' in 'Which Canadian minister...'). Of several, the one whose phrase holds
+    most of the question's terms. None when no name stands so."""
+    own = set(terms(question.text))
+    relation = set(question.relation_terms)
+    tokens = list(_TOKEN.finditer(text))
+
+    def asked(word: str) -> set[str]:
+        return {t for t in terms(word) if t in own or any(same_name_term(t, o) for o in question.name_terms)}
+
+    def gap(a: int, b: int) -> str:
+        return text[tokens[a].end() : tokens[b].start()]
+
+    def name_like(i: int) -> bool:
+        word = tokens[i].group()
+        opens = i == 0 or bool(_CLAUSE_END.search(gap(i - 1, i)))
+        return word[:1].isupper() and fold(word) not in (SENTENCE_OPENERS if opens else STOPWORDS)
+
+    def phrase(i: int, step: int) -> set[str]:
+        """The question's terms in the phrase from token ``i`` on, walking by ``step``."""
+        found: set[str] = set()
+        for _ in range(TITLE_WORDS):
+            j = i + step
+            if not 0 <= j < len(tokens) or _CLAUSE_END.search(gap(min(i, j), max(i, j))):
+                break
+            word = tokens[j].group()
+            if hit := asked(word):
+                found |= hit
+            elif fold(word) not in STOPWORDS and not word[:1].isupper():
+                break
+            i = j
+        return found
+
+    def joins(j: int) -> bool:
+        """Whether token j + 1 continues the name ending at token j: a capitalised word the question does not ask
+        about (or one of its names), after a space (or an initial's dot)."""
+        if j + 1 >= len(tokens) or re.search(r"['’]s$", tokens[j].group()) or not name_like(j + 1):
+            return False
+        between = gap(j, j + 1)
+        if not _JOINS.fullmatch(between) or (between.strip() and len(tokens[j].group()) > 1):
+            return False
+        return not asked(tokens[j + 1].group()) - set(question.name_terms)
+
+    best: NamedAnswer | None = None
+    i = 0
+    while i < len(tokens):
+        if not name_like(i) or asked(tokens[i].group()):
+            i += 1
+            continue
+        j = i
+        while joins(j):
+            j += 1
+        start, after = i, j + 1
+        i = after
+        if j == start and len(tokens[j].group()) == 1:
+            continue  # a lone letter ('the latest X archives') names nothing
+        if j > start and tuple(terms(tokens[j].group())) in question.name_phrases:
+            continue  # 'Sergey Lavrov' is the Lavrov the question names, not someone it asks for
+        if after < len(tokens) and name_like(after) and not gap(j, after).strip():
+            continue  # 'Foreign Affairs' in 'Foreign Affairs Minister Mélanie Joly': part of a title
+        object_of = start > 0 and not gap(start - 1, start).strip() and _OBJECT_OF.match(tokens[start - 1].group())
+        # 'the Minister of Russia': a name after a preposition is what a title is of, not who holds it.
+        covered = set() if object_of else phrase(start, -1)
+        if after < len(tokens) and ((gap(j, after).strip() == "," and not object_of)
+                                    or _COPULA.fullmatch(tokens[after].group())):
+            covered |= phrase(j, 1)
+        if not covered & relation or (question.head and question.head not in covered):
+            continue
+        if best is None or len(covered) > len(best.covered):
+            end = tokens[j].end() - (2 if re.search(r"['’]s$", tokens[j].group()) else 0)
+            best = NamedAnswer(Span(tokens[start].start(), end, text[tokens[start].start() : end]), frozenset(covered))
+    return best

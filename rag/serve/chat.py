@@ -18,7 +18,7 @@ from rag.errors import DocumentUnreadable, IndexBroken, IndexMissing, RagError
 from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_LIST, SUPPORTED_SUFFIXES
 from rag.llm.pool import ModelPool
 from rag.text import terms
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Turn
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,21 @@ def message_text(message: Message) -> str:
     return ""
 
 
+def conversation_turns(history: list[Message]) -> list[Turn]:
+    """The earlier turns of a chat: each question with the answer shown under it (tags and badges dropped)."""
+    turns: list[Turn] = []
+    for message in history:
+        text = message_text(message)
+        if message.get("role") == "user":
+            turns.append(Turn(text))
+        elif message.get("role") == "assistant" and turns and not turns[-1].answer:
+            turns[-1] = Turn(turns[-1].question, _TAG.sub("", text).strip())
+    return turns
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
 class ChatService:
     """Answers chat messages and takes uploads for one running app.
 
@@ -164,14 +179,14 @@ class ChatService:
         ``model`` names one of ``self.models.names()`` for this question only (None: the configured model).
         """
         history = [dict(m) for m in (history or [])]
-        asked = [message_text(m) for m in history if m.get("role") == "user"]
+        turns = conversation_turns(history)
         conversation = history + [{"role": "user", "content": message or ""}, {"role": "assistant", "content": "…"}]
         yield [*conversation], "", ""
         shown = ""
         try:
             generator = self.models.get(model)  # an unknown name is refused before the index is touched
             self.app.index.ensure()
-            for event in self.app.pipeline.stream(message, asked, int(k) if k else None, generator):
+            for event in self.app.pipeline.stream(message, turns, int(k) if k else None, generator):
                 if event.kind == "text":
                     shown += event.marked(*HIGHLIGHT).replace("\n", "  \n")
                     conversation[-1] = {"role": "assistant", "content": shown}

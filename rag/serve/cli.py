@@ -28,7 +28,8 @@ from rag.config import (
     load_settings,
     offline_environment,
 )
-from rag.errors import RagError
+from rag.errors import ConfigError, RagError
+from rag.types import Answer, Turn
 
 log = logging.getLogger("rag")
 
@@ -52,6 +53,8 @@ examples:
   rag ask "Who did Lavrov meet in Hanoi?"
   rag ask --json "When did Lavrov visit China?"
   rag ask --history "When will Lavrov visit China?" "Who will he meet there?"   a follow-up
+  rag ask --history "Which country did Lavrov visit before Hanoi? => Mongolia" "Who is its foreign minister?"
+                                     a follow-up on the answer it got ('its' = Mongolia)
   rag chat                           a conversation in the terminal (/new starts over)
   rag eval --stages                  where answers are lost, without a model
   rag --model smollm2-135m ask "..." use the other packaged model
@@ -109,8 +112,13 @@ def _parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question", help="the question, in quotes")
     p_ask.add_argument("--k", type=int, metavar="N", help="number of passages to retrieve (RAG_TOP_K, default 4)")
     p_ask.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-    p_ask.add_argument("--history", action="append", metavar="QUESTION",
-                       help="an earlier question of the conversation, for a follow-up (repeatable, oldest first)")
+    p_ask.add_argument("--history", action="append", metavar="TURN",
+                       help="an earlier turn of the conversation, for a follow-up: its question, or 'QUESTION => "
+                       "ANSWER' with the answer it got, so a follow-up can refer to the answer (repeatable, oldest "
+                       "first)")
+    p_ask.add_argument("--history-json", type=Path, metavar="FILE",
+                       help='earlier turns from a JSON file: [{"question": "...", "answer": "..."}, ...], oldest '
+                       "first (before any --history)")
     sub.add_parser("chat", parents=[common], help="a conversation in the terminal, with follow-ups "
                    "and sources under each answer (/new starts over)")
 
@@ -246,8 +254,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from rag.pipeline import validate_question
 
     validate_question(args.question)  # fail fast, before any model loads
+    history = read_history(args.history_json, args.history or [])  # a bad file fails before any model loads
     app = _open_app(settings)
-    history = list(args.history or [])
     if args.json:
         answer = app.pipeline.ask(args.question, history)
         print(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -256,11 +264,35 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+TURN_SEPARATOR = "=>"
+
+
+def read_history(path: Path | None, turns: list[str]) -> list[Turn]:
+    """The turns of `--history-json FILE` then of each `--history 'QUESTION => ANSWER'` (the answer optional)."""
+    out: list[Turn] = []
+    if path is not None:
+        how = f'{path} must hold a JSON list like [{{"question": "...", "answer": "..."}}]'
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read --history-json {path}: {exc.strerror or exc}") from exc
+        except ValueError as exc:
+            raise ConfigError(f"{how}; it is not JSON ({exc})") from exc
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("question"), str)
+                                                 and isinstance(r.get("answer", ""), str) for r in rows):
+            raise ConfigError(f"{how}: each item an object with a \"question\" string and an optional \"answer\"")
+        out += [Turn(r["question"], r.get("answer", "")) for r in rows]
+    for turn in turns:
+        question, _, answer = turn.partition(TURN_SEPARATOR)
+        out.append(Turn(question.strip(), answer.strip()))
+    return out
+
+
 _HIGHLIGHT_TTY = ("\033[1m", "\033[0m")  # the answer's span in bold on a terminal
 _HIGHLIGHT_PLAIN = ("**", "**")  # and as Markdown bold when stdout is a file or a pipe
 
 
-def _print_answer(app: Any, question: str, history: list[str]) -> None:
+def _print_answer(app: Any, question: str, history: list[Turn]) -> Answer:
     """Stream one checked answer to stdout, then its numbered sources (as `rag ask` and `rag chat` show it)."""
     answer = None
     shown = False
@@ -289,6 +321,7 @@ def _print_answer(app: Any, question: str, history: list[str]) -> None:
         print(f"\n({len(answer.removed)} sentence(s) of the model's draft were removed as unsupported; -v shows them)")
         for sentence in answer.removed:
             log.info("removed: %s", sentence)
+    return answer
 
 
 CHAT_HELP = ("Ask about your documents. Follow-up questions use the conversation; /new starts over, /quit or "
@@ -297,14 +330,14 @@ CHAT_HELP = ("Ask about your documents. Follow-up questions use the conversation
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """A conversation in the terminal: each answer streamed with its sources; follow-ups read the earlier
-    questions, as in the web chat; /new starts over."""
+    questions and the answers shown, as in the web chat; /new starts over."""
     try:
         import readline  # noqa: F401  (line editing and history for input(), where the platform has it)
     except ImportError:
         pass
     app = _open_app(settings)
     print(CHAT_HELP)
-    history: list[str] = []
+    history: list[Turn] = []
     while True:
         try:
             line = input("\n> " if sys.stdin.isatty() else "").strip()
@@ -322,11 +355,11 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             print(f"> {line}")  # a piped conversation shows each question above its answer
         try:
-            _print_answer(app, line, history)
+            answer = _print_answer(app, line, history)
         except RagError as exc:  # one bad question (too long, a server that times out) does not end the chat
             print(f"error: {exc}")
             continue
-        history.append(line)
+        history.append(Turn(line, answer.answer))  # a follow-up may refer to this answer
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
