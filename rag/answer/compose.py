@@ -20,7 +20,7 @@ from rag.answer.facts import facts_of
 from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.question import STRICT_KINDS, Question
 from rag.answer.spans import NamedAnswer, Span, answer_span, named_answer, value_spans
-from rag.text import CITATION_MARKER, same_name_term
+from rag.text import CITATION_MARKER, fold, same_name_term, words
 from rag.types import AnswerSentence, Citation
 
 
@@ -240,7 +240,8 @@ def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = 
             quote = named[0]
         else:
             named = (quote, own)
-    return AnswerBuilder(evidence, quote=quote, asked=asked, params=params, named=named, known=q.asked_specifics)
+    known = q.asked_specifics | {fold(w) for w in words(q.text)}
+    return AnswerBuilder(evidence, quote=quote, asked=asked, params=params, named=named, known=known)
 
 
 def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
