@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.serve.chat import MAX_NAME_CHARS, safe_filename, sources_html
+from rag.serve.chat import MAX_NAME_CHARS, draft_markdown, safe_filename, sources_html
 from rag.types import Answer, Citation
 
 # safe_filename
@@ -146,3 +146,12 @@ def test_sources_html_titles_a_refusal_differently() -> None:
 def test_sources_html_without_citations() -> None:
     answer = Answer(question="q", answer="", refused=True, citations=[])
     assert sources_html(answer) == "<p><em>No sources.</em></p>"
+
+
+def test_the_draft_panel_says_how_a_follow_up_was_read():
+    answer = Answer(question="Who is its foreign minister?", understood="Who is Mongolia's foreign minister?",
+                    answer="Battsetseg Batmunkh [1].", refused=False, citations=[], raw_answer="Batmunkh.")
+    assert draft_markdown(answer).startswith("**Read as:** Who is Mongolia&#x27;s foreign minister?")
+    alone = Answer(question="Who is Lavrov?", understood="Who is Lavrov?", answer="x", refused=False, citations=[],
+                   raw_answer="x")
+    assert "Read as" not in draft_markdown(alone)

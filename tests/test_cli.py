@@ -213,6 +213,8 @@ def test_a_follow_up_refers_to_the_previous_answer_with_the_real_model(cli_index
     inline = run_rag(cli_indexed_seeds, "ask", "--json", "--history",
                      f"{earlier['question']} => {earlier['answer']}", "Who is its foreign minister?")
     assert json.loads(inline.stdout)["understood"] == "Who is Mongolia's foreign minister?"
+    printed = run_rag(cli_indexed_seeds, "ask", "--history-json", str(turns), "Who is its foreign minister?")
+    assert "(read as: Who is Mongolia's foreign minister?)" in printed.stdout and "Batmunkh" in printed.stdout
 
 
 @pytest.mark.slow

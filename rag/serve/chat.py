@@ -112,6 +112,8 @@ def draft_markdown(answer: Answer, model: str = "") -> str:
         return "_The model was not asked: the documents do not cover the question._" if answer.refused else ""
     label = f"**Model draft** ({html.escape(model)}):" if model else "**Model draft:**"
     lines = [f"{label} {answer.raw_answer or '(empty)'}"]
+    if answer.understood and answer.understood != answer.question:  # a follow-up, read with the last answer
+        lines.insert(0, f"**Read as:** {html.escape(answer.understood)}")
     if answer.removed:
         lines.append("**Removed as unsupported by the cited passages:**")
         lines.extend(f"- {s}" for s in answer.removed)

@@ -311,6 +311,8 @@ def _print_answer(app: Any, question: str, history: list[Turn]) -> Answer:
         raise
     assert answer is not None
     print()
+    if answer.understood and answer.understood != answer.question:  # a follow-up, read with the last answer
+        print(f"(read as: {answer.understood})")
     if answer.citations:
         print({"refused": "\nNearest passages:", "not_sure": "\nPassages that may answer:"}.get(answer.status,
                                                                                           "\nSources:"))
