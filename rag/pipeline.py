@@ -162,9 +162,21 @@ class Pipeline:
 
     def decide(self, question: str, history: Sequence[Turn | str] = (), k: int | None = None,
                threshold: tuple[float, str] | None = None) -> Decision:
-        """Retrieve, score the evidence and decide whether to answer (no model call)."""
+        """Retrieve, score the evidence and decide whether to answer (no model call).
+
+        A follow-up whose pronoun the last answer resolves ('Who is its foreign minister?' -> "Who is Mongolia's
+        foreign minister?") is decided both ways, resolved and as before (after the previous question); the reading
+        with the better evidence wins (answered over refused, then the higher confidence): a referent taken for
+        the wrong thing ('its' for a person the last answer named) costs a second decision, not the answer."""
         started = time.perf_counter()
-        q = analyse(validate_question(question), history)
+        asked = validate_question(question)
+        readings = [analyse(asked, history)]
+        if readings[0].text != asked:
+            readings.append(analyse(asked, history, resolve=False))
+        decisions = [self._decide(q, k, threshold, started) for q in readings]
+        return max(decisions, key=lambda d: (d.refusal is None, d.confidence))
+
+    def _decide(self, q: Question, k: int | None, threshold: tuple[float, str] | None, started: float) -> Decision:
         passages, vector = self.retrieve(q.query, k or self.settings.top_k)
         stats = self.stats()
         pool, ranks = self.evidence_pool(passages)

@@ -231,15 +231,17 @@ def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = 
     which-question, the unit naming what is asked next to more of the question's words when there is one, or
     still the best unit when that name stands in the sentence next to it (the neighbour gives the name, the best
     unit the rest: 'Mélanie Joly [2]' after '... her Canadian counterpart has warned she would not shake his
-    hand [1]')."""
+    hand [1]'). Another unit is quoted instead only when its name stands by ``params.named_switch_terms`` of the
+    question's terms or more ('Foreign Minister of Mongolia'); a name by one ('meets') is not worth the quote."""
     quote = best_typed(evidence)
     named = named_in(q, evidence)
     if named is not None and named[0] != quote and not neighbours(evidence[quote], evidence[named[0]]):
-        own = named_answer(q, evidence[quote].shown)
-        if own is None or len(own.covered) < len(named[1].covered):
+        own = named_answer(q, evidence[quote].shown) if about(q, [evidence[quote]]) else None
+        if len(named[1].covered) >= params.named_switch_terms and (own is None
+                                                                    or len(own.covered) < len(named[1].covered)):
             quote = named[0]
         else:
-            named = (quote, own)
+            named = (quote, own) if own is not None else None
     known = q.asked_specifics | {fold(w) for w in words(q.text)}
     return AnswerBuilder(evidence, quote=quote, asked=asked, params=params, named=named, known=known)
 

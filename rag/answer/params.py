@@ -50,6 +50,8 @@ class AnswerParams:
     short_phrase_words: int = 12  # a held model sentence this short still leads the answer, above its quote
     rival_min_relative_score: float = 0.8  # a rival figure's unit must be nearly as relevant as the quoted one
     typed_lookahead: int = 2  # the best unit holding the fact asked for is looked for among this many times k
+    named_switch_terms: int = 2  # a who/which answer's name quoted over the best unit when it stands by this many
+    # of the question's terms (hand-set: 'Foreign Minister of Mongolia' has three, 'meets with' one)
     # --- features (rag.answer.candidates)
     length_scale: float = 6.0  # log(characters) is divided by this, so a feature stays near 0..1
     signature_lines: int = 3  # first lines of a unit's context searched for its entry's signature

@@ -77,12 +77,13 @@ def _name_phrases(text: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(r) for r in runs if r)
 
 
-def analyse(asked: str, history: Sequence[Turn | str] = ()) -> Question:
+def analyse(asked: str, history: Sequence[Turn | str] = (), resolve: bool = True) -> Question:
     """Analyse ``asked``; ``history`` holds the conversation's earlier turns, oldest first (a bare string is a
     question whose answer is not known). A follow-up is analysed as the last answer makes it ('Who is its foreign
-    minister?' after 'Mongolia' as "Who is Mongolia's foreign minister?")."""
-    text = understood(asked, history)
-    query = contextual_query(asked, history)
+    minister?' after 'Mongolia' as "Who is Mongolia's foreign minister?"), unless ``resolve`` is False: then as
+    it was asked, retrieved after the previous question."""
+    text = understood(asked, history) if resolve else asked
+    query = contextual_query(asked, history, resolve)
     kind = None
     if _VERSION_Q.search(text):
         kind = "version"

@@ -116,8 +116,8 @@ def named_answer(question: Question, text: str) -> NamedAnswer | None:
     phrase of the question's words ('Foreign Minister of Mongolia, Battsetseg Batmunkh', 'The mother of Babette
     Sides is Shawnta Archuleta', 'Minister Mélanie Joly') or right before one after a comma or 'is' ('Enedina Jack
     is airsoft'). The phrase must hold a word of what is asked (not only the question's names and dates), and for
-    a which-question its noun ('minister' in 'Which Canadian minister...'). Of several, the one whose phrase holds
-    most of the question's terms. None when no name stands so."""
+    a which-question its noun ('minister' in 'Which Canadian minister...'); a who-question's name has two words or
+    more. Of several, the one whose phrase holds most of the question's terms. None when no name stands so."""
     own = set(terms(question.text))
     relation = set(question.relation_terms)
     tokens = list(_TOKEN.finditer(text))
@@ -169,8 +169,8 @@ def named_answer(question: Question, text: str) -> NamedAnswer | None:
             j += 1
         start, after = i, j + 1
         i = after
-        if j == start and len(tokens[j].group()) == 1:
-            continue  # a lone letter ('the latest X archives') names nothing
+        if j == start and (len(tokens[j].group()) == 1 or question.kind == "name"):
+            continue  # a lone letter names nothing; a person is named by two words ('Vietnamese counterpart' is none)
         if j > start and tuple(terms(tokens[j].group())) in question.name_phrases:
             continue  # 'Sergey Lavrov' is the Lavrov the question names, not someone it asks for
         if after < len(tokens) and name_like(after) and not gap(j, after).strip():

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.text import (CITATION_MARKER, SENTENCE_OPENERS, STOPWORDS, fold, question_names, sentences, strip_markup,
-                      terms, word_matches, words)
+from rag.text import (CITATION_MARKER, MONTHS, SENTENCE_OPENERS, STOPWORDS, WEEKDAYS, fold, question_names,
+                      sentences, strip_markup, terms, word_matches, words)
 from rag.types import Turn
 
 # Words that point back to something said before ("its prime minister", "what about there"), English and Russian.
@@ -34,8 +34,10 @@ _DEMONSTRATIVE = re.compile(r"\b(?:that|this|этот|эта|это|этого|�
                             r"were\b|does\b|did\b|do\b|has\b|have\b|can\b|will\b)[^\W\d_][\w-]*", re.IGNORECASE)
 _QUOTE_OPEN = re.compile(r"[\"“«]")
 # The resolved question alone retrieves better than after the previous question (scripts/followups.py, tuning
-# sets: 14 follow-ups of 28 against 13; docs/quality.md); without a referent the previous question is the context.
+# sets: 14 follow-ups of 28 against 13; docs/quality.md); the pipeline also decides the question as before
+# (previous question + question) and keeps the better-supported reading.
 PREVIOUS_WITH_REFERENT = False
+_CALENDAR = frozenset(MONTHS + WEEKDAYS)
 _NEAR_WORDS = 2  # a name this many words from a word of the question stands by it
 _SHORT_LEAD_WORDS = 3  # a lead (the short answer before the quote) this short is itself the referent
 
@@ -105,6 +107,9 @@ def referent(turn: Turn) -> str:
     own = set(terms(turn.question))
 
     def new(run: str) -> bool:
+        """A run the question does not say, and no date or number ('April 8-9' is when, not who or what)."""
+        if any(ch.isdigit() for ch in run) or any(fold(w) in _CALENDAR for w in run.split()):
+            return False
         return any(fold(w) not in asked for w in run.split())
 
     opening = _QUOTE_OPEN.search(text)
@@ -113,7 +118,7 @@ def referent(turn: Turn) -> str:
     if found := [r for r in lead_runs if new(r)]:
         return found[0]
     rest = [w for w in words(lead) if fold(w) not in asked and fold(w) not in STOPWORDS]
-    if rest and len(words(lead)) <= _SHORT_LEAD_WORDS:
+    if rest and len(words(lead)) <= _SHORT_LEAD_WORDS and new(" ".join(rest)):
         return " ".join(rest)
     found: list[tuple[int, int, str]] = []  # (distance to a word of the question, position, run)
     for span in sentences(quote):
@@ -163,13 +168,13 @@ def understood(question: str, history: Sequence[Turn | str]) -> str:
     return resolve(question, ref) if ref else question
 
 
-def contextual_query(question: str, history: Sequence[Turn | str]) -> str:
-    """The text to retrieve with: the question (a follow-up's pronoun resolved by the previous answer, see
-    ``understood``), preceded by the previous question when it is a follow-up."""
+def contextual_query(question: str, history: Sequence[Turn | str], resolve: bool = True) -> str:
+    """The text to retrieve with: for a follow-up, the question as the last answer resolves it (see
+    ``understood``) when ``resolve`` and it does; else the question after the previous question."""
     turns = as_turns(history)
     if not turns or not is_follow_up(question):
         return question
-    resolved = understood(question, turns)
+    resolved = understood(question, turns) if resolve else question
     if resolved != question and not PREVIOUS_WITH_REFERENT:
         return resolved
     return f"{turns[-1].question} {resolved}"
