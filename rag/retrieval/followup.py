@@ -34,7 +34,7 @@ _DEMONSTRATIVE = re.compile(r"\b(?:that|this|этот|эта|это|этого|�
                             r"were\b|does\b|did\b|do\b|has\b|have\b|can\b|will\b)[^\W\d_][\w-]*", re.IGNORECASE)
 _QUOTE_OPEN = re.compile(r"[\"“«]")
 # The resolved question alone retrieves better than after the previous question (scripts/followups.py, tuning
-# sets: 14 follow-ups of 28 against 13; docs/quality.md); the pipeline also decides the question as before
+# sets: 15 follow-ups of 28 against 13; docs/quality.md); the pipeline also decides the question as before
 # (previous question + question) and keeps the better-supported reading.
 PREVIOUS_WITH_REFERENT = False
 _CALENDAR = frozenset(MONTHS + WEEKDAYS)
