@@ -173,22 +173,24 @@ class Pipeline:
         readings = [analyse(asked, history)]
         if readings[0].text != asked:
             readings.append(analyse(asked, history, resolve=False))
-        decisions = [self._decide(q, k, threshold, started) for q in readings]
+        # The index's calibration (threshold and operating point) is read once for every reading.
+        value, source = threshold or refusal_threshold(self.settings, self.store)
+        point = confidence_point(self.settings, self.store, self.confidence_model().point)
+        decisions = [self._decide(q, k, (value, source), point, started) for q in readings]
         return max(decisions, key=lambda d: (d.refusal is None, d.confidence))
 
-    def _decide(self, q: Question, k: int | None, threshold: tuple[float, str] | None, started: float) -> Decision:
+    def _decide(self, q: Question, k: int | None, threshold: tuple[float, str], point: tuple[float, str],
+                started: float) -> Decision:
         passages, vector = self.retrieve(q.query, k or self.settings.top_k)
         stats = self.stats()
         pool, ranks = self.evidence_pool(passages)
         table = build_candidates(q, pool, self.embedder, stats, self.store.heads([p.source for p in passages]),
                                  ranks, self.params, vector, self.ranker())
-        value, source = threshold or refusal_threshold(self.settings, self.store)
+        value, source = threshold
         refused = refusal(Evidence(q, table, stats, [p.text for p in passages], value, self.embedder, self.params))
-        model = self.confidence_model()
         row = features(q, table, passages, self.settings.evidence_k, self.params)
-        point, point_source = confidence_point(self.settings, self.store, model.point)
         return Decision(q, passages, table, refused, value, source, stats, time.perf_counter() - started,
-                        model.probability(row), point, point_source, tuple(row))
+                        self.confidence_model().probability(row), point[0], point[1], tuple(row))
 
     def ask(self, question: str, history: Sequence[Turn | str] = (), k: int | None = None,
             generator: TextGenerator | None = None, decision: Decision | None = None) -> Answer:
