@@ -300,8 +300,8 @@ class Pipeline:
                f"({decision.confidence_source})")
         yield AnswerEvent("done", answer=Answer(
             question=q.asked, understood=q.text, answer=builder.text, refused=False, citations=builder.citations(),
-            timings_ms=timings, retrieved_sources=[p.source for p in decision.passages], sentences=list(builder.sentences),
-            decision=why, status="not_sure", confidence=decision.confidence))
+            timings_ms=timings, retrieved_sources=[p.source for p in decision.passages],
+            sentences=list(builder.sentences), decision=why, status="not_sure", confidence=decision.confidence))
 
     def _refuse(self, q: Question, evidence: list[Candidate], decision: Decision,
                 timings: dict[str, float], started: float, why: str) -> Iterator[AnswerEvent]:

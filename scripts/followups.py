@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpora import CORPORA  # noqa: E402
-from pools import INDEX_ROOT  # noqa: E402
+from corpora import CORPORA
+from pools import INDEX_ROOT
 
-from rag.app import ensure_index  # noqa: E402
-from rag.config import load_settings, offline_environment  # noqa: E402
-from rag.evaluation import EvalQuestion, evaluate, load_questions  # noqa: E402
+from rag.app import ensure_index
+from rag.config import load_settings, offline_environment
+from rag.evaluation import EvalQuestion, evaluate, load_questions
 
 
 def pairs(questions: list[EvalQuestion]) -> list[EvalQuestion]:

@@ -221,7 +221,8 @@ def test_a_follow_up_refers_to_the_previous_answer_with_the_real_model(cli_index
 def test_which_person_question_is_answered_with_the_name_from_the_next_sentence(cli_indexed_seeds):
     """Issue 20: the sentence about the handshake does not name the minister; the next one does, and the short
     answer is that name (the model's draft quoted the wrong part and is removed)."""
-    done = run_rag(cli_indexed_seeds, "ask", "--json", "Which Canadian minister said she would not shake Lavrov's hand?")
+    done = run_rag(cli_indexed_seeds, "ask", "--json",
+                   "Which Canadian minister said she would not shake Lavrov's hand?")
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["status"] == "answered"

@@ -45,7 +45,8 @@ def test_no_answer_or_nothing_new_gives_no_referent():
     ("What's her hobby?", "What's Mongolia's hobby?"),
     ("Will he meet her?", "Will Mongolia meet her?"),  # the first pronoun only
     ("Which directory does that package put the keys in?", "Which directory does Mongolia put the keys in?"),
-    ("Its syntax is convoluted. Is there a friendlier tool?", "Mongolia's syntax is convoluted. Is there a friendlier tool?"),
+    ("Its syntax is convoluted. Is there a friendlier tool?",
+     "Mongolia's syntax is convoluted. Is there a friendlier tool?"),
     ("А какое у него значение по умолчанию?", "А какое у Mongolia значение по умолчанию?"),
 ])
 def test_resolve_replaces_the_first_pronoun(question, resolved):

@@ -201,13 +201,11 @@ def best_typed(evidence: list[Candidate]) -> int:
     return next((i for i, e in enumerate(evidence) if e.typed), 0)
 
 
-def named_in(q: Question, evidence: list[Candidate]) -> tuple[int, NamedAnswer] | None:
-    """For a who- or which-question: the evidence unit that gives a name next to most of the question's words,
-    and that name (the earliest unit of equals); None for other questions or when no unit gives one."""
-    if not q.asks_name:
-        return None
-    found = [(i, a) for i, e in enumerate(evidence) if (a := named_answer(q, e.shown)) is not None
-             and about(q, [e, *(n for n in evidence if neighbours(e, n))])]
+def named_in(q: Question, evidence: list[Candidate], answers: dict[int, NamedAnswer]) -> tuple[int, NamedAnswer] | None:
+    """Of the names the evidence units give (``answers``, by evidence index), the one next to most of the
+    question's words in a unit about what the question names (the earliest unit of equals); None when none is."""
+    found = [(i, a) for i, a in answers.items()
+             if about(q, [evidence[i], *(n for n in evidence if neighbours(evidence[i], n))])]
     return max(found, key=lambda f: (len(f[1].covered), -f[0])) if found else None
 
 
@@ -234,9 +232,12 @@ def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = 
     hand [1]'). Another unit is quoted instead only when its name stands by ``params.named_switch_terms`` of the
     question's terms or more ('Foreign Minister of Mongolia'); a name by one ('meets') is not worth the quote."""
     quote = best_typed(evidence)
-    named = named_in(q, evidence)
+    # A who- or which-question's name, read off each evidence unit once.
+    answers = ({i: a for i, e in enumerate(evidence) if (a := named_answer(q, e.shown)) is not None}
+               if q.asks_name else {})
+    named = named_in(q, evidence, answers)
     if named is not None and named[0] != quote and not neighbours(evidence[quote], evidence[named[0]]):
-        own = named_answer(q, evidence[quote].shown) if about(q, [evidence[quote]]) else None
+        own = answers.get(quote) if about(q, [evidence[quote]]) else None
         if len(named[1].covered) >= params.named_switch_terms and (own is None
                                                                     or len(own.covered) < len(named[1].covered)):
             quote = named[0]

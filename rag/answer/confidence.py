@@ -9,7 +9,6 @@ the operating point the answer is shown as "not sure" with the passages most lik
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -17,11 +16,11 @@ from pathlib import Path
 
 from rag.answer.candidates import Candidate
 from rag.answer.compose import best_typed, choose_evidence
+from rag.answer.fitted import load_fitted
 from rag.answer.params import AnswerParams
 from rag.answer.question import Question
 from rag.answer.rank import COLUMN
 from rag.answer.refusal import names_in_context
-from rag.errors import ConfigError
 from rag.types import Passage
 
 log = logging.getLogger(__name__)
@@ -101,18 +100,12 @@ class ConfidenceModel:
     def load(path: Path) -> ConfidenceModel:
         """Read a model written by scripts/fit_confidence.py. Raises ConfigError when it is missing, unreadable or
         fitted on other features than this code computes."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            model = ConfidenceModel(tuple(data["names"]), tuple(data["mean"]), tuple(data["scale"]),
-                                    tuple(data["coef"]), float(data["intercept"]), float(data["point"]),
-                                    str(data.get("fitted_on", "")))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"The confidence model {path} is missing. Restore it from the repository "
-                              "(git checkout models/) or refit it: .venv/bin/python scripts/fit_confidence.py") from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"The confidence model {path} cannot be read ({exc}); restore it from the "
-                              "repository or refit it with scripts/fit_confidence.py.") from exc
-        if model.names != FEATURES:
-            raise ConfigError(f"The confidence model {path} was fitted on other features than this version "
-                              "computes; refit it with scripts/fit_confidence.py.")
+        def make(data: dict) -> ConfidenceModel:
+            return ConfidenceModel(tuple(data["names"]), tuple(data["mean"]), tuple(data["scale"]),
+                                   tuple(data["coef"]), float(data["intercept"]), float(data["point"]),
+                                   str(data.get("fitted_on", "")))
+
+        model = load_fitted(path, "confidence model", FEATURES, make,
+                            "restore it from the repository (git checkout models/) or refit it: "
+                            ".venv/bin/python scripts/fit_confidence.py")
         return model

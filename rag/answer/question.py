@@ -83,7 +83,7 @@ def analyse(asked: str, history: Sequence[Turn | str] = (), resolve: bool = True
     minister?' after 'Mongolia' as "Who is Mongolia's foreign minister?"), unless ``resolve`` is False: then as
     it was asked, retrieved after the previous question."""
     text = understood(asked, history) if resolve else asked
-    query = contextual_query(asked, history, resolve)
+    query = contextual_query(asked, history, resolve, resolved=text)
     kind = None
     if _VERSION_Q.search(text):
         kind = "version"

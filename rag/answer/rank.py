@@ -9,7 +9,6 @@ threshold is set on.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from rag.answer.fitted import load_fitted
 from rag.answer.params import AnswerParams
 from rag.errors import ConfigError
 
@@ -25,6 +25,7 @@ FEATURES = ("dense", "lexical", "local", "path", "typed", "rank", "retrieval", "
             "question_form", "read_with_path", "local_with_path", "typed_strict", "new_code", "dense_read",
             *(f"kind_{k}" for k in KINDS))
 COLUMN = {name: i for i, name in enumerate(FEATURES)}
+REDO = "restore it from the repository (git checkout models/) or refit it: make ranker"
 
 X = TypeVar("X")  # a float (one candidate) or a numpy column (many)
 
@@ -72,18 +73,13 @@ class Ranker:
     def load(path: Path) -> Ranker:
         """Read a ranker written by scripts/train_scorer.py. Raises ConfigError when it is missing, unreadable or
         fitted on other features than this code computes."""
-        redo = "restore it from the repository (git checkout models/) or refit it: make ranker"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            ranker = Ranker(*(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef")),
-                            fitted_on=str(data.get("fitted_on", "")))
-            names = tuple(data["names"])
-        except FileNotFoundError as exc:
-            raise ConfigError(f"The ranker {path} is missing; {redo}, or rank by hand: RAG_RANKER=none.") from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"The ranker {path} cannot be read ({exc}); {redo}.") from exc
-        if names != FEATURES or not len(ranker.coef) == len(ranker.mean) == len(ranker.scale) == len(FEATURES):
-            raise ConfigError(f"The ranker {path} was fitted on other features than this version computes; {redo}.")
+        def make(data: dict) -> Ranker:
+            return Ranker(*(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef")),
+                          fitted_on=str(data.get("fitted_on", "")))
+
+        ranker = load_fitted(path, "ranker", FEATURES, make, REDO, ", or rank by hand: RAG_RANKER=none")
+        if not len(ranker.coef) == len(ranker.mean) == len(ranker.scale) == len(FEATURES):
+            raise ConfigError(f"The ranker {path} was fitted on other features than this version computes; {REDO}.")
         return ranker
 
 

@@ -122,16 +122,15 @@ def named_answer(question: Question, text: str) -> NamedAnswer | None:
     relation = set(question.relation_terms)
     tokens = list(_TOKEN.finditer(text))
 
-    def asked(word: str) -> set[str]:
-        return {t for t in terms(word) if t in own or any(same_name_term(t, o) for o in question.name_terms)}
-
     def gap(a: int, b: int) -> str:
         return text[tokens[a].end() : tokens[b].start()]
 
-    def name_like(i: int) -> bool:
-        word = tokens[i].group()
-        opens = i == 0 or bool(_CLAUSE_END.search(gap(i - 1, i)))
-        return word[:1].isupper() and fold(word) not in (SENTENCE_OPENERS if opens else STOPWORDS)
+    # Each word read once: the question's terms it says, and whether it looks like (part of) a name.
+    said = [m.group() for m in tokens]
+    asked = [{t for t in terms(w) if t in own or any(same_name_term(t, o) for o in question.name_terms)}
+             for w in said]
+    name_like = [w[:1].isupper() and fold(w) not in (
+        SENTENCE_OPENERS if i == 0 or _CLAUSE_END.search(gap(i - 1, i)) else STOPWORDS) for i, w in enumerate(said)]
 
     def phrase(i: int, step: int) -> set[str]:
         """The question's terms in the phrase from token ``i`` on, walking by ``step``."""
@@ -140,10 +139,9 @@ def named_answer(question: Question, text: str) -> NamedAnswer | None:
             j = i + step
             if not 0 <= j < len(tokens) or _CLAUSE_END.search(gap(min(i, j), max(i, j))):
                 break
-            word = tokens[j].group()
-            if hit := asked(word):
-                found |= hit
-            elif fold(word) not in STOPWORDS and not word[:1].isupper():
+            if asked[j]:
+                found |= asked[j]
+            elif fold(said[j]) not in STOPWORDS and not said[j][:1].isupper():
                 break
             i = j
         return found
@@ -151,17 +149,17 @@ def named_answer(question: Question, text: str) -> NamedAnswer | None:
     def joins(j: int) -> bool:
         """Whether token j + 1 continues the name ending at token j: a capitalised word the question does not ask
         about (or one of its names), after a space (or an initial's dot)."""
-        if j + 1 >= len(tokens) or re.search(r"['’]s$", tokens[j].group()) or not name_like(j + 1):
+        if j + 1 >= len(tokens) or re.search(r"['’]s$", said[j]) or not name_like[j + 1]:
             return False
         between = gap(j, j + 1)
-        if not _JOINS.fullmatch(between) or (between.strip() and len(tokens[j].group()) > 1):
+        if not _JOINS.fullmatch(between) or (between.strip() and len(said[j]) > 1):
             return False
-        return not asked(tokens[j + 1].group()) - set(question.name_terms)
+        return not asked[j + 1] - set(question.name_terms)
 
     best: NamedAnswer | None = None
     i = 0
     while i < len(tokens):
-        if not name_like(i) or asked(tokens[i].group()):
+        if not name_like[i] or asked[i]:
             i += 1
             continue
         j = i
@@ -169,21 +167,21 @@ def named_answer(question: Question, text: str) -> NamedAnswer | None:
             j += 1
         start, after = i, j + 1
         i = after
-        if j == start and (len(tokens[j].group()) == 1 or question.kind == "name"):
+        if j == start and (len(said[j]) == 1 or question.kind == "name"):
             continue  # a lone letter names nothing; a person is named by two words ('Vietnamese counterpart' is none)
-        if j > start and tuple(terms(tokens[j].group())) in question.name_phrases:
+        if j > start and tuple(terms(said[j])) in question.name_phrases:
             continue  # 'Sergey Lavrov' is the Lavrov the question names, not someone it asks for
-        if after < len(tokens) and name_like(after) and not gap(j, after).strip():
+        if after < len(tokens) and name_like[after] and not gap(j, after).strip():
             continue  # 'Foreign Affairs' in 'Foreign Affairs Minister Mélanie Joly': part of a title
-        object_of = start > 0 and not gap(start - 1, start).strip() and _OBJECT_OF.match(tokens[start - 1].group())
+        object_of = start > 0 and not gap(start - 1, start).strip() and _OBJECT_OF.match(said[start - 1])
         # 'the Minister of Russia': a name after a preposition is what a title is of, not who holds it.
         covered = set() if object_of else phrase(start, -1)
         if after < len(tokens) and ((gap(j, after).strip() == "," and not object_of)
-                                    or _COPULA.fullmatch(tokens[after].group())):
+                                    or _COPULA.fullmatch(said[after])):
             covered |= phrase(j, 1)
         if not covered & relation or (question.head and question.head not in covered):
             continue
         if best is None or len(covered) > len(best.covered):
-            end = tokens[j].end() - (2 if re.search(r"['’]s$", tokens[j].group()) else 0)
+            end = tokens[j].end() - (2 if re.search(r"['’]s$", said[j]) else 0)
             best = NamedAnswer(Span(tokens[start].start(), end, text[tokens[start].start() : end]), frozenset(covered))
     return best

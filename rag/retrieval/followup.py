@@ -11,8 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.text import (CITATION_MARKER, MONTHS, SENTENCE_OPENERS, STOPWORDS, WEEKDAYS, fold, question_names,
-                      sentences, strip_markup, terms, word_matches, words)
+from rag.text import (
+    CITATION_MARKER,
+    MONTHS,
+    SENTENCE_OPENERS,
+    STOPWORDS,
+    WEEKDAYS,
+    fold,
+    question_names,
+    sentences,
+    strip_markup,
+    terms,
+    word_matches,
+    words,
+)
 from rag.types import Turn
 
 # Words that point back to something said before ("its prime minister", "what about there"), English and Russian.
@@ -97,9 +109,9 @@ def _runs(sentence: str) -> list[tuple[int, str]]:
 
 def referent(turn: Turn) -> str:
     """What the turn's answer named that its question did not: the short answer given before the quote (its
-    names, or all of it when it is a few words), else the name of the quote's sentence closest to the question's
-    words, nearest first ('Mongolia' in 'He had visited Mongolia a day before arriving in Vietnam's capital Hanoi.'). '' when
-    the answer names nothing new."""
+    names, or all of it when it is a few words), else the first name of the quote within reach of the question's
+    words ('Mongolia' in 'He had visited Mongolia a day before arriving in Vietnam's capital Hanoi.'), else the
+    nearest. '' when the answer names nothing new."""
     text = strip_markup(CITATION_MARKER.sub("", turn.answer)).strip()
     if not text:
         return ""
@@ -151,10 +163,7 @@ def resolve(question: str, ref: str) -> str:
         found.append((m.start(), m.end(), ref))
     if not found:
         return question
-    start, end, text = min(found)
-    if m := _HER.search(question):
-        if m.start() == start:  # 'her' keeps only itself, not the word after it
-            end = m.start() + 3
+    start, end, text = min(found)  # 'her' ends before the word it looks ahead to
     return question[:start] + text + question[end:]
 
 
@@ -168,13 +177,17 @@ def understood(question: str, history: Sequence[Turn | str]) -> str:
     return resolve(question, ref) if ref else question
 
 
-def contextual_query(question: str, history: Sequence[Turn | str], resolve: bool = True) -> str:
-    """The text to retrieve with: for a follow-up, the question as the last answer resolves it (see
-    ``understood``) when ``resolve`` and it does; else the question after the previous question."""
+def contextual_query(question: str, history: Sequence[Turn | str], resolve: bool = True,
+                     resolved: str | None = None) -> str:
+    """The text to retrieve with: for a follow-up, the question as the last answer resolves it (``resolved``, or
+    see ``understood``) when ``resolve`` and it does; else the question after the previous question."""
     turns = as_turns(history)
     if not turns or not is_follow_up(question):
         return question
-    resolved = understood(question, turns) if resolve else question
+    if resolve:
+        resolved = understood(question, turns) if resolved is None else resolved
+    else:
+        resolved = question
     if resolved != question and not PREVIOUS_WITH_REFERENT:
         return resolved
     return f"{turns[-1].question} {resolved}"

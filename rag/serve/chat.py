@@ -132,6 +132,9 @@ def message_text(message: Message) -> str:
     return ""
 
 
+_TAG = re.compile(r"<[^>]+>")
+
+
 def conversation_turns(history: list[Message]) -> list[Turn]:
     """The earlier turns of a chat: each question with the answer shown under it (tags and badges dropped)."""
     turns: list[Turn] = []
@@ -142,9 +145,6 @@ def conversation_turns(history: list[Message]) -> list[Turn]:
         elif message.get("role") == "assistant" and turns and not turns[-1].answer:
             turns[-1] = Turn(turns[-1].question, _TAG.sub("", text).strip())
     return turns
-
-
-_TAG = re.compile(r"<[^>]+>")
 
 
 class ChatService:
