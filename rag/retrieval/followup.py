@@ -45,10 +45,6 @@ _HER = re.compile(r"\bher\b(?=\s+(\w+))?", re.IGNORECASE)
 _DEMONSTRATIVE = re.compile(r"\b(?:that|this|этот|эта|это|этого|этой|эту|этом|этому)\s+(?!is\b|was\b|are\b|"
                             r"were\b|does\b|did\b|do\b|has\b|have\b|can\b|will\b)[^\W\d_][\w-]*", re.IGNORECASE)
 _QUOTE_OPEN = re.compile(r"[\"“«]")
-# The resolved question alone retrieves better than after the previous question (scripts/followups.py, tuning
-# sets: 15 follow-ups of 28 against 13; docs/quality.md); the pipeline also decides the question as before
-# (previous question + question) and keeps the better-supported reading.
-PREVIOUS_WITH_REFERENT = False
 _CALENDAR = frozenset(MONTHS + WEEKDAYS)
 _NEAR_WORDS = 2  # a name this many words from a word of the question stands by it
 _SHORT_LEAD_WORDS = 3  # a lead (the short answer before the quote) this short is itself the referent
@@ -180,14 +176,14 @@ def understood(question: str, history: Sequence[Turn | str]) -> str:
 def contextual_query(question: str, history: Sequence[Turn | str], resolve: bool = True,
                      resolved: str | None = None) -> str:
     """The text to retrieve with: for a follow-up, the question as the last answer resolves it (``resolved``, or
-    see ``understood``) when ``resolve`` and it does; else the question after the previous question."""
+    see ``understood``) when ``resolve`` and it does; else the question after the previous question. The resolved
+    question alone retrieves better than after the previous question (15 follow-ups of 28 on the tuning sets
+    against 13, docs/quality.md); the pipeline also decides the question as before and keeps the better reading."""
     turns = as_turns(history)
     if not turns or not is_follow_up(question):
         return question
     if resolve:
         resolved = understood(question, turns) if resolved is None else resolved
-    else:
-        resolved = question
-    if resolved != question and not PREVIOUS_WITH_REFERENT:
-        return resolved
-    return f"{turns[-1].question} {resolved}"
+        if resolved != question:
+            return resolved
+    return f"{turns[-1].question} {question}"
