@@ -12,6 +12,7 @@ from typing import Any
 
 from rag.answer.candidates import Candidate
 from rag.answer.checking import split_answer, unsupported_reason
+from rag.answer.refusal import Evidence, fired
 from rag.answer.threshold import confidence_point, refusal_threshold
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
@@ -147,6 +148,12 @@ def previous_turn(q: EvalQuestion, by_id: dict[str, EvalQuestion], answers: dict
     return [Turn(by_id[q.follow_up_of].question, answers.get(q.follow_up_of, ""))]
 
 
+def rules_fired(pipeline: Pipeline, decision: Decision) -> tuple[str, ...]:
+    """Every refusal rule, in force or not, that would refuse this decision's question (measurement only)."""
+    return fired(Evidence(decision.question, decision.candidates, decision.stats, [p.text for p in decision.passages],
+                          decision.threshold, pipeline.embedder, pipeline.params))
+
+
 def unit_holds(scored: Candidate, facts: list[str]) -> bool:
     """Whether an evidence unit, as shown, holds every key fact."""
     shown = _norm(scored.shown)
@@ -209,6 +216,7 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "raw_answer": answer.raw_answer,
             "refused": answer.refused,
             "refusal": answer.refusal or None,
+            "rules_fired": list(rules_fired(pipeline, decision)),
             "status": decision.status,
             "confidence": round(decision.confidence, 4),
             "confidence_features": list(decision.confidence_features),

@@ -1,6 +1,8 @@
 """The README's answer-quality table: every corpus's tuning and held-out question sets, scored like `rag eval`.
 
     .venv/bin/python scripts/evaltable.py [--corpus seeds|wiki|pydocs ...] [--no-calibrate] [--out DIR]
+                                          [--refusal-rules CODES]   (which refusal rules are in force: a comma
+                                          list of rag.answer.refusal.CODES, or none; default: the shipped ones)
     .venv/bin/python scripts/evaltable.py --from DIR      (the tables again from an earlier --out, each question's
                                                           confidence computed by today's models/confidence.json)
 
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from rag.answer.calibration import calibrate, save
 from rag.answer.confidence import ConfidenceModel
+from rag.answer.refusal import CODES
 from rag.app import ensure_index
 from rag.config import load_settings, offline_environment
 from rag.evaluation import STAGES, evaluate, load_questions, rescore
@@ -106,13 +109,25 @@ def from_folder(folder: Path, corpora: list[str]) -> str:
     return table(rows)
 
 
-def run(corpora: list[str], calibrated: bool, out: Path | None) -> str:
+def rule_codes(text: str) -> tuple[str, ...]:
+    """A comma list of refusal rule codes ('none' for no rule), checked against rag.answer.refusal.CODES."""
+    codes = tuple(c.strip() for c in text.split(",") if c.strip() and c.strip() != "none")
+    unknown = [c for c in codes if c not in CODES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(CODES)}")
+    return codes
+
+
+def run(corpora: list[str], calibrated: bool, out: Path | None, rules: tuple[str, ...] | None = None) -> str:
     offline_environment()
     rows = []
     for name in corpora:
         docs, tuning, heldout = CORPORA[name]
         with tempfile.TemporaryDirectory(prefix=f"rag-table-{name}-") as tmp:
             settings = dataclasses.replace(load_settings(docs_dir=docs), index_dir=Path(tmp))
+            if rules is not None:
+                settings = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer,
+                                                                                    refusal_rules=rules))
             app, _ = ensure_index(settings)
             how = "default threshold"
             if calibrated:
@@ -137,12 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-calibrate", action="store_true", help="use the default refusal threshold")
     parser.add_argument("--out", type=Path, help="write each set's full results as JSON into this folder")
     parser.add_argument("--from", dest="source", type=Path, help="print the tables from an earlier --out folder")
+    parser.add_argument("--refusal-rules", type=rule_codes, metavar="CODES",
+                        help="refusal rules in force, comma-separated, or 'none' (default: the shipped ones)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.source:
         print(from_folder(args.source, args.corpus or list(CORPORA)))
         return 0
-    print(run(args.corpus or list(CORPORA), not args.no_calibrate, args.out))
+    print(run(args.corpus or list(CORPORA), not args.no_calibrate, args.out, args.refusal_rules))
     return 0
 
 

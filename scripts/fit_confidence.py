@@ -32,7 +32,7 @@ from rag.answer.compose import best_typed, choose_evidence
 from rag.answer.confidence import FEATURES, ConfidenceModel, features
 from rag.app import ensure_index
 from rag.config import PROJECT_ROOT, load_settings, offline_environment
-from rag.evaluation import POINTS, answerable_decisions, load_questions, risk_coverage, unit_holds
+from rag.evaluation import POINTS, answerable_decisions, load_questions, risk_coverage, rules_fired, unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import CORPORA, DOCS, TRAINING
@@ -50,8 +50,12 @@ def question_files(name: str) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
-def collect(name: str, index_root: Path) -> list[dict]:
+def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None) -> list[dict]:
+    """The rows of one corpus. With ``rules`` (refusal rule codes in force; () for none) each row also lists
+    every rule that would refuse it ("fired"), for scripts/ablate_refusal.py."""
     settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name)
+    if rules is not None:
+        settings = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, refusal_rules=rules))
     app, _ = ensure_index(settings)
     pipeline = app.pipeline
     rows = []
@@ -69,6 +73,8 @@ def collect(name: str, index_root: Path) -> list[dict]:
             rows.append({"corpus": name, "id": q.id, "refused": False, "answerable": q.answerable,
                          "x": features(d.question, d.candidates, d.passages, settings.evidence_k, pipeline.params),
                          "y": int(right)})
+            if rules is not None:
+                rows[-1]["fired"] = list(rules_fired(pipeline, d))
         log.warning("%s: %s done (%d rows)", name, path.name, len(rows))
     return rows
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import run_rag
 
 from rag.answer.candidates import candidate
 from rag.answer.question import analyse
-from rag.evaluation import stage_summary, stages
+from rag.evaluation import rules_fired, stage_summary, stages
 from rag.pipeline import Decision
 from rag.types import Passage
 
@@ -68,3 +70,16 @@ def test_rag_eval_stages_prints_the_table_without_a_model(tmp_path: Path) -> Non
     assert report["answerable"] == 2 and report["stages"]["in_passages"] == 2
     by_id = {r["id"]: r for r in report["questions"]}
     assert by_id["a"]["stages"]["in_top_unit"], by_id["a"]["top_unit"]  # the version note under cached_property
+
+
+def test_every_rule_that_would_refuse_is_recorded_whatever_is_in_force() -> None:
+    from rag.answer.corpus import CorpusStats
+    from rag.answer.params import DEFAULTS
+
+    stats = CorpusStats.build(["functools.cached_property was added in version 3.8."])
+    q = analyse("In which version was cached_property added to Fortran?")  # 'Fortran' is in no document
+    unit = candidate(Passage("f.rst", 0, 20, "Added in version 3.8."), 0.5, 0.5, kind="directive")
+    decision = Decision(q, [], [unit], None, 0.35, "default", stats)
+    for rules in (DEFAULTS.refusal_rules, ()):
+        pipeline = SimpleNamespace(embedder=None, params=replace(DEFAULTS, refusal_rules=rules))
+        assert rules_fired(pipeline, decision)[0] == "unknown_terms"  # type: ignore[arg-type]

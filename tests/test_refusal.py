@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from rag.answer.candidates import Candidate, candidate
 from rag.answer.corpus import CorpusStats
+from rag.answer.params import DEFAULTS
 from rag.answer.question import Question, analyse
-from rag.answer.refusal import CODES, Evidence, Refusal, best_score, names_in_context, refusal, unknown
+from rag.answer.refusal import CODES, Evidence, Refusal, best_score, fired, names_in_context, refusal, unknown
 from rag.text import terms
 from rag.types import Passage
 
@@ -118,3 +123,24 @@ def test_best_score_counts_only_typed_sentences_that_name_the_subject():
     assert best_score(q, [untyped, unnamed]) == 0.0
     # A question that asks for no kind of fact takes the best sentence as it is.
     assert best_score(analyse("Why did Lavrov visit Hanoi?"), [untyped]) == untyped.score
+
+
+def test_only_the_rules_in_force_refuse_but_every_rule_that_would_is_listed():
+    q = analyse("Did Lavrov visit Cambodia?")
+    weak = [_s("Lavrov visited Vietnam.", dense=0.1, lexical=0.1)]
+    shipped = Evidence(q, weak, STATS, [], 0.35)
+    assert refusal(shipped).code == "unknown_terms"
+    assert fired(shipped)[:1] == ("unknown_terms",) and "low_score" in fired(shipped)
+    without = Evidence(q, weak, STATS, [], 0.35, params=replace(DEFAULTS, refusal_rules=("low_score",)))
+    assert refusal(without).code == "low_score"
+    assert fired(without) == fired(shipped)  # what would refuse does not depend on what is in force
+    assert refusal(Evidence(q, weak, STATS, [], 0.35, params=replace(DEFAULTS, refusal_rules=()))) is None
+
+
+def test_the_shipped_rules_are_every_rule_in_order_and_an_unknown_code_is_an_error():
+    assert DEFAULTS.refusal_rules == CODES
+    q = analyse("Did Lavrov visit Vietnam?")
+    bad = Evidence(q, [_s("Lavrov visited Vietnam.")], STATS, [], 0.35,
+                   params=replace(DEFAULTS, refusal_rules=("no_such_rule",)))
+    with pytest.raises(ValueError, match="no_such_rule"):
+        refusal(bad)

@@ -231,12 +231,27 @@ def low_score(e: Evidence) -> Refusal | None:
 RULES: tuple[Callable[[Evidence], Refusal | None], ...] = (
     no_passage, unknown_terms, unmeant_words, names_apart, no_typed_unit, no_count, relation_untied, low_score)
 CODES = tuple(rule.__name__ for rule in RULES)
+BY_CODE = dict(zip(CODES, RULES, strict=True))
+
+
+def rules_in_force(params: AnswerParams) -> tuple[Callable[[Evidence], Refusal | None], ...]:
+    """The rules ``params.refusal_rules`` names, in the order they run. Raises ValueError on an unknown code."""
+    unknown_codes = [c for c in params.refusal_rules if c not in BY_CODE]
+    if unknown_codes:
+        raise ValueError(f"unknown refusal rule(s) {', '.join(unknown_codes)}; known: {', '.join(CODES)}")
+    return tuple(rule for rule in RULES if rule.__name__ in params.refusal_rules)
 
 
 def refusal(evidence: Evidence) -> Refusal | None:
-    """The first rule that refuses the question, or None when the evidence is good enough to answer."""
-    for rule in RULES:
+    """The first rule in force that refuses the question, or None when the evidence is good enough to answer."""
+    for rule in rules_in_force(evidence.params):
         found = rule(evidence)
         if found is not None:
             return found
     return None
+
+
+def fired(evidence: Evidence) -> tuple[str, ...]:
+    """The code of every rule, in force or not, that would refuse the question: what measuring a rule's worth
+    (scripts/ablate_refusal.py) reads, since the first refusal hides the rest."""
+    return tuple(rule.__name__ for rule in RULES if rule(evidence) is not None)
