@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError
-from rag.ingest.chunking import Span, chunk_text, paragraphs, sentences
+from rag.ingest.chunking import Span, chunk_blocks, chunk_text, paragraphs, sentences
+from rag.types import Block, page_of
 
 try:
     from hypothesis import given, settings
@@ -188,6 +189,31 @@ def test_too_small_chunk_size_raises_config_error(max_chars: int) -> None:
 
 def test_smallest_allowed_chunk_size_works() -> None:
     assert chunk_text("Some text.", 50) == [Span(0, 10)]
+
+
+def _chunk_texts(text: str, chunks: list[tuple[Span, tuple[Block, ...]]]) -> list[str]:
+    return [text[span.start : span.end] for span, _ in chunks]
+
+
+def test_a_block_running_over_a_page_is_one_chunk_and_the_next_page_block_starts_another() -> None:
+    # A PDF sentence cut by a page break is one block that starts on page 1 (rag.ingest.pdf_pages).
+    text = "Alpha is first. Beta runs over\nthe page. Gamma ends it.\n\nDelta."
+    pages = (0, text.index("the page"))
+    blocks = (Block(0, text.index("\n\n")), Block(text.index("Delta"), len(text)))
+    chunks = chunk_blocks(text, blocks, 200, pages)
+    # Delta would fit in the first chunk, but it is a block of its own on page 2.
+    assert _chunk_texts(text, chunks) == ["Alpha is first. Beta runs over\nthe page. Gamma ends it.", "Delta."]
+    assert [page_of(pages, span.start) for span, _ in chunks] == [1, 2]
+
+
+def test_pieces_of_a_long_block_over_a_page_may_share_a_chunk() -> None:
+    text = "Alpha is first. Beta runs over\nthe page. Gamma ends it. Delta is a longer sentence at the end."
+    pages = (0, text.index("the page"))
+    chunks = chunk_blocks(text, (Block(0, len(text)),), 60, pages)
+    # Gamma starts on page 2 but is a piece of the block that started on page 1: only size ends the chunk.
+    assert _chunk_texts(text, chunks) == ["Alpha is first. Beta runs over\nthe page. Gamma ends it.",
+                                          "Delta is a longer sentence at the end."]
+    assert [held[0].start for _, held in chunks] == [0, text.index("Delta")]
 
 
 if given is not None:

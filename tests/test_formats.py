@@ -126,6 +126,122 @@ def test_pdf_without_text_is_unreadable(tmp_path: Path) -> None:
     assert "no extractable text" in unreadable_reason(path)
 
 
+# --- PDF page chrome and page breaks ---------------------------------------------------------------------------
+
+GUIDE_BODY = [
+    ["Guide to the Kestrel Ridge Observatory", "The observatory opened in 1987 on a granite ridge.",
+     "The dome was rebuilt after a storm that"],
+    ["damaged the roof and the shutter in 2011. Repairs took a year.",
+     "The main telescope has a mirror 4.2 meters wide."],
+    ["Night tours run every Friday from May to October.", "Tickets are sold at the gate."],
+    ["The road is closed in winter.", "Snow chains are required in March."],
+]
+
+
+def _manual(body: list[list[str]], header: str = "Chapter 2: The Observatory {n}") -> list[list[str]]:
+    """Pages as a typeset manual prints them: a running header with the page number on top (from page 2), the
+    page number alone at the bottom of the first page."""
+    pages = []
+    for n, lines in enumerate(body, start=1):
+        pages.append([*lines, str(n)] if n == 1 else [header.format(n=n), *lines])
+    return pages
+
+
+def _page_ranges(pages: tuple[int, ...], length: int) -> list[range]:
+    return [range(start, end) for _, start, end in page_spans(pages, length)]
+
+
+def test_running_header_on_every_page_and_page_numbers_are_dropped(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "guide.pdf", _manual(GUIDE_BODY))
+    doc = read_document(path, "guide.pdf")
+    assert "Chapter 2" not in doc.text
+    assert not re.search(r"^\d+$", doc.text, re.MULTILINE)  # no bare page number line
+    assert len(doc.pages) == 4
+    assert doc.text[doc.pages[2] :].startswith("Night tours run every Friday")
+    assert doc.text[doc.pages[3] :].startswith("The road is closed in winter.")
+
+
+def test_running_header_without_a_page_number_on_every_page_is_dropped(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "guide.pdf", [["Kestrel Ridge Visitor Handbook", *lines] for lines in GUIDE_BODY])
+    doc = read_document(path, "guide.pdf")
+    assert "Visitor Handbook" not in doc.text
+    assert "Night tours run every Friday" in doc.text
+
+
+def test_a_line_at_the_top_of_one_page_only_is_kept(tmp_path: Path) -> None:
+    body = [list(lines) for lines in GUIDE_BODY]
+    body[2] = ["Chapter 3: Tours 3", *body[2]]  # looks like a running header, but stands on one page only
+    body[3] = ["Access", *body[3]]
+    path = make_pdf(tmp_path / "guide.pdf", body)
+    doc = read_document(path, "guide.pdf")
+    assert doc.text[doc.pages[0] :].startswith("Guide to the Kestrel Ridge Observatory")
+    assert doc.text[doc.pages[2] :].startswith("Chapter 3: Tours 3\nNight tours")
+    assert doc.text[doc.pages[3] :].startswith("Access\nThe road is closed")
+
+
+def test_a_content_line_ending_a_few_pages_is_kept(tmp_path: Path) -> None:
+    # Like gnuplot's 'Syntax:' at the foot of 10 of its 311 pages: it repeats, but carries no page number and
+    # stands on too few pages to be a running footer.
+    body = [[f"Command number {n} draws a plot of its own."] for n in range(1, 31)]
+    for n in (4, 11, 25):
+        body[n - 1].append("Syntax:")
+    path = make_pdf(tmp_path / "commands.pdf", body)
+    doc = read_document(path, "commands.pdf")
+    assert doc.text.count("Syntax:") == 3
+
+
+def test_sentence_over_a_page_break_is_one_block_and_one_chunk_cited_on_its_first_page(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "guide.pdf", _manual(GUIDE_BODY))
+    doc = read_document(path, "guide.pdf")
+    sentence = "The dome was rebuilt after a storm that damaged the roof and the shutter in 2011."
+    at = doc.text.index(sentence)  # the page number and the header no longer stand inside it
+    assert doc.page_at(at) == 1 and doc.page_at(at + len(sentence) - 1) == 2
+    assert doc.text[doc.pages[1] :].startswith("damaged the roof")
+    [block] = [b for b in doc.blocks if b.start <= at < b.end]
+    assert block.end >= at + len(sentence)
+    assert doc.page_at(block.start) == 1
+    # The rest of page 2 is a block of page 2: the joined block takes only the end of the sentence.
+    assert any(doc.page_at(b.start) == 2 and "Repairs took a year." in doc.text[b.start : b.end] for b in doc.blocks)
+    records = chunk_document(doc, chunk_chars=200)
+    [chunk] = [r for r in records if sentence in r.text]
+    assert chunk.page == 1
+    assert [r.page for r in records if "4.2 meters" in r.text] == [2]
+
+
+def test_paragraph_that_ends_its_sentence_at_the_page_end_stays_separate(tmp_path: Path) -> None:
+    body = [["The dome was rebuilt after a storm in 2011."], ["the shutter was replaced in 2015."],
+            ["Tours run on Fridays."]]
+    path = make_pdf(tmp_path / "guide.pdf", _manual(body))
+    doc = read_document(path, "guide.pdf")
+    assert doc.text == ("The dome was rebuilt after a storm in 2011.\n\nthe shutter was replaced in 2015.\n\n"
+                        "Tours run on Fridays.")
+    assert [doc.page_at(b.start) for b in doc.blocks] == [1, 2, 3]
+    assert [r.page for r in chunk_document(doc, chunk_chars=200)] == [1, 2, 3]
+
+
+def test_a_hyphenated_word_piece_or_a_comma_at_the_page_end_joins_the_pages(tmp_path: Path) -> None:
+    body = [["The observatory was con-"], ["nected to the grid in 1990, and to the road"],
+            ["in 1992."], ["Visitors come from Denver, Boulder,"], ["Aspen and Vail."]]
+    path = make_pdf(tmp_path / "guide.pdf", _manual(body))
+    doc = read_document(path, "guide.pdf")
+    # The hyphen is kept (only a dictionary could tell 'con-nected' from 'well-known'); the break is a line break.
+    assert doc.text.startswith("The observatory was con-\nnected to the grid in 1990, and to the road in 1992.")
+    assert doc.text.endswith("Visitors come from Denver, Boulder,\nAspen and Vail.")
+    assert [doc.text[b.start : b.end].split()[0] for b in doc.blocks] == ["The", "Visitors"]
+    assert [doc.page_at(b.start) for b in doc.blocks] == [1, 4]
+
+
+def test_page_offsets_map_every_line_to_its_page_after_headers_and_joins(tmp_path: Path) -> None:
+    pages = _manual(GUIDE_BODY)
+    doc = read_document(make_pdf(tmp_path / "guide.pdf", pages), "guide.pdf")
+    ranges = _page_ranges(doc.pages, len(doc.text))
+    for number, lines in enumerate(GUIDE_BODY, start=1):
+        for line in lines:
+            at = doc.text.index(line)
+            assert doc.page_at(at) == number, line
+            assert at in ranges[number - 1] and at + len(line) - 1 in ranges[number - 1], line
+
+
 # --- HTML ---------------------------------------------------------------------------------------------------
 
 NOISY_PAGE = """<!DOCTYPE html>

@@ -42,8 +42,8 @@ _PREFETCH = 8  # files read ahead of the embedder
 
 
 def chunk_document(doc: Document, chunk_chars: int) -> list[ChunkRecord]:
-    """Chunks with offsets into ``doc.text``, made of whole blocks of its structure (a PDF's chunks never straddle
-    a page); each keeps its blocks and heading path."""
+    """Chunks with offsets into ``doc.text``, made of whole blocks of its structure (a PDF's chunk starts a new page
+    only with a sentence cut by the page break, rag.ingest.pdf_pages); each keeps its blocks and heading path."""
     blocks = doc.blocks or tuple(plain_blocks(doc.text))
     spans = chunk_blocks(doc.text, blocks, chunk_chars, doc.pages)
     return [

@@ -90,21 +90,25 @@ def chunk_path(blocks: tuple[Block, ...]) -> tuple[str, ...]:
 def chunk_blocks(text: str, blocks: tuple[Block, ...], max_chars: int,
                  pages: tuple[int, ...] = ()) -> list[tuple[Span, tuple[Block, ...]]]:
     """Pack whole blocks into chunks of at most ``max_chars`` characters; a chunk that is already a third full
-    ends where a section or an API entry starts, and no chunk crosses a page. Each chunk keeps its blocks."""
+    ends where a section or an API entry starts, and a block that starts on a later page than the chunk starts a
+    new one (only a block that runs over a page break, a sentence the break cut, puts two pages in one chunk).
+    Each chunk keeps its blocks."""
     if max_chars < 50:
         raise ConfigError(f"chunk size {max_chars} is too small; use at least 50 characters.")
     chunks: list[tuple[Span, tuple[Block, ...]]] = []
     current: list[Block] = []
-    for block in (p for b in blocks for p in _pieces(text, b, max_chars)):
-        if current:
-            start, prev = current[0].start, current[-1]
-            boundary = block.kind in _SECTION_STARTS or (block.path != prev.path and prev.kind not in _SECTION_STARTS)
-            full = block.end - start > max_chars
-            new_page = bool(pages) and page_of(pages, block.start) != page_of(pages, start)
-            if full or new_page or (boundary and (prev.end - start) * MIN_FILL >= max_chars):
-                chunks.append((Span(start, prev.end), tuple(current)))
-                current = []
-        current.append(block)
+    for whole in blocks:
+        for n, block in enumerate(_pieces(text, whole, max_chars)):
+            if current:
+                start, prev = current[0].start, current[-1]
+                boundary = block.kind in _SECTION_STARTS or (
+                    block.path != prev.path and prev.kind not in _SECTION_STARTS)
+                full = block.end - start > max_chars
+                new_page = n == 0 and bool(pages) and page_of(pages, block.start) != page_of(pages, start)
+                if full or new_page or (boundary and (prev.end - start) * MIN_FILL >= max_chars):
+                    chunks.append((Span(start, prev.end), tuple(current)))
+                    current = []
+            current.append(block)
     if current:
         chunks.append((Span(current[0].start, current[-1].end), tuple(current)))
     return chunks

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.errors import DocumentUnreadable
+from rag.ingest.pdf_pages import join_pages
 from rag.types import Block
 
 log = logging.getLogger(__name__)
@@ -279,18 +280,9 @@ def extract_html(raw: bytes, source: str) -> Extracted:
 
 # --- PDF --------------------------------------------------------------------------------------------------
 
-# A line break inside a sentence: pypdf ends every printed line with one; the next line goes on in lower case.
-_WRAPPED_LINE = re.compile(r"(?<=[^\s\-])\n(?=[a-z])")
 
-
-def _pdf_page_text(text: str) -> str:
-    """A page's text with wrapped lines joined (so a sentence stays one sentence) and lines cleaned."""
-    lines = [_clean_line(line) for line in text.splitlines()]
-    joined = "\n".join(line for line in lines if line)
-    return _WRAPPED_LINE.sub(" ", joined)
-
-
-def _pdf_pages(reader: Any, source: str) -> Iterator[str]:
+def _pdf_pages(reader: Any, source: str) -> Iterator[list[str]]:
+    """Each page's cleaned, non-empty lines."""
     from pypdf import PasswordType
 
     if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -298,38 +290,33 @@ def _pdf_pages(reader: Any, source: str) -> Iterator[str]:
             f"{source}: the PDF is password-protected; save an unprotected copy and index that."
         )
     for page in reader.pages:
-        yield page.extract_text() or ""
+        lines = (_clean_line(line) for line in (page.extract_text() or "").splitlines())
+        yield [line for line in lines if line]
 
 
 def extract_pdf(raw: bytes, source: str) -> Extracted:
-    """The text of every page, pages separated by a blank line; ``pages`` = the start offset of each page."""
+    """The text of every page without its running header/footer and page number, pages separated by a blank line
+    unless a sentence runs over the break (rag.ingest.pdf_pages); ``pages`` = the start offset of each page."""
     if not raw.lstrip()[:5].startswith(b"%PDF-") and b"%PDF-" not in raw[:1024]:
         raise DocumentUnreadable(f"{source}: is not a PDF file (no %PDF header).")
     from pypdf import PdfReader  # deferred: only needed for PDF files
 
-    parts: list[str] = []
-    starts: list[int] = []
-    pos = 0
     try:
         reader = PdfReader(io.BytesIO(raw))
-        for page_text in _pdf_pages(reader, source):
-            if parts:
-                parts.append(BLOCK_SEPARATOR)
-                pos += len(BLOCK_SEPARATOR)
-            starts.append(pos)
-            text = _pdf_page_text(page_text)
-            parts.append(text)
-            pos += len(text)
+        pages = list(_pdf_pages(reader, source))
     except DocumentUnreadable:
         raise
     except Exception as exc:  # pypdf raises PdfReadError, but also ValueError, KeyError... on broken files
         log.debug("PDF read of %s failed", source, exc_info=True)
         reason = "it is encrypted" if "decrypt" in str(exc).lower() else f"{type(exc).__name__}: {exc}"
         raise DocumentUnreadable(f"{source}: cannot be read as a PDF ({reason}); is the file damaged?") from exc
-    if not starts:
+    if not pages:
         raise DocumentUnreadable(f"{source}: the PDF has no pages.")
-    text = "".join(parts)
-    return Extracted(text=text, pages=tuple(starts), blocks=_pdf_blocks(text, tuple(starts), pdf_outline(reader)))
+    joined = join_pages(pages, BLOCK_SEPARATOR)
+    log.info("%s: %d pages, %d running header/footer lines dropped, %d sentences joined over a page break",
+             source, len(pages), len(joined.dropped), joined.joined)
+    return Extracted(text=joined.text, pages=joined.pages,
+                     blocks=_pdf_blocks(joined.text, joined.segments, pdf_outline(reader)))
 
 
 def pdf_outline(reader: Any) -> list[tuple[int, tuple[str, ...]]]:
@@ -360,13 +347,14 @@ def pdf_outline(reader: Any) -> list[tuple[int, tuple[str, ...]]]:
     return sorted(found, key=lambda e: e[0])
 
 
-def _pdf_blocks(text: str, starts: tuple[int, ...], outline: list[tuple[int, tuple[str, ...]]]) -> tuple[Block, ...]:
-    """Paragraphs of each page, under the last outline heading that starts on or before the page."""
+def _pdf_blocks(text: str, segments: tuple[tuple[int, int, int], ...],
+                outline: list[tuple[int, tuple[str, ...]]]) -> tuple[Block, ...]:
+    """Paragraphs of each page's stretch of text (a sentence run over a page break stays with the page it starts
+    on), under the last outline heading that starts on or before that page."""
     from rag.ingest.structure import plain_blocks
 
-    ends = list(starts[1:]) + [len(text)]
     out: list[Block] = []
-    for number, (start, end) in enumerate(zip(starts, ends, strict=True)):
+    for number, start, end in segments:
         path = next((p for page, p in reversed(outline) if page <= number), ())
         out.extend(replace(b.shifted(start), path=path) for b in plain_blocks(text[start:end]))
     return tuple(out)
