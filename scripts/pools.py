@@ -7,7 +7,8 @@ training file (training/questions/NAME.jsonl), its tuning set and its held-out s
 ordering candidates by the hand order (RAG_RANKER=none). One pool per question is pickled to
 --index-root/pools/NAME.pickle: the question's set, id, facts, the decision's analysed question, passages,
 candidate table and refusal code. Held-out pools are only ever scored (scripts/train_scorer.py never trains on
-them). A corpus whose pickle exists is skipped (resumable).
+them). A corpus whose pickle holds every set is skipped; a set added since (the structure questions of
+training/structure/NAME.jsonl) is decided and appended (resumable).
 
 Set PYTHONHASHSEED=0: retrieval's tie order otherwise varies between processes (docs/quality.md).
 """
@@ -53,18 +54,22 @@ class Pool:
 
 
 def question_sets(name: str) -> list[tuple[str, Path]]:
-    sets = [("training", TRAINING / "questions" / f"{name}.jsonl")]
+    sets = [("training", TRAINING / "questions" / f"{name}.jsonl"),
+            ("structure", TRAINING / "structure" / f"{name}.jsonl")]  # training/structure_questions.py
     if name in CORPORA:
         sets += [("tuning", CORPORA[name][1]), ("held-out", CORPORA[name][2])]
     return [(label, path) for label, path in sets if path.is_file()]
 
 
-def collect(name: str, index_root: Path) -> list[Pool]:
+def collect(name: str, index_root: Path, skip: frozenset[str] = frozenset()) -> list[Pool]:
+    """The pools of every question set of ``name`` but those in ``skip`` (sets already collected)."""
     # Candidates in the hand order: what the ranker is fitted against, and column (a) of the report.
     settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name, ranker=HAND_ORDER)
     app, _ = ensure_index(settings)
     pools = []
     for label, path in question_sets(name):
+        if label in skip:
+            continue
         questions = load_questions(path)
         by_id = {q.id: q for q in questions}
         for q in questions:
@@ -100,9 +105,11 @@ def main() -> int:
 
     for name in args.corpus or list(DOCS):
         path = pool_file(args.index_root, name)
-        if path.is_file():
+        done: list[Pool] = pickle.loads(path.read_bytes()) if path.is_file() else []
+        have = frozenset(p.set for p in done)
+        if all(label in have for label, _ in question_sets(name)):
             continue
-        decided = pools.collect(name, args.index_root)
+        decided = done + pools.collect(name, args.index_root, skip=have)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(pickle.dumps(decided))
