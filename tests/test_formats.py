@@ -509,6 +509,14 @@ REPORT_PAGES = [
      "ground by the Halvorsen optical works in 1985."],
     ["Night tours for visitors run every Friday from May to October."],
 ]
+# A manual with a running header on every page and a sentence the page break cuts: the fact is on page 2.
+MANUAL_PAGES = [
+    ["Wrenfield Pump Manual 1", "The Wrenfield pump is serviced once a year.",
+     "Before each season the intake valve of the Wrenfield pump is cleaned with"],
+    ["Wrenfield Pump Manual 2", "a solution of citric acid diluted one part in ten, never with bleach.",
+     "Spare seals are kept in the blue cabinet."],
+    ["Wrenfield Pump Manual 3", "The warranty covers five years of use."],
+]
 
 
 @pytest.fixture(scope="module")
@@ -525,10 +533,11 @@ def formats_app(indexed_folder, tmp_path_factory: pytest.TempPathFactory):
         document.save(str(path))
 
     folder = indexed_folder(tmp_path_factory.mktemp("formats"),
-                            files={"observatory.pdf": make_pdf_bytes(REPORT_PAGES), "library.docx": library_docx})
+                            files={"observatory.pdf": make_pdf_bytes(REPORT_PAGES), "library.docx": library_docx,
+                                   "pump.pdf": make_pdf_bytes(MANUAL_PAGES)})
     report = folder.report
     assert not report.skipped
-    assert {"observatory.pdf", "library.docx"} <= {Path(s).name for s in report.added}
+    assert {"observatory.pdf", "library.docx", "pump.pdf"} <= {Path(s).name for s in report.added}
     return folder.app
 
 
@@ -554,6 +563,18 @@ def test_answer_cites_the_pdf_page_that_holds_the_fact(formats_app) -> None:
     pdf = next(c for c in answer.citations if c.page == 2)
     assert "4.2 meters" in pdf.quote
     assert pdf.to_json()["page"] == 2
+    _check_offsets(answer)
+
+
+@pytest.mark.slow
+def test_a_sentence_cut_by_a_page_break_is_quoted_whole_from_the_page_it_starts_on(formats_app) -> None:
+    answer = formats_app.pipeline.ask("What is the intake valve of the Wrenfield pump cleaned with?")
+    assert not answer.refused, answer
+    assert "citric acid" in answer.answer, answer.answer
+    pump = [c for c in answer.citations if Path(c.source).name == "pump.pdf"]
+    quote = next(c for c in pump if "citric acid" in c.quote)
+    assert "intake valve" in quote.quote and quote.page == 1, (quote.quote, quote.page)
+    assert "Manual" not in quote.quote  # the running header is not inside the sentence
     _check_offsets(answer)
 
 
