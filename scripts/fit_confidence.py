@@ -15,6 +15,11 @@
    printed with each corpus's confidence from the fit that left that corpus out, and the default operating point
    is the lowest that keeps wrong answers shown <= 5% of the answerable questions on the pooled held-out sets.
 4. --write saves the fit on all corpora, with that point, to models/confidence.json.
+
+With --no-rules-run the rows come from runs with no refusal rule in force, which list every rule that would have
+refused each question: the training rows of scripts/ablate_refusal.py (INDEX_ROOT/ablation-rows.json) and an
+--eval-dir made by `evaltable.py --refusal-rules none`. A row counts as refused when a rule of the shipped set
+(AnswerParams.refusal_rules) fired for it, so a change of that set is refitted without deciding anything again.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import numpy as np
 
 from rag.answer.compose import best_typed, choose_evidence
 from rag.answer.confidence import FEATURES, ConfidenceModel, features
+from rag.answer.params import DEFAULTS
 from rag.app import ensure_index
 from rag.config import PROJECT_ROOT, load_settings, offline_environment
 from rag.evaluation import POINTS, answerable_decisions, load_questions, risk_coverage, rules_fired, unit_holds
@@ -77,6 +83,11 @@ def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None) -
                 rows[-1]["fired"] = list(rules_fired(pipeline, d))
         log.warning("%s: %s done (%d rows)", name, path.name, len(rows))
     return rows
+
+
+def shipped_refuses(fired: list[str]) -> bool:
+    """Whether a rule of the shipped set is among those that fired for a question."""
+    return any(code in DEFAULTS.refusal_rules for code in fired)
 
 
 def fit(x: np.ndarray, y: np.ndarray, point: float = 0.5, fitted_on: str = "") -> ConfidenceModel:
@@ -164,12 +175,19 @@ def main() -> int:
     parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="default: all")
     parser.add_argument("--eval-dir", type=Path, help="evaltable --out folder: print the held-out risk table")
     parser.add_argument("--write", action="store_true", help=f"write the fit on all corpora to {MODEL}")
+    parser.add_argument("--no-rules-run", action="store_true",
+                        help="read the rows of runs with no rule in force (ablation-rows.json; --eval-dir made with "
+                             "--refusal-rules none) and refuse what the shipped rules would")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
-    cache = args.index_root / "confidence-rows.json"
+    cache = args.index_root / ("ablation-rows.json" if args.no_rules_run else "confidence-rows.json")
     names = args.corpus or list(DOCS)
     data: dict[str, list[dict]] = json.loads(cache.read_text()) if args.cached and cache.is_file() else {}
+    if args.no_rules_run:
+        if set(names) - set(data):
+            parser.error(f"{cache} lacks some corpora: run scripts/ablate_refusal.py first")
+        data = {n: [{**r, "refused": shipped_refuses(r["fired"])} for r in data[n]] for n in names}
     for name in names:
         if name not in data:
             data[name] = collect(name, args.index_root)
@@ -179,7 +197,10 @@ def main() -> int:
     loco = report_training(data)
     point = 0.5
     if args.eval_dir:
-        point = report_heldout(heldout_rows(args.eval_dir), loco)
+        held = heldout_rows(args.eval_dir)
+        if args.no_rules_run:
+            held = {n: [{**r, "refused": shipped_refuses(r["rules_fired"])} for r in rows] for n, rows in held.items()}
+        point = report_heldout(held, loco)
     model = fit(*_xy([r for rows in data.values() for r in rows]), point, f"training questions of {', '.join(names)}")
     print("\ncoefficients (standardised features):")
     for n, c in sorted(zip(FEATURES, model.coef, strict=True), key=lambda t: -abs(t[1])):

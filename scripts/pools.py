@@ -8,7 +8,8 @@ ordering candidates by the hand order (RAG_RANKER=none). One pool per question i
 --index-root/pools/NAME.pickle: the question's set, id, facts, the decision's analysed question, passages,
 candidate table and refusal code. Held-out pools are only ever scored (scripts/train_scorer.py never trains on
 them). A corpus whose pickle holds every set is skipped; a set added since (the structure questions of
-training/structure/NAME.jsonl) is decided and appended (resumable).
+training/structure/NAME.jsonl, the Gemma questions of training/generated/NAME.jsonl) is decided and appended
+(resumable); --redo SET decides a set again (the Gemma questions grow between runs).
 
 Set PYTHONHASHSEED=0: retrieval's tie order otherwise varies between processes (docs/quality.md).
 """
@@ -55,7 +56,8 @@ class Pool:
 
 def question_sets(name: str) -> list[tuple[str, Path]]:
     sets = [("training", TRAINING / "questions" / f"{name}.jsonl"),
-            ("structure", TRAINING / "structure" / f"{name}.jsonl")]  # training/structure_questions.py
+            ("structure", TRAINING / "structure" / f"{name}.jsonl"),  # training/structure_questions.py
+            ("generated", TRAINING / "generated" / f"{name}.jsonl")]  # training/gemma_questions.py (grows)
     if name in CORPORA:
         sets += [("tuning", CORPORA[name][1]), ("held-out", CORPORA[name][2])]
     return [(label, path) for label, path in sets if path.is_file()]
@@ -98,6 +100,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
     parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="default: all")
+    parser.add_argument("--redo", action="append", default=[], choices=("training", "structure", "generated"),
+                        help="decide this set again (e.g. 'generated' after training/gemma_questions.py added more)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
@@ -106,6 +110,7 @@ def main() -> int:
     for name in args.corpus or list(DOCS):
         path = pool_file(args.index_root, name)
         done: list[Pool] = pickle.loads(path.read_bytes()) if path.is_file() else []
+        done = [p for p in done if p.set not in args.redo]
         have = frozenset(p.set for p in done)
         if all(label in have for label, _ in question_sets(name)):
             continue

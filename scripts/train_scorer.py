@@ -6,9 +6,10 @@
     .venv/bin/python scripts/train_scorer.py report                     # the corpus x set table
 
 Training data: the pools of the training questions (training/questions, written by hand; training/structure,
-made from document structure by training/structure_questions.py; --no-structure leaves those out) and of the
-tuning sets, never of a held-out set. Each answerable question whose candidates hold the facts in some unit is
-counted; a unit is labelled by whether, as shown, it holds every fact.
+made from document structure by training/structure_questions.py; training/generated, written by Gemma,
+training/gemma_questions.py; --without SET leaves a set out) and of the tuning sets, never of a held-out set.
+Each answerable question whose candidates hold the facts in some unit is counted; a unit is labelled by whether,
+as shown, it holds every fact.
 
 (b), the one answering uses: a pairwise logistic ranker over the candidate table's features
 (rag.answer.rank.FEATURES, scripts/fit_ranker.py's fit): within each question, every unit holding the facts
@@ -60,7 +61,7 @@ LEARNING_RATE = 3e-5
 FROZEN_LAYERS = 3  # of MiniLM-L6's six: the embeddings and these lowest layers are not trained
 MAX_TOKENS = 128
 SEED = 0
-TRAIN_SETS = ("training", "structure", "tuning")  # never "held-out"
+TRAIN_SETS = ("training", "structure", "generated", "tuning")  # never "held-out"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,7 +258,7 @@ def report(pools: dict[str, list[Pool]], work: Path, names: list[str], packaged:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         ranker_loco = fit_ranker(pools, {name})
-        for label in ("training", "structure", "tuning", "held-out"):
+        for label in ("training", "structure", "generated", "tuning", "held-out"):
             idx = [i for i, p in enumerate(counted[name]) if p.set == label]
             if not idx:
                 continue
@@ -310,14 +311,14 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=WORK, help=f"trained models (default {WORK})")
     parser.add_argument("--index-root", type=Path, default=INDEX_ROOT, help="where scripts/pools.py wrote pools")
     parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="report these (default: all)")
-    parser.add_argument("--no-structure", action="store_true",
-                        help="leave out the questions made from document structure (training/structure)")
+    parser.add_argument("--without", action="append", default=[], choices=("structure", "generated"),
+                        help="leave a set of training questions out (made from structure, written by Gemma)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
     pools = load_pools(args.index_root)
-    if args.no_structure:
-        pools = {name: [p for p in ps if p.set != "structure"] for name, ps in pools.items()}
+    if args.without:
+        pools = {name: [p for p in ps if p.set not in args.without] for name, ps in pools.items()}
     if args.action == "train":
         leave_out = left_out_of(args.leave_out)
         groups = training_groups(pools, leave_out)
