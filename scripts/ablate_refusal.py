@@ -2,6 +2,7 @@
 
     PYTHONHASHSEED=0 .venv/bin/python scripts/evaltable.py --no-calibrate --refusal-rules none --out DIR
     .venv/bin/python scripts/ablate_refusal.py --eval-dir DIR [--index-root /tmp/rag-confidence-indexes] [--cached]
+                                               [--without CODE,CODE ...]
 
 The evaltable run answers every question with no refusal rule in force and lists, per question, every rule that
 would have refused it (``rules_fired``). This script decides every training question the same way (no rule in
@@ -41,10 +42,14 @@ log = logging.getLogger("ablate_refusal")
 SHIPPED = DEFAULTS.refusal_rules
 
 
-def variants() -> list[tuple[str, tuple[str, ...]]]:
+def variants(without: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The shipped rules; each of them left out; no rule; and each ``without`` (comma lists of codes) left out."""
     out = [("shipped rules", SHIPPED)]
     out += [(f"without {code}", tuple(c for c in SHIPPED if c != code)) for code in SHIPPED]
     out.append(("no rule", ()))
+    for codes in without:
+        left = [c.strip() for c in codes.split(",")]
+        out.append((f"without {' + '.join(left)}", tuple(c for c in SHIPPED if c not in left)))
     return out
 
 
@@ -105,6 +110,8 @@ def main() -> int:
     parser.add_argument("--index-root", type=Path, default=Path("/tmp/rag-confidence-indexes"))
     parser.add_argument("--cached", action="store_true", help="reuse the training rows of the last run")
     parser.add_argument("--point", type=float, default=0.68, help="the shipped operating point, for comparison")
+    parser.add_argument("--without", action="append", default=[], metavar="CODES",
+                        help="also measure the shipped rules without these (comma-separated; repeatable)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
@@ -123,7 +130,7 @@ def main() -> int:
           f"{args.point}: right | wrong | unanswerable declined |")
     print("|---|---|---|---|---|---|---|---|")
     per_corpus = []
-    for label, rules in variants():
+    for label, rules in variants(args.without):
         scorers = fits(training, rules)
         rows = {n: [{**r, "refused": refused_by(rules, r["rules_fired"])} for r in rs] for n, rs in held.items()}
         point = point_for(rows, scorers)
