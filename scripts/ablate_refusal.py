@@ -133,12 +133,16 @@ def main() -> int:
     for label, rules in variants(args.without):
         scorers = fits(training, rules)
         rows = {n: [{**r, "refused": refused_by(rules, r["rules_fired"])} for r in rs] for n, rs in held.items()}
+        if rules == SHIPPED:  # the same answers with no confidence: every answer the rules let through is shown
+            per_corpus.append((f"{label}, every answer shown", 0.0, pooled(rows, scorers, 0.0)))
         point = point_for(rows, scorers)
         at_point = pooled(rows, scorers, point)
         print(f"| {label} | {point:.2f} | {summary(at_point)} | {summary(pooled(rows, scorers, args.point))} |")
         per_corpus.append((label, point, at_point))
     names = list(held)
-    print("\nPer corpus at each variant's point (right shown / wrong shown / unanswerable answered):\n")
+    print("\nPer corpus at each variant's point (right shown / wrong shown / unanswerable answered; answerable and "
+          "unanswerable questions: " + ", ".join(f"{n} {c['answerable']} + {c['unanswerable']}"
+                                                 for n, c in per_corpus[0][2].items()) + "):\n")
     print("| rules | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
     for label, _, cells in per_corpus:
