@@ -61,3 +61,30 @@ def test_the_pipeline_orders_candidates_by_the_ranker_it_is_given(tmp_path: Path
     hand = fake_app(tmp_path / "hand")
     assert hand.pipeline.ranker() is None and hand.pipeline.decide("When was Ann Lee born?").candidates == []
     assert make_settings(tmp_path, ranker=HAND_ORDER).ranker == HAND_ORDER
+
+
+def test_the_hand_order_chooses_which_near_duplicate_survives_and_the_ranker_orders_the_survivors():
+    from dataclasses import replace
+
+    from rag.answer.candidates import build_candidates
+    from rag.answer.corpus import CorpusStats
+    from rag.answer.question import analyse
+    from rag.types import Passage
+
+    class Embedder:  # the unit saying 'copy' is the closer one, so the hand order puts it first
+        def embed(self, texts: list[str]) -> np.ndarray:
+            return np.asarray([[1.0, 0.0] if "copy" in t or t.endswith("?") else [0.6, 0.8] for t in texts])
+
+    texts = ["The pump was serviced in May by the crew, the report copy says.",
+             "The pump was serviced in May by the crew, the report says.",
+             "Seals are kept in the blue cabinet."]
+    passages = [Passage(f"{i}.txt", 0, len(t), t) for i, t in enumerate(texts)]
+    q = analyse("When was the pump serviced?")
+    stats = CorpusStats.build(texts)
+    hand = build_candidates(q, passages, Embedder(), stats)  # type: ignore[arg-type]
+    assert [c.passage.source for c in hand][:1] == ["0.txt"] and "1.txt" not in [c.passage.source for c in hand]
+    # A ranker that prefers what the hand order ranks last: it reorders the survivors, it does not pick them.
+    backwards = replace(Ranker.load(SHIPPED), coef=-Ranker.load(SHIPPED).coef)
+    ranked = build_candidates(q, passages, Embedder(), stats, ranker=backwards)  # type: ignore[arg-type]
+    assert {c.passage.source for c in ranked} == {c.passage.source for c in hand}
+    assert [c.passage.source for c in ranked] == [c.passage.source for c in sorted(ranked, key=lambda c: -c.order)]

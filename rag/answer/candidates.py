@@ -207,11 +207,16 @@ def build_candidates(question: Question, passages: list[Passage], embedder: Embe
     # Features in unit order: a unit's neighbours are the units beside it.
     rows = feature_rows(question, table, stats, params)
     table = [replace(c, features=row) for c, row in zip(table, rows, strict=True)]
-    if ranker is not None and table:
-        orders = ranker.score(np.asarray(rows, dtype=np.float64))
-        table = [replace(c, order=float(o)) for c, o in zip(table, orders, strict=True)]
+    # Which of two near-duplicates survives is the hand order's choice, with a ranker too: the ranker was fitted
+    # on tables the hand order deduplicated (scripts/pools.py), and letting it choose the survivor dropped the
+    # right unit ('The mother of Jack Karr is Kimiko Karr' kept over 'The mother of Kimiko Karr is ...').
     table.sort(key=lambda c: c.order, reverse=True)
-    return drop_near_duplicates(table, params)
+    table = drop_near_duplicates(table, params)
+    if ranker is not None and table:
+        orders = ranker.score(np.asarray([c.features for c in table], dtype=np.float64))
+        table = sorted((replace(c, order=float(o)) for c, o in zip(table, orders, strict=True)),
+                       key=lambda c: c.order, reverse=True)
+    return table
 
 
 # ------------------------------------------------------------------------------------------------- features
