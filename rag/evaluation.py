@@ -12,7 +12,7 @@ from typing import Any
 
 from rag.answer.candidates import Candidate
 from rag.answer.checking import split_answer, unsupported_reason
-from rag.answer.refusal import Evidence, fired
+from rag.answer.refusal import fired
 from rag.answer.threshold import confidence_point, refusal_threshold
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
@@ -150,8 +150,8 @@ def previous_turn(q: EvalQuestion, by_id: dict[str, EvalQuestion], answers: dict
 
 def rules_fired(pipeline: Pipeline, decision: Decision) -> tuple[str, ...]:
     """Every refusal rule, in force or not, that would refuse this decision's question (measurement only)."""
-    return fired(Evidence(decision.question, decision.candidates, decision.stats, [p.text for p in decision.passages],
-                          decision.threshold, pipeline.embedder, pipeline.params))
+    return fired(pipeline.evidence(decision.question, decision.candidates, decision.stats, decision.passages,
+                                   decision.threshold))
 
 
 def unit_holds(scored: Candidate, facts: list[str]) -> bool:

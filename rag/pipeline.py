@@ -187,10 +187,15 @@ class Pipeline:
         table = build_candidates(q, pool, self.embedder, stats, self.store.heads([p.source for p in passages]),
                                  ranks, self.params, vector, self.ranker())
         value, source = threshold
-        refused = refusal(Evidence(q, table, stats, [p.text for p in passages], value, self.embedder, self.params))
+        refused = refusal(self.evidence(q, table, stats, passages, value))
         row = features(q, table, passages, self.settings.evidence_k, self.params)
         return Decision(q, passages, table, refused, value, source, stats, time.perf_counter() - started,
                         self.confidence_model().probability(row), point[0], point[1], tuple(row))
+
+    def evidence(self, q: Question, table: list[Candidate], stats: CorpusStats, passages: Sequence[Passage],
+                 threshold: float) -> Evidence:
+        """What the refusal rules read of one reading of a question."""
+        return Evidence(q, table, stats, [p.text for p in passages], threshold, self.embedder, self.params)
 
     def ask(self, question: str, history: Sequence[Turn | str] = (), k: int | None = None,
             generator: TextGenerator | None = None, decision: Decision | None = None) -> Answer:

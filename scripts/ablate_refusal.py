@@ -29,14 +29,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from rag.answer.params import DEFAULTS
 from rag.config import offline_environment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import DOCS
-from fit_confidence import MAX_WRONG_SHOWN, collect, fit, heldout_rows
+from fit_confidence import _xy, collect, fit, heldout_rows, lowest_point, refused_by
 
 log = logging.getLogger("ablate_refusal")
 SHIPPED = DEFAULTS.refusal_rules
@@ -53,20 +51,18 @@ def variants(without: list[str]) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-def refused_by(rules: tuple[str, ...], fired: list[str]) -> bool:
-    return any(code in rules for code in fired)
-
-
 def fits(training: dict[str, list[dict]], rules: tuple[str, ...]) -> dict[str, Callable[[list[float]], float]]:
     """Per corpus, the confidence fitted on the other corpora's training rows that ``rules`` lets through."""
     kept = {n: [r for r in rows if not refused_by(rules, r["fired"])] for n, rows in training.items()}
     out = {}
     for name in training:
-        others = [r for other, rows in kept.items() if other != name for r in rows]
-        x = np.asarray([r["x"] for r in others], dtype=float)
-        y = np.asarray([r["y"] for r in others], dtype=float)
-        out[name] = fit(x, y).probability
+        out[name] = fit(*_xy([r for other, rows in kept.items() if other != name for r in rows])).probability
     return out
+
+
+def row_scorer(scorers: dict[str, Callable[[list[float]], float]]) -> Callable[[str], Callable[[dict], float]]:
+    """What fit_confidence.lowest_point reads: per corpus, a row's confidence by that corpus's fit."""
+    return lambda name: lambda row: scorers[name](row["confidence_features"])
 
 
 def pooled(held: dict[str, list[dict]], scorers: dict[str, Callable[[list[float]], float]], point: float
@@ -86,14 +82,6 @@ def pooled(held: dict[str, list[dict]], scorers: dict[str, Callable[[list[float]
 
 def total(cells: dict[str, dict[str, int]], key: str) -> int:
     return int(sum(c[key] for c in cells.values()))
-
-
-def point_for(held: dict[str, list[dict]], scorers: dict[str, Callable[[list[float]], float]]) -> float:
-    for point in np.round(np.arange(0.0, 1.0, 0.01), 2):
-        cells = pooled(held, scorers, float(point))
-        if total(cells, "wrong") <= MAX_WRONG_SHOWN * total(cells, "answerable"):
-            return float(point)
-    return 1.0
 
 
 def summary(cells: dict[str, dict[str, int]]) -> str:
@@ -135,7 +123,7 @@ def main() -> int:
         rows = {n: [{**r, "refused": refused_by(rules, r["rules_fired"])} for r in rs] for n, rs in held.items()}
         if rules == SHIPPED:  # the same answers with no confidence: every answer the rules let through is shown
             per_corpus.append((f"{label}, every answer shown", 0.0, pooled(rows, scorers, 0.0)))
-        point = point_for(rows, scorers)
+        point, _ = lowest_point(rows, row_scorer(scorers))
         at_point = pooled(rows, scorers, point)
         print(f"| {label} | {point:.2f} | {summary(at_point)} | {summary(pooled(rows, scorers, args.point))} |")
         per_corpus.append((label, point, at_point))

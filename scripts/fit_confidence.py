@@ -29,6 +29,7 @@ import dataclasses
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -85,9 +86,13 @@ def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None) -
     return rows
 
 
+def refused_by(rules: tuple[str, ...], fired: list[str]) -> bool:
+    """Whether one of ``rules`` is among those that fired for a question."""
+    return any(code in rules for code in fired)
+
+
 def shipped_refuses(fired: list[str]) -> bool:
-    """Whether a rule of the shipped set is among those that fired for a question."""
-    return any(code in DEFAULTS.refusal_rules for code in fired)
+    return refused_by(DEFAULTS.refusal_rules, fired)
 
 
 def fit(x: np.ndarray, y: np.ndarray, point: float = 0.5, fitted_on: str = "") -> ConfidenceModel:
@@ -158,14 +163,23 @@ def report_heldout(held: dict[str, list[dict]], loco: dict[str, ConfidenceModel]
             t = risk_coverage(rows, point, scorer(name))
             print(f"| {name} | {point:.1f} | {t['answered']:.1%} | {t['right_of_answered']:.1%} | "
                   f"{t['wrong_shown']:.1%} | {t['unanswerable_answered']:.1%} |")
+    point, wrong = lowest_point(held, scorer)
+    print(f"\ndefault point {point:.2f}: pooled held-out wrong answers shown {wrong:.1%}")
+    return point
+
+
+def lowest_point(held: dict[str, list[dict]], scorer: Callable[[str], Callable[[dict], float]]
+                 ) -> tuple[float, float]:
+    """The lowest operating point (steps of 0.01) at which the held-out sets pooled show wrong answers to at most
+    MAX_WRONG_SHOWN of their answerable questions, each set scored by ``scorer(corpus)``; and that share."""
     total = sum(sum(r["answerable"] for r in rows) for rows in held.values())
+    wrong = 0.0
     for point in np.round(np.arange(0.0, 1.0, 0.01), 2):
         wrong = sum(risk_coverage(rows, float(point), scorer(n))["wrong_shown"] * sum(r["answerable"] for r in rows)
-                    for n, rows in held.items())
-        if wrong <= MAX_WRONG_SHOWN * total:
-            print(f"\ndefault point {point:.2f}: pooled held-out wrong answers shown {wrong / total:.1%}")
-            return float(point)
-    return 1.0
+                    for n, rows in held.items()) / total
+        if wrong <= MAX_WRONG_SHOWN:
+            return float(point), wrong
+    return 1.0, wrong
 
 
 def main() -> int:

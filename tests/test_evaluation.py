@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,7 +15,7 @@ from conftest import run_rag
 from rag.answer.candidates import candidate
 from rag.answer.question import analyse
 from rag.evaluation import rules_fired, stage_summary, stages
-from rag.pipeline import Decision
+from rag.pipeline import Decision, Pipeline
 from rag.types import Passage
 
 DATA = Path(__file__).parent / "data"
@@ -82,4 +83,5 @@ def test_every_rule_that_would_refuse_is_recorded_whatever_is_in_force() -> None
     decision = Decision(q, [], [unit], None, 0.35, "default", stats)
     for rules in (DEFAULTS.refusal_rules, ()):
         pipeline = SimpleNamespace(embedder=None, params=replace(DEFAULTS, refusal_rules=rules))
+        pipeline.evidence = partial(Pipeline.evidence, pipeline)  # the real method, on a pipeline with no index
         assert rules_fired(pipeline, decision)[0] == "unknown_terms"  # type: ignore[arg-type]

@@ -46,7 +46,7 @@ class AnswerParams:
     # the refusal rules in force, by code (rag.answer.refusal.CODES), in the order they run. no_typed_unit is
     # retired: with the confidence in place, leaving it out changed no held-out answer shown or declined
     # (scripts/ablate_refusal.py, docs/quality.md); names_apart stays although the held-out sets did not show its
-    # worth: without it "When did Sergey Batmunkh arrive in Ulaanbaatar?" is answered with confidence 0.81
+    # worth: without it "When did Sergey Batmunkh arrive in Ulaanbaatar?" is answered (tests/test_confidence.py)
     refusal_rules: tuple[str, ...] = ("no_passage", "unknown_terms", "unmeant_words", "names_apart", "no_count",
                                       "relation_untied", "low_score")
     # --- checking the model's sentences (rag.answer.checking)
