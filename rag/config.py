@@ -78,6 +78,9 @@ class Settings:
     # What orders candidate units: "none", the hand order (rag/answer/rank.py), or a fitted ranker's file
     # (RAG_RANKER=models/ranker.json, card models/ranker.md: measured, not yet the default; docs/quality.md).
     ranker: str = "none"
+    # The learned answer scorer's folder (rag/answer/scorer.py, card models/scorer.md), or "none": the hand order
+    # (RAG_SCORER).
+    scorer: str = "none"
     host: str = "127.0.0.1"
     port: int = 7860
     # dense (vectors), lexical (BM25) or hybrid (both, rank-fused); see rag/retrieval/retriever.py
@@ -128,6 +131,7 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "RAG_CONFIDENCE_MODEL": ("confidence_model", Path),
     "RAG_MIN_CONFIDENCE": ("min_confidence", float),
     "RAG_RANKER": ("ranker", str),
+    "RAG_SCORER": ("scorer", str),
     "RAG_HOST": ("host", str),
     "RAG_PORT": ("port", int),
     "RAG_RETRIEVAL": ("retrieval", str),
@@ -179,7 +183,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     return _absolute(settings)
 
 
-HAND_ORDER = "none"  # Settings.ranker that orders candidates by the hand order alone
+HAND_ORDER = "none"  # Settings.ranker (and .scorer) that orders candidates by the hand order alone
 DEFAULT_CHROMA_PORT = 8000  # what `chroma run` listens on when given no --port
 
 
@@ -220,8 +224,9 @@ def _absolute(settings: Settings) -> Settings:
         name: settings.resolve(getattr(settings, name))
         for name in ("docs_dir", "index_dir", "cache_dir", "confidence_model")
     }
-    if settings.ranker != HAND_ORDER:
-        changes["ranker"] = str(settings.resolve(settings.ranker))
+    for name in ("ranker", "scorer"):
+        if getattr(settings, name) != HAND_ORDER:
+            changes[name] = str(settings.resolve(getattr(settings, name)))
     if settings.embedder_path is not None:
         changes["embedder_path"] = settings.resolve(settings.embedder_path)
     if not settings.model_is_packaged():

@@ -23,6 +23,7 @@ from rag.answer.facts import facts_of
 from rag.answer.question import Question, analyse
 from rag.answer.rank import Ranker
 from rag.answer.refusal import Evidence, Refusal, refusal
+from rag.answer.scorer import LearnedScorer
 from rag.answer.spans import value_spans
 from rag.answer.threshold import confidence_point, refusal_threshold
 from rag.config import HAND_ORDER, Settings
@@ -113,6 +114,7 @@ class Pipeline:
         self.params = settings.answer
         self._confidence: ConfidenceModel | None = None
         self._ranker: Ranker | None = None
+        self._scorer: LearnedScorer | None = None
         self._models_lock = threading.Lock()
 
     def confidence_model(self) -> ConfidenceModel:
@@ -130,6 +132,15 @@ class Pipeline:
             if self._ranker is None:
                 self._ranker = Ranker.load(Path(self.settings.ranker))
             return self._ranker
+
+    def scorer(self) -> LearnedScorer | None:
+        """The learned answer scorer named by the settings (its card read on first use; None: the hand order)."""
+        if self.settings.scorer == HAND_ORDER:
+            return None
+        with self._models_lock:
+            if self._scorer is None:
+                self._scorer = LearnedScorer.load(Path(self.settings.scorer))
+            return self._scorer
 
     def prepare(self) -> None:
         """Load now what answering reads from beside the index: the lexical index and the corpus statistics."""
@@ -185,7 +196,7 @@ class Pipeline:
         stats = self.stats()
         pool, ranks = self.evidence_pool(passages)
         table = build_candidates(q, pool, self.embedder, stats, self.store.heads([p.source for p in passages]),
-                                 ranks, self.params, vector, self.ranker())
+                                 ranks, self.params, vector, self.ranker(), self.scorer())
         value, source = threshold
         refused = refusal(self.evidence(q, table, stats, passages, value))
         row = features(q, table, passages, self.settings.evidence_k, self.params)

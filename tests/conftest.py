@@ -243,6 +243,18 @@ def make_indexed_folder(tmp: Path, docs: Path | None = SEEDS, files: Mapping[str
 
 
 @pytest.fixture(scope="session")
+def packaged_scorer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A learned-scorer folder (rag/answer/scorer.py) made from the packaged MiniLM, untrained, exported once per
+    session (seconds): what models/scorer holds, with the packaged weights."""
+    from rag.answer.scorer import save_scorer
+    from rag.index.embedding import packaged_embedder_path
+
+    folder = tmp_path_factory.mktemp("scorer") / "scorer"
+    save_scorer(packaged_embedder_path(), folder, 0.5, "packaged all-MiniLM-L6-v2, not fine-tuned (a test)")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def indexed_folder() -> Callable[..., IndexedFolder]:
     """make_indexed_folder, for fixtures and tests: ``indexed_folder(tmp, docs=SEEDS, files={...}, cli=False)``."""
     return make_indexed_folder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -125,3 +126,22 @@ def test_the_onnx_embedder_gives_a_text_the_same_vector_alone_or_among_many():
     alone = np.vstack([embedder.embed([t]) for t in texts])
     assert np.array_equal(together, alone)
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_vector_size_is_read_from_either_pooling_config(tmp_path: Path):
+    from rag.index.embedding import _pooling_dimension
+
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"word_embedding_dimension": 384}')  # before ST 6
+    assert _pooling_dimension(tmp_path) == 384
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"embedding_dimension": 256, "pooling_mode": "mean"}')
+    assert _pooling_dimension(tmp_path) == 256  # what sentence-transformers 6 writes
+
+
+def test_a_prebuilt_onnx_folder_without_its_model_file_says_so(tmp_path: Path):
+    from rag.errors import ModelMissing
+    from rag.index.embedding import OnnxFolderEmbedder
+
+    (tmp_path / "modules.json").write_text("[]")
+    with pytest.raises(ModelMissing, match="model.onnx is missing"):
+        OnnxFolderEmbedder(tmp_path).embed(["a"])

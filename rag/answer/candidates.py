@@ -12,6 +12,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from rag.answer.units import Unit, passage_units
 from rag.index.embedding import Embedder
 from rag.text import identifiers
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    from rag.answer.scorer import LearnedScorer
 
 
 @dataclass(frozen=True)
@@ -170,12 +174,13 @@ def _version_note_answers(question: Question, unit: Unit) -> bool:
 def build_candidates(question: Question, passages: list[Passage], embedder: Embedder, stats: CorpusStats,
                      heads: dict[str, str] | None = None, ranks: list[int] | None = None,
                      params: AnswerParams = DEFAULTS, question_vector: np.ndarray | None = None,
-                     ranker: Ranker | None = None) -> list[Candidate]:
+                     ranker: Ranker | None = None, scorer: LearnedScorer | None = None) -> list[Candidate]:
     """The candidate table of the passages' evidence units, best first, near-duplicates removed. ``heads`` (the
     first chunk of each file: its title and byline) joins each unit's context, so 'According to the AP
     report...' finds the report whose byline says AP. ``question_vector`` is the question's embedding when
     retrieval already made it. ``ranker`` (the fitted ranker, models/ranker.json) orders the candidates by their
-    features; without one they keep the hand order."""
+    features; ``scorer`` (the learned scorer, models/scorer) then orders them by that order fused with its
+    similarity; without either they keep the hand order."""
     units = split_passages(passages, heads, ranks, params)
     if not units:
         return []
@@ -214,6 +219,10 @@ def build_candidates(question: Question, passages: list[Passage], embedder: Embe
     table = drop_near_duplicates(table, params)
     if ranker is not None and table:
         orders = ranker.score(np.asarray([c.features for c in table], dtype=np.float64))
+        table = sorted((replace(c, order=float(o)) for c, o in zip(table, orders, strict=True)),
+                       key=lambda c: c.order, reverse=True)
+    if scorer is not None and len(table) > 1:
+        orders = scorer.order(question.query, table, params)
         table = sorted((replace(c, order=float(o)) for c, o in zip(table, orders, strict=True)),
                        key=lambda c: c.order, reverse=True)
     return table

@@ -83,6 +83,18 @@ class Ranker:
         return ranker
 
 
+def zscores(x: np.ndarray) -> np.ndarray:
+    """``x`` standardised among one question's candidates (zeros when they are all alike)."""
+    spread = float(x.std())
+    return (x - x.mean()) / spread if spread > 0 else np.zeros_like(x)
+
+
+def fused(hand: np.ndarray, learned: np.ndarray, weight: float) -> np.ndarray:
+    """The order of one question's candidates by the hand order and a learned similarity together: their z-scores
+    among those candidates, the learned one times ``weight`` (rag/answer/scorer.py, scripts/train_scorer.py)."""
+    return zscores(hand) + weight * zscores(learned)
+
+
 def weighted_share(wanted: Iterable[str], have: set[str] | frozenset[str], weights: Mapping[str, float],
                    default: float = 1.0) -> float:
     """The share of ``wanted`` terms found in ``have``, each weighed by ``weights`` (``default`` for a term

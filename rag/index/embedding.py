@@ -172,7 +172,9 @@ def _model_name(model_dir: Path) -> str:
 def _pooling_dimension(model_dir: Path) -> int | None:
     pooling = model_dir / "1_Pooling" / "config.json"
     if pooling.is_file():
-        dim = json.loads(pooling.read_text()).get("word_embedding_dimension")
+        config = json.loads(pooling.read_text())
+        # sentence-transformers 6 writes "embedding_dimension"; folders saved before, "word_embedding_dimension".
+        dim = config.get("embedding_dimension") or config.get("word_embedding_dimension")
         if dim:
             return int(dim)
     return None
@@ -244,7 +246,7 @@ class OnnxInt8Embedder(_ModelFolder):
 
             path = self.onnx_path
             if not path.is_file():
-                export_onnx_int8(self.model_dir, path)
+                self._export(path)
             tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
             tokenizer.enable_truncation(max_length=_max_seq_length(self.model_dir))
             tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
@@ -256,6 +258,9 @@ class OnnxInt8Embedder(_ModelFolder):
             log.info("loading embedder %s", path)
             self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             self._tokenizer = tokenizer
+
+    def _export(self, path: Path) -> None:
+        export_onnx_int8(self.model_dir, path)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
@@ -285,6 +290,21 @@ class OnnxInt8Embedder(_ModelFolder):
         return out
 
 
+class OnnxFolderEmbedder(OnnxInt8Embedder):
+    """A model exported to int8 ONNX ahead of time: ``model.onnx`` in a folder beside the sentence-transformers
+    configs and tokenizer, without the torch weights (models/scorer, written by scripts/train_scorer.py export)."""
+
+    def __init__(self, folder: Path, batch_size: int = 1) -> None:
+        super().__init__(folder, folder, batch_size)
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.model_dir / "model.onnx"
+
+    def _export(self, path: Path) -> None:
+        raise ModelMissing(f"{path} is missing; restore it from the repository (git checkout {self.model_dir}).")
+
+
 class _FromOnnxRuntimeAsInfo(logging.Filter):
     """onnxruntime's quantiser warns on the root logger ('Please consider to run pre-processing before
     quantization'): advice for its developers, not for our users. Such records become INFO, shown with -v."""
@@ -307,9 +327,10 @@ def _onnxruntime_logs_as_info() -> Iterator[None]:
         root.removeFilter(quiet)
 
 
-def export_onnx_int8(model_dir: Path, target: Path) -> None:
-    """Export ``model_dir``'s transformer with mean pooling and normalisation to ONNX, quantise its weights to int8
-    (dynamic, per channel) and move the result to ``target`` atomically. Needs torch and onnx; no network."""
+def export_onnx_int8(model_dir: Path, target: Path, ops: tuple[str, ...] = ("MatMul",)) -> None:
+    """Export ``model_dir``'s transformer with mean pooling and normalisation to ONNX, quantise the weights of
+    ``ops`` to int8 (dynamic, per channel) and move the result to ``target`` atomically. Needs torch and onnx; no
+    network. ("Gather" too quantises the word embeddings: a file of 23 MB instead of 90, for models/.)"""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
@@ -347,7 +368,7 @@ def export_onnx_int8(model_dir: Path, target: Path) -> None:
         # Per-channel int8 weights on the MatMuls keep vectors within ~1% (cosine) of the float model.
         with _onnxruntime_logs_as_info():
             quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul"])
+                             op_types_to_quantize=list(ops))
         os.replace(int8, target)  # atomic: a concurrent or killed export never leaves a half-written file
 
 

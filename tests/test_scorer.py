@@ -1,0 +1,102 @@
+"""The learned answer scorer (rag/answer/scorer.py): how its folder is read, how it fuses with the hand order, and
+that answering uses it. The folder is the packaged MiniLM exported as a scorer (conftest.packaged_scorer)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.answer.rank import fused, zscores
+from rag.answer.scorer import CARD, LearnedScorer, fusion_weight
+from rag.config import HAND_ORDER, PROJECT_ROOT, load_settings
+from rag.errors import ConfigError
+
+SCORER_DIR = PROJECT_ROOT / "models" / "scorer"
+
+
+def test_fusion_adds_z_scores_so_a_learned_favourite_wins_only_with_weight():
+    hand = np.array([3.0, 2.0, 1.0])
+    learned = np.array([0.1, 0.2, 0.9])  # the model prefers the hand order's last unit
+    assert np.allclose(zscores(np.array([5.0, 5.0])), 0.0)  # all alike: nothing to tell apart
+    assert np.argmax(fused(hand, learned, 0.0)) == 0
+    assert np.argmax(fused(hand, learned, 0.5)) == 0
+    assert np.argmax(fused(hand, learned, 2.0)) == 2
+    # only the spread counts: scaling either side changes nothing
+    assert np.allclose(fused(hand * 10, learned * 3 + 1, 0.7), fused(hand, learned, 0.7))
+
+
+def test_a_question_the_model_cannot_read_gets_less_of_its_weight():
+    assert fusion_weight(0.5, 1.0) == 0.5
+    assert fusion_weight(0.5, 0.2) == pytest.approx(0.1)
+    assert fusion_weight(0.5, 0.0) == 0.0
+
+
+def test_the_scorer_is_one_setting():
+    assert load_settings(env={}).scorer == HAND_ORDER
+    assert Path(load_settings(env={"RAG_SCORER": "models/scorer"}).scorer) == SCORER_DIR
+    assert load_settings(env={"RAG_SCORER": "none"}).scorer == HAND_ORDER
+
+
+def test_a_missing_or_broken_scorer_says_what_to_do(tmp_path: Path):
+    with pytest.raises(ConfigError, match="RAG_SCORER=none"):
+        LearnedScorer.load(tmp_path / "nowhere")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / CARD).write_text("{", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        LearnedScorer.load(broken)
+    (broken / CARD).write_text(json.dumps({"weight": 0.5}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="lacks model.onnx"):
+        LearnedScorer.load(broken)
+
+
+def test_a_scorer_reads_its_card_and_ranks_the_answering_unit_first(packaged_scorer: Path):
+    from rag.answer.candidates import candidate
+    from rag.answer.params import DEFAULTS
+    from rag.types import Passage
+
+    scorer = LearnedScorer.load(packaged_scorer)
+    assert scorer.card.weight == 0.5 and "packaged" in scorer.card.trained_on
+    texts = ["The intake valve is cleaned every month.", "The default port of the server is 8080.",
+             "The server was first released in 2019."]
+    table = [candidate(Passage("a.txt", 0, len(t), t), 0.5, 0.5) for t in texts]  # the hand order cannot tell
+    sims = scorer.similarities("What is the default port of the server?", table, DEFAULTS)
+    assert sims.shape == (3,) and int(np.argmax(sims)) == 1
+    order = scorer.order("What is the default port of the server?", table, DEFAULTS)
+    assert int(np.argmax(order)) == 1
+
+
+def test_the_pipeline_orders_candidates_by_the_scorer_it_is_given(tmp_path: Path, packaged_scorer: Path):
+    from conftest import fake_app
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("The occupation of Ann Lee is potter. The gender of Ann Lee is female.\n\n"
+                                             "Ann Lee was born in 1950 in Leeds.", encoding="utf-8")
+    app = fake_app(tmp_path, scorer=str(packaged_scorer))
+    decision = app.pipeline.decide("When was Ann Lee born?")
+    scorer = app.pipeline.scorer()
+    assert scorer is not None and len(decision.candidates) > 1
+    orders = [c.order for c in decision.candidates]
+    assert orders == sorted(orders, reverse=True)
+    # the orders are fused z-scores: they centre on zero among the question's candidates
+    assert abs(float(np.mean(orders))) < 1e-6
+    (tmp_path / "hand" / "docs").mkdir(parents=True)
+    assert fake_app(tmp_path / "hand", scorer=HAND_ORDER).pipeline.scorer() is None
+
+
+def test_a_scorer_folder_moved_elsewhere_still_loads_and_scores_alike(tmp_path: Path, packaged_scorer: Path):
+    from rag.answer.candidates import candidate
+    from rag.answer.params import DEFAULTS
+    from rag.types import Passage
+
+    copy = tmp_path / "moved"
+    shutil.copytree(packaged_scorer, copy)
+    table = [candidate(Passage("a.txt", 0, 20, t), 0.5, 0.5) for t in ("Seals are blue.", "Valves are red.")]
+    first, moved = LearnedScorer.load(packaged_scorer), LearnedScorer.load(copy)
+    assert moved.card == first.card
+    assert np.allclose(moved.similarities("What colour are seals?", table, DEFAULTS),
+                       first.similarities("What colour are seals?", table, DEFAULTS))
