@@ -1,0 +1,198 @@
+"""(d) of the answer scorer: a cross-encoder initialised from the packaged MiniLM's weights (its scoring head starts
+untrained), trained listwise on the same candidate groups as the bi-encoder, and measured the same way.
+
+    .venv/bin/python scripts/cross_encoder.py train --leave-out pydocs+wiki   # -> /tmp/rag-scorer/cross-pydocs+wiki
+    .venv/bin/python scripts/cross_encoder.py report                          # hand order, (d) and (d) fused
+
+Each question is read against each candidate as one pair ('question [SEP] unit read with its heading path'); a
+group's logits go through the same listwise loss as scripts/train_scorer.py's bi-encoder. `report` scores every
+corpus with the model whose training left it out, and fuses (d) with the hand order as (e) does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import pickle
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.candidates import read_text
+from rag.answer.params import DEFAULTS
+from rag.config import offline_environment
+from rag.index.embedding import packaged_embedder_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pools import INDEX_ROOT, Pool, load_pools
+from train_scorer import (
+    WEIGHT_SETS,
+    WEIGHTS,
+    WORK,
+    Group,
+    hand,
+    labels,
+    learned_order,
+    left_out_of,
+    scored,
+    top1,
+    training_groups,
+)
+
+log = logging.getLogger("cross_encoder")
+FROZEN_LAYERS = 2  # the embeddings and these lowest layers are not trained (two CPU cores)
+MAX_TOKENS = 160  # question and unit together
+QUESTIONS_PER_STEP = 4
+LEARNING_RATE = 5e-5
+HEAD_LEARNING_RATE = 1e-3  # the new head learns from nothing
+SEED = 0
+
+
+def load(model_dir: Path) -> tuple[object, object]:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), num_labels=1, local_files_only=True)
+    return tokenizer, model
+
+
+def logits(tokenizer: object, model: object, query: str, texts: list[str]) -> object:
+    batch = tokenizer([query] * len(texts), texts, truncation="only_second", max_length=MAX_TOKENS,  # type: ignore
+                      padding=True, return_tensors="pt")
+    return model(**batch).logits.squeeze(-1)  # type: ignore[operator]
+
+
+def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[str]) -> None:
+    import torch
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(2)
+    tokenizer, model = load(packaged_embedder_path())
+    bert = model.bert  # type: ignore[attr-defined]
+    for part in [bert.embeddings, *bert.encoder.layer[:FROZEN_LAYERS]]:
+        for weight in part.parameters():
+            weight.requires_grad = False
+    head = [w for n, w in model.named_parameters() if w.requires_grad and not n.startswith("bert.")]  # type: ignore
+    body = [w for n, w in model.named_parameters() if w.requires_grad and n.startswith("bert.")]  # type: ignore
+    optimiser = torch.optim.AdamW([{"params": body, "lr": LEARNING_RATE},
+                                   {"params": head, "lr": HEAD_LEARNING_RATE}])
+    steps = math.ceil(len(groups) / QUESTIONS_PER_STEP)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
+    order = list(groups)
+    random.Random(SEED).shuffle(order)
+    model.train()  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    for step, start in enumerate(range(0, len(order), QUESTIONS_PER_STEP), 1):
+        loss = torch.zeros(())
+        batch = order[start : start + QUESTIONS_PER_STEP]
+        for g in batch:
+            scores = logits(tokenizer, model, g.query, list(g.texts))
+            target = torch.tensor(g.labels, dtype=torch.bool)
+            loss = loss + torch.logsumexp(scores, 0) - torch.logsumexp(scores[target], 0)
+        loss = loss / len(batch)
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # type: ignore[attr-defined]
+        optimiser.step()
+        schedule.step()
+        if step % 10 == 0 or step == steps:
+            rate = (time.perf_counter() - started) / step
+            log.warning("step %d/%d loss %.3f (%.1f s/step, %.0f s left)", step, steps, float(loss), rate,
+                        rate * (steps - step))
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out))  # type: ignore[attr-defined]
+    tokenizer.save_pretrained(str(out))  # type: ignore[attr-defined]
+    (out / "training.json").write_text(json.dumps({
+        "groups": len(groups), "frozen_layers": FROZEN_LAYERS, "max_tokens": MAX_TOKENS, "learning_rate":
+        LEARNING_RATE, "head_learning_rate": HEAD_LEARNING_RATE, "questions_per_step": QUESTIONS_PER_STEP,
+        "seed": SEED, "left_out": sorted(left_out), "trained_on": trained_on,
+        "seconds": round(time.perf_counter() - started)}, indent=1))
+
+
+def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
+    """Per pool, the cross-encoder's score of each candidate (kept in ``cache``)."""
+    import torch
+
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    torch.set_num_threads(2)
+    tokenizer, model = load(model_dir)
+    model.eval()  # type: ignore[attr-defined]
+    out, started = [], time.perf_counter()
+    with torch.no_grad():
+        for i, p in enumerate(pools, 1):
+            texts = [read_text(c.passage, DEFAULTS) for c in p.candidates]
+            out.append(logits(tokenizer, model, p.question.query, texts).numpy().astype(np.float64))
+            if i % 200 == 0:
+                log.warning("%s: %d/%d pools (%.0f s)", cache.stem, i, len(pools), time.perf_counter() - started)
+    cache.write_bytes(pickle.dumps(out))
+    return out
+
+
+def model_leaving_out(work: Path, name: str) -> Path | None:
+    found = [d for d in work.glob("cross-*") if name in left_out_of(d.name.removeprefix("cross-"))
+             and (d / "config.json").is_file()]
+    return min(found, key=lambda d: len(left_out_of(d.name.removeprefix("cross-"))), default=None)
+
+
+def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...]) -> None:
+    counted = {n: [p for p in scored(ps) if p.set in sets] for n, ps in pools.items()}
+    found = {}
+    for name, ps in counted.items():
+        model = model_leaving_out(work, name)
+        if model is not None:
+            found[name] = scores(model, ps, model / f"scores-{name}.pickle")
+
+    def hits(w: float) -> int:
+        return sum(top1([p for p in ps if p.set in WEIGHT_SETS],
+                        [learned_order(p, x, w) for p, x in zip(ps, found[n], strict=True) if p.set in WEIGHT_SETS])
+                   for n, ps in counted.items() if n in found)
+
+    weight = max(WEIGHTS, key=hits)
+    print(f"(d) fused weight chosen on the hand-written training and tuning pools: {weight}\n")
+    print("| corpus | set | questions | fact in a candidate | (a) hand order | (d) cross-encoder, left out | "
+          "(d) fused, left out |")
+    print("|---|---|---|---|---|---|---|")
+    for name, ps in counted.items():
+        for label in sets:
+            idx = [i for i, p in enumerate(ps) if p.set == label]
+            if not idx or name not in found:
+                continue
+            q, s = [ps[i] for i in idx], [found[name][i] for i in idx]
+            print(f"| {name} | {label} | {len(q)} | {sum(int(labels(p).any()) for p in q)} | "
+                  f"{top1(q, [hand(p) for p in q])} | {top1(q, s)} | "
+                  f"{top1(q, [learned_order(p, x, weight) for p, x in zip(q, s, strict=True)])} |", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=("train", "report"))
+    parser.add_argument("--leave-out", default="none", help="corpora left out of training, joined by '+'")
+    parser.add_argument("--work", type=Path, default=WORK)
+    parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
+    parser.add_argument("--sets", default="training,structure,tuning,held-out",
+                        help="report: the question sets scored (comma list)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    offline_environment()
+    pools = load_pools(args.index_root)
+    if args.action == "train":
+        leave_out = left_out_of(args.leave_out)
+        groups = training_groups(pools, leave_out)
+        trained_on = [n for n in pools if n not in leave_out]
+        log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))
+        train(groups, args.work / f"cross-{args.leave_out}", leave_out, trained_on)
+    else:
+        report(pools, args.work, tuple(s for s in args.sets.split(",") if s))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
