@@ -6,10 +6,11 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from rag.llm.prompting import build_prompt
 from rag.retrieval.retriever import Retriever
 from rag.types import Answer, AnswerEvent, AnswerSentence, Passage, Turn
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
@@ -126,21 +128,20 @@ class Pipeline:
 
     def ranker(self) -> Ranker | None:
         """The fitted ranker named by the settings, read on first use (None: the hand order)."""
-        if self.settings.ranker == HAND_ORDER:
-            return None
-        with self._models_lock:
-            if self._ranker is None:
-                self._ranker = Ranker.load(Path(self.settings.ranker))
-            return self._ranker
+        return self._ordering("_ranker", self.settings.ranker, Ranker.load)
 
     def scorer(self) -> LearnedScorer | None:
         """The learned answer scorer named by the settings (its card read on first use; None: the hand order)."""
-        if self.settings.scorer == HAND_ORDER:
+        return self._ordering("_scorer", self.settings.scorer, LearnedScorer.load)
+
+    def _ordering(self, attribute: str, setting: str, load: Callable[[Path], T]) -> T | None:
+        """What ``setting`` names (``load`` of its path, once), or None when it says the hand order."""
+        if setting == HAND_ORDER:
             return None
         with self._models_lock:
-            if self._scorer is None:
-                self._scorer = LearnedScorer.load(Path(self.settings.scorer))
-            return self._scorer
+            if getattr(self, attribute) is None:
+                setattr(self, attribute, load(Path(setting)))
+            return getattr(self, attribute)
 
     def prepare(self) -> None:
         """Load now what answering reads from beside the index: the lexical index and the corpus statistics."""

@@ -177,6 +177,15 @@ def scripted_model() -> type[ScriptedModel]:
     return ScriptedModel
 
 
+def ann_lee_docs(tmp: Path) -> Path:
+    """tmp/docs with one file of three facts about Ann Lee (an occupation, a gender, a birth): a question about one
+    of them has candidates to order."""
+    (tmp / "docs").mkdir()
+    (tmp / "docs" / "a.txt").write_text("The occupation of Ann Lee is potter. The gender of Ann Lee is female.\n\n"
+                                        "Ann Lee was born in 1950 in Leeds.", encoding="utf-8")
+    return tmp / "docs"
+
+
 def fake_app(tmp: Path, generator: Any = None, embedder: Any = None, sync: bool = True, **overrides: object) -> App:
     """``build_app`` over tmp/docs and tmp/index (a real Chroma index) with a fake model (``generator``, else
     NoModel) and the hash embedder (or ``embedder``), synced with the documents folder unless ``sync`` is False."""

@@ -45,11 +45,9 @@ def test_a_missing_or_foreign_ranker_says_what_to_do(tmp_path: Path):
 
 
 def test_the_pipeline_orders_candidates_by_the_ranker_it_is_given(tmp_path: Path):
-    from conftest import fake_app
+    from conftest import ann_lee_docs, fake_app
 
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "a.txt").write_text("The occupation of Ann Lee is potter. The gender of Ann Lee is female.\n\n"
-                                             "Ann Lee was born in 1950 in Leeds.", encoding="utf-8")
+    ann_lee_docs(tmp_path)
     app = fake_app(tmp_path, ranker=str(SHIPPED))
     decision = app.pipeline.decide("When was Ann Lee born?")
     ranker = app.pipeline.ranker()

@@ -71,11 +71,9 @@ def test_a_scorer_reads_its_card_and_ranks_the_answering_unit_first(packaged_sco
 
 
 def test_the_pipeline_orders_candidates_by_the_scorer_it_is_given(tmp_path: Path, packaged_scorer: Path):
-    from conftest import fake_app
+    from conftest import ann_lee_docs, fake_app
 
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "a.txt").write_text("The occupation of Ann Lee is potter. The gender of Ann Lee is female.\n\n"
-                                             "Ann Lee was born in 1950 in Leeds.", encoding="utf-8")
+    ann_lee_docs(tmp_path)
     app = fake_app(tmp_path, scorer=str(packaged_scorer))
     decision = app.pipeline.decide("When was Ann Lee born?")
     scorer = app.pipeline.scorer()
