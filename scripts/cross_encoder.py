@@ -62,7 +62,7 @@ def load(model_dir: Path) -> tuple[object, object]:
 
 
 def logits(tokenizer: object, model: object, query: str, texts: list[str]) -> object:
-    batch = tokenizer([query] * len(texts), texts, truncation="only_second", max_length=MAX_TOKENS,  # type: ignore
+    batch = tokenizer([query] * len(texts), texts, truncation="longest_first", max_length=MAX_TOKENS,  # type: ignore
                       padding=True, return_tensors="pt")
     return model(**batch).logits.squeeze(-1)  # type: ignore[operator]
 
