@@ -78,8 +78,8 @@ class Settings:
     # What orders candidate units: "none", the hand order (rag/answer/rank.py), or a fitted ranker's file
     # (RAG_RANKER=models/ranker.json, card models/ranker.md: measured, not yet the default; docs/quality.md).
     ranker: str = "none"
-    # The learned answer scorer's folder (rag/answer/scorer.py, card models/scorer.md), or "none": the hand order
-    # (RAG_SCORER).
+    # A learned answer scorer's folder (rag/answer/scorer.py, written by scripts/train_scorer.py export; none is
+    # shipped: docs/quality.md), or "none": the hand order (RAG_SCORER).
     scorer: str = "none"
     host: str = "127.0.0.1"
     port: int = 7860

@@ -39,6 +39,7 @@ from train_scorer import (
     labels,
     learned_order,
     left_out_of,
+    model_leaving_out,
     scored,
     top1,
     training_groups,
@@ -136,17 +137,11 @@ def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
     return out
 
 
-def model_leaving_out(work: Path, name: str) -> Path | None:
-    found = [d for d in work.glob("cross-*") if name in left_out_of(d.name.removeprefix("cross-"))
-             and (d / "config.json").is_file()]
-    return min(found, key=lambda d: len(left_out_of(d.name.removeprefix("cross-"))), default=None)
-
-
 def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...]) -> None:
     counted = {n: [p for p in scored(ps) if p.set in sets] for n, ps in pools.items()}
     found = {}
     for name, ps in counted.items():
-        model = model_leaving_out(work, name)
+        model = model_leaving_out(work, name, "cross-", "config.json")
         if model is not None:
             found[name] = scores(model, ps, model / f"scores-{name}.pickle")
 

@@ -176,12 +176,12 @@ def similarities(model_dir: Path | None, pools: list[Pool], cache: Path | None =
         return pickle.loads(cache.read_bytes())
 
     model = OnnxInt8Embedder(WORK / "onnx", model_dir or packaged_embedder_path())
-    texts = sorted({t for p in pools for t in [p.question.query] + [read_text(c.passage, DEFAULTS)
-                                                                      for c in p.candidates]})
+    read = [[read_text(c.passage, DEFAULTS) for c in p.candidates] for p in pools]
+    texts = sorted({p.question.query for p in pools} | {t for units in read for t in units})
     log.warning("embedding %d distinct texts of %d pools with %s", len(texts), len(pools), model.name)
     vectors = dict(zip(texts, model.embed(texts), strict=True))
-    out = [np.asarray([vectors[read_text(c.passage, DEFAULTS)] for c in p.candidates]).reshape(-1, model.dimension)
-           @ vectors[p.question.query] for p in pools]
+    out = [np.asarray([vectors[t] for t in units]).reshape(-1, model.dimension) @ vectors[p.question.query]
+           for p, units in zip(pools, read, strict=True)]
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_bytes(pickle.dumps(out))
@@ -313,11 +313,12 @@ def left_out_of(spec: str) -> set[str]:
     return set() if spec == "none" else set(spec.split("+"))
 
 
-def model_leaving_out(work: Path, name: str) -> Path | None:
-    """A trained folder whose training left ``name`` out (the one leaving out fewest corpora)."""
-    found = [d for d in work.glob("loco-*") if name in left_out_of(d.name.removeprefix("loco-"))
-             and (d / "modules.json").is_file()]
-    return min(found, key=lambda d: len(left_out_of(d.name.removeprefix("loco-"))), default=None)
+def model_leaving_out(work: Path, name: str, prefix: str = "loco-", marker: str = "modules.json") -> Path | None:
+    """A trained folder (``prefix`` + the corpora left out, holding ``marker``) whose training left ``name`` out:
+    the one leaving out fewest corpora."""
+    found = [d for d in work.glob(f"{prefix}*") if name in left_out_of(d.name.removeprefix(prefix))
+             and (d / marker).is_file()]
+    return min(found, key=lambda d: len(left_out_of(d.name.removeprefix(prefix))), default=None)
 
 
 def main() -> int:

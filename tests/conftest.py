@@ -254,7 +254,7 @@ def make_indexed_folder(tmp: Path, docs: Path | None = SEEDS, files: Mapping[str
 @pytest.fixture(scope="session")
 def packaged_scorer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A learned-scorer folder (rag/answer/scorer.py) made from the packaged MiniLM, untrained, exported once per
-    session (seconds): what models/scorer holds, with the packaged weights."""
+    session (seconds): what scripts/train_scorer.py export writes, with the packaged weights."""
     from rag.answer.scorer import save_scorer
     from rag.index.embedding import packaged_embedder_path
 

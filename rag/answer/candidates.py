@@ -179,7 +179,7 @@ def build_candidates(question: Question, passages: list[Passage], embedder: Embe
     first chunk of each file: its title and byline) joins each unit's context, so 'According to the AP
     report...' finds the report whose byline says AP. ``question_vector`` is the question's embedding when
     retrieval already made it. ``ranker`` (the fitted ranker, models/ranker.json) orders the candidates by their
-    features; ``scorer`` (the learned scorer, models/scorer) then orders them by that order fused with its
+    features; ``scorer`` (a learned scorer's folder, RAG_SCORER) then orders them by that order fused with its
     similarity; without either they keep the hand order."""
     units = split_passages(passages, heads, ranks, params)
     if not units:
@@ -218,14 +218,16 @@ def build_candidates(question: Question, passages: list[Passage], embedder: Embe
     table.sort(key=lambda c: c.order, reverse=True)
     table = drop_near_duplicates(table, params)
     if ranker is not None and table:
-        orders = ranker.score(np.asarray([c.features for c in table], dtype=np.float64))
-        table = sorted((replace(c, order=float(o)) for c, o in zip(table, orders, strict=True)),
-                       key=lambda c: c.order, reverse=True)
+        table = _reordered(table, ranker.score(np.asarray([c.features for c in table], dtype=np.float64)))
     if scorer is not None and len(table) > 1:
-        orders = scorer.order(question.query, table, params)
-        table = sorted((replace(c, order=float(o)) for c, o in zip(table, orders, strict=True)),
-                       key=lambda c: c.order, reverse=True)
+        table = _reordered(table, scorer.order(question.query, table, params))
     return table
+
+
+def _reordered(table: list[Candidate], orders: np.ndarray) -> list[Candidate]:
+    """The candidates with these orders, best first."""
+    return sorted((replace(c, order=float(o)) for c, o in zip(table, orders, strict=True)),
+                  key=lambda c: c.order, reverse=True)
 
 
 # ------------------------------------------------------------------------------------------------- features

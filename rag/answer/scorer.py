@@ -2,9 +2,10 @@
 
 The packaged all-MiniLM-L6-v2 fine-tuned listwise on candidate groups of thousands of training questions (each
 question against its candidates read with their heading paths; scripts/train_scorer.py), exported to int8 ONNX
-in a folder (models/scorer, card models/scorer.md). Candidates are ordered by the hand order and the model's
-similarity together (rag.answer.rank.fused, with the weight the folder's scorer.json names, less for a question
-the model cannot read): the index keeps its own embeddings, and the model is loaded on first use.
+in a folder (scripts/train_scorer.py export; none is shipped yet, docs/quality.md). Candidates are ordered by the
+hand order and the model's similarity together (rag.answer.rank.fused, with the weight the folder's scorer.json
+names, less for a question the model cannot read): the index keeps its own embeddings, and the model is loaded
+on first use.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ CARD = "scorer.json"  # in the folder: the fusion weight and what the model was 
 # What answering reads of a sentence-transformers folder besides the ONNX export (no torch weights are kept).
 SHIPPED_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "tokenizer.json",
                  "1_Pooling/config.json")
-REDO = "restore it from the repository (git checkout models/) or retrain it: make scorer"
+REDO = "export one again: scripts/train_scorer.py export (docs/quality.md)"
 
 
 def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, training: dict | None = None) -> None:

@@ -292,7 +292,7 @@ class OnnxInt8Embedder(_ModelFolder):
 
 class OnnxFolderEmbedder(OnnxInt8Embedder):
     """A model exported to int8 ONNX ahead of time: ``model.onnx`` in a folder beside the sentence-transformers
-    configs and tokenizer, without the torch weights (models/scorer, written by scripts/train_scorer.py export)."""
+    configs and tokenizer, without the torch weights (a learned scorer's folder, scripts/train_scorer.py export)."""
 
     def __init__(self, folder: Path, batch_size: int = 1) -> None:
         super().__init__(folder, folder, batch_size)
@@ -302,7 +302,7 @@ class OnnxFolderEmbedder(OnnxInt8Embedder):
         return self.model_dir / "model.onnx"
 
     def _export(self, path: Path) -> None:
-        raise ModelMissing(f"{path} is missing; restore it from the repository (git checkout {self.model_dir}).")
+        raise ModelMissing(f"{path} is missing; export the folder again (scripts/train_scorer.py export).")
 
 
 class _FromOnnxRuntimeAsInfo(logging.Filter):
