@@ -177,9 +177,11 @@ class Pipeline:
         """Retrieve, score the evidence and decide whether to answer (no model call).
 
         A follow-up whose pronoun the last answer resolves ('Who is its foreign minister?' -> "Who is Mongolia's
-        foreign minister?") is decided both ways, resolved and as before (after the previous question); the reading
-        with the better evidence wins (answered over refused, then the higher confidence): a referent taken for
-        the wrong thing ('its' for a person the last answer named) costs a second decision, not the answer."""
+        foreign minister?") is decided both ways, resolved and as before (after the previous question). The resolved
+        reading is kept when it would be answered; otherwise the reading with the better evidence (not refused, then
+        the higher confidence): a referent taken for the wrong thing ('its' for a person the last answer named)
+        costs a second decision, not the answer. Two answerable readings are not compared by confidence: their
+        confidences differ by less than the confidence's own noise, and the resolved one is what was asked."""
         started = time.perf_counter()
         asked = validate_question(question)
         readings = [analyse(asked, history)]
@@ -188,7 +190,10 @@ class Pipeline:
         # The index's calibration (threshold and operating point) is read once for every reading.
         value, source = threshold or refusal_threshold(self.settings, self.store)
         point = confidence_point(self.settings, self.store, self.confidence_model().point)
-        decisions = [self._decide(q, k, (value, source), point, started) for q in readings]
+        decisions = [self._decide(q, k, (value, source), point, started) for q in readings[:1]]
+        if decisions[0].status == "answered":
+            return decisions[0]
+        decisions += [self._decide(q, k, (value, source), point, started) for q in readings[1:]]
         return max(decisions, key=lambda d: (d.refusal is None, d.confidence))
 
     def _decide(self, q: Question, k: int | None, threshold: tuple[float, str], point: tuple[float, str],
