@@ -16,6 +16,9 @@
    is the lowest that keeps wrong answers shown <= 5% of the answerable questions on the pooled held-out sets.
 4. --write saves the fit on all corpora, with that point, to models/confidence.json.
 
+--drop NAME (repeatable) fits and reports without some features (their column set to 0 in every row, training
+and held-out), to measure what a feature adds: the same command with and without it.
+
 With --no-rules-run the rows come from runs with no refusal rule in force, which list every rule that would have
 refused each question: the training rows of scripts/ablate_refusal.py (INDEX_ROOT/ablation-rows.json) and an
 --eval-dir made by `evaltable.py --refusal-rules none`. A row counts as refused when a rule of the shipped set
@@ -35,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.compose import best_typed, choose_evidence
-from rag.answer.confidence import FEATURES, ConfidenceModel, features
+from rag.answer.confidence import FEATURES, ConfidenceModel
 from rag.answer.params import DEFAULTS
 from rag.app import ensure_index
 from rag.config import PROJECT_ROOT, load_settings, offline_environment
@@ -78,12 +81,19 @@ def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None) -
             quote = evidence[best_typed(evidence)] if evidence else None
             right = bool(q.answerable and quote is not None and unit_holds(quote, q.facts))
             rows.append({"corpus": name, "id": q.id, "refused": False, "answerable": q.answerable,
-                         "x": features(d.question, d.candidates, d.passages, settings.evidence_k, pipeline.params),
+                         "x": list(d.confidence_features),
                          "y": int(right)})
             if rules is not None:
                 rows[-1]["fired"] = list(rules_fired(pipeline, d))
         log.warning("%s: %s done (%d rows)", name, path.name, len(rows))
     return rows
+
+
+def without(row: dict, key: str, dropped: list[str]) -> dict:
+    """``row`` with the features named in ``dropped`` zeroed in its feature list ``row[key]`` (if it has one)."""
+    if not dropped or key not in row:
+        return row
+    return {**row, key: [0.0 if name in dropped else x for name, x in zip(FEATURES, row[key], strict=True)]}
 
 
 def refused_by(rules: tuple[str, ...], fired: list[str]) -> bool:
@@ -192,7 +202,11 @@ def main() -> int:
     parser.add_argument("--no-rules-run", action="store_true",
                         help="read the rows of runs with no rule in force (ablation-rows.json; --eval-dir made with "
                              "--refusal-rules none) and refuse what the shipped rules would")
+    parser.add_argument("--drop", action="append", default=[], choices=FEATURES, metavar="FEATURE",
+                        help="leave a feature out (its column zeroed) to measure what it adds; not with --write")
     args = parser.parse_args()
+    if args.drop and args.write:
+        parser.error("--drop measures; the shipped model uses every feature (leave out --write)")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
     cache = args.index_root / ("ablation-rows.json" if args.no_rules_run else "confidence-rows.json")
@@ -207,13 +221,14 @@ def main() -> int:
             data[name] = collect(name, args.index_root)
             args.index_root.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(data))
-    data = {n: data[n] for n in names}
+    data = {n: [without(r, "x", args.drop) for r in data[n]] for n in names}
     loco = report_training(data)
     point = 0.5
     if args.eval_dir:
         held = heldout_rows(args.eval_dir)
         if args.no_rules_run:
             held = {n: [{**r, "refused": shipped_refuses(r["rules_fired"])} for r in rows] for n, rows in held.items()}
+        held = {n: [without(r, "confidence_features", args.drop) for r in rows] for n, rows in held.items()}
         point = report_heldout(held, loco)
     model = fit(*_xy([r for rows in data.values() for r in rows]), point, f"training questions of {', '.join(names)}")
     print("\ncoefficients (standardised features):")
