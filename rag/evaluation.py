@@ -217,8 +217,11 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "refused": answer.refused,
             "refusal": answer.refusal or None,
             "rules_fired": list(rules_fired(pipeline, decision)),
-            "status": decision.status,
-            "confidence": round(decision.confidence, 4),
+            # The status at the operating point, with the confidence once the draft is checked.
+            "status": ("refused" if answer.refused else
+                       "not_sure" if answer.confidence < decision.min_confidence else "answered"),
+            "confidence": round(answer.confidence, 4),
+            "confidence_before_draft": round(decision.confidence, 4),
             "confidence_features": list(decision.confidence_features),
             "fallback": answer.fallback,
             "decision": answer.decision,
@@ -248,14 +251,14 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
 POINTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # operating points of the risk-coverage table
 
 
-def rescore(report: dict[str, Any], probability: Callable[[list[float]], float], point: float,
+def rescore(report: dict[str, Any], probability: Callable[[dict[str, Any]], float], point: float,
             source: str) -> dict[str, Any]:
     """The report with every question's confidence, status, the metrics at the operating point and the
     risk-coverage table computed again by another confidence model (the answers do not depend on it: every
     question the rules let through was answered)."""
     rows = []
     for r in report["questions"]:
-        confidence = probability(r["confidence_features"])
+        confidence = probability(r)
         status = "refused" if r["refused"] else ("not_sure" if confidence < point else "answered")
         rows.append({**r, "confidence": round(confidence, 4), "status": status})
     k = report["settings"]["top_k"]

@@ -73,13 +73,29 @@ class Decision:
     min_confidence: float = 0.0  # the operating point: below it the answer is shown as "not sure"
     confidence_source: str = ""  # how the operating point was set
     confidence_features: tuple[float, ...] = ()  # what the confidence was computed from (rag.answer.confidence)
+    # The confidence once the model's draft is checked, if no sentence of it holds up and if one does (None: the
+    # confidence model has no draft stage, and ``confidence`` is final).
+    after_draft: tuple[float, float] | None = None
 
     @property
     def status(self) -> str:
-        """'refused' (a refusal rule), 'not_sure' (confidence below the operating point) or 'answered'."""
+        """'refused' (a refusal rule), 'not_sure' (below the operating point even if the draft holds up: the model
+        is not asked) or 'answered' (which the draft may still turn into 'not_sure': ``draft_decides``)."""
         if self.refusal is not None:
             return "refused"
-        return "not_sure" if self.confidence < self.min_confidence else "answered"
+        best = self.confidence if self.after_draft is None else self.after_draft[1]
+        return "not_sure" if best < self.min_confidence else "answered"
+
+    @property
+    def draft_decides(self) -> bool:
+        """Whether the answer is shown only if a sentence of the model's draft holds up (the checked text is held
+        back until the draft is done)."""
+        return (self.status == "answered" and self.after_draft is not None
+                and self.after_draft[0] < self.min_confidence)
+
+    def final_confidence(self, held_up: bool) -> float:
+        """The confidence of the answer once its draft is checked."""
+        return self.confidence if self.after_draft is None else self.after_draft[1 if held_up else 0]
 
 
 _MARKER_ONLY = re.compile(r"^\s*\[[\d,\s]*\]?[.!?]?\s*$")
@@ -206,8 +222,11 @@ class Pipeline:
         value, source = threshold
         refused = refusal(self.evidence(q, table, stats, passages, value))
         row = features(q, table, passages, self.settings.evidence_k, self.params)
+        model = self.confidence_model()
+        before = model.probability(row)
+        after = (model.after_draft(before, False), model.after_draft(before, True)) if model.draft else None
         return Decision(q, passages, table, refused, value, source, stats, time.perf_counter() - started,
-                        self.confidence_model().probability(row), point[0], point[1], tuple(row))
+                        before, point[0], point[1], tuple(row), after)
 
     def evidence(self, q: Question, table: list[Candidate], stats: CorpusStats, passages: Sequence[Passage],
                  threshold: float) -> Evidence:
@@ -245,8 +264,18 @@ class Pipeline:
             return
         if decision.status == "not_sure":
             log.info("not sure of %r: confidence %.2f < %.2f", q.text, decision.confidence, decision.min_confidence)
-            yield from self._not_sure(q, evidence, decision, timings, started)
+            yield from self._not_sure(q, evidence, decision, timings, started, decision.confidence)
             return
+        # Between the two confidences the draft decides: its checked text waits until the draft is done.
+        hold = decision.draft_decides
+        waiting: list[AnswerEvent] = []
+
+        def show(delta: str) -> list[AnswerEvent]:
+            event = _shown(builder, delta)
+            if hold:
+                waiting.append(event)
+                return []
+            return [event]
 
         # The model reads, and the checker checks against, each unit as a reader sees it (markup rendered, a
         # version note with its entry's name); citations keep the file's characters.
@@ -273,21 +302,29 @@ class Pipeline:
                 for part in finished[done:]:
                     delta = builder.add_model_sentence(check_sentence(part, passages_shown, checks))
                     if delta:
-                        yield _shown(builder, delta)
+                        yield from show(delta)
                 done = max(done, len(finished))
         except AnswerCutOff:
             # The model stopped midway: the checked sentences held back for the quote are all there is to show.
             for held in list(builder.held):
-                yield _shown(builder, builder.show_held(held))
+                yield from show(builder.show_held(held))
+            yield from waiting
             raise
         for part in complete_sentences(raw, final=True)[done:]:
             delta = builder.add_model_sentence(check_sentence(part, passages_shown, checks))
             if delta:
-                yield _shown(builder, delta)
+                yield from show(delta)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
+        fallback = not builder.model_claims()  # no model sentence held up
+        confidence = decision.final_confidence(not fallback)
+        if confidence < decision.min_confidence:
+            log.info("not sure of %r: confidence %.2f < %.2f once the draft was checked (no sentence of it held "
+                     "up)", q.text, confidence, decision.min_confidence)
+            yield from self._not_sure(q, evidence, decision, timings, started, confidence)
+            return
+        yield from waiting
         for delta in complete(q, builder):
             yield _shown(builder, delta)
-        fallback = not builder.model_claims()  # no model sentence held up
         timings["total"] = (time.perf_counter() - started) * 1000
         answer = Answer(
             question=q.asked,
@@ -303,14 +340,15 @@ class Pipeline:
             sentences=list(builder.sentences),
             decision=how,
             status="answered",
-            confidence=decision.confidence,
+            confidence=confidence,
         )
         yield AnswerEvent("done", answer=answer)
 
     def _not_sure(self, q: Question, evidence: list[Candidate], decision: Decision, timings: dict[str, float],
-                  started: float) -> Iterator[AnswerEvent]:
+                  started: float, confidence: float) -> Iterator[AnswerEvent]:
         """No short answer: the units most likely to hold it (the one an answer would quote, then the best other
-        one), each cited, with the value asked for highlighted. The model is not asked."""
+        one), each cited, with the value asked for highlighted. The model is not asked, or its draft is not
+        shown (no sentence of it held up and ``confidence``, the confidence after the draft, is too low)."""
         builder = AnswerBuilder(evidence, quote=best_typed(evidence), params=self.params)
         yield _shown(builder, builder.add_notice(NOT_SURE_TEXT, "not_sure"))
         shown = [builder.quote, *(i for i in range(len(evidence)) if i != builder.quote)][:NOT_SURE_PASSAGES]
@@ -318,12 +356,12 @@ class Pipeline:
             spans = value_spans(q, evidence[i].shown)
             yield _shown(builder, builder.add_quote(i, spans[0] if spans else None))
         timings["first_token"] = timings["total"] = (time.perf_counter() - started) * 1000
-        why = (f"confidence {decision.confidence:.2f} is below the operating point {decision.min_confidence:.2f} "
+        why = (f"confidence {confidence:.2f} is below the operating point {decision.min_confidence:.2f} "
                f"({decision.confidence_source})")
         yield AnswerEvent("done", answer=Answer(
             question=q.asked, understood=q.text, answer=builder.text, refused=False, citations=builder.citations(),
             timings_ms=timings, retrieved_sources=[p.source for p in decision.passages],
-            sentences=list(builder.sentences), decision=why, status="not_sure", confidence=decision.confidence))
+            sentences=list(builder.sentences), decision=why, status="not_sure", confidence=confidence))
 
     def _refuse(self, q: Question, evidence: list[Candidate], decision: Decision,
                 timings: dict[str, float], started: float, why: str) -> Iterator[AnswerEvent]:

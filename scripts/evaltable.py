@@ -101,7 +101,7 @@ def from_folder(folder: Path, corpora: list[str]) -> str:
     for name in corpora:
         _, tuning, heldout = CORPORA[name]
         results = {label: rescore(json.loads((folder / f"{name}-{path.stem}.json").read_text(encoding="utf-8")),
-                                  model.probability, model.point, "the model's default point")
+                                  model.of_row, model.point, "the model's default point")
                    for label, path in (("tuning", tuning), ("held-out", heldout))
                    if (folder / f"{name}-{path.stem}.json").is_file()}
         if results:

@@ -16,6 +16,13 @@
    is the lowest that keeps wrong answers shown <= 5% of the answerable questions on the pooled held-out sets.
 4. --write saves the fit on all corpora, with that point, to models/confidence.json.
 
+With --drafts (the rows of scripts/drafts.py: the training questions answered by the real model) a second stage
+is fitted on them: a logistic model over the confidence's log-odds (each corpus's from the fit that left it out)
+and whether a sentence of the model's draft held up against the evidence (rag.answer.confidence.DraftStage).
+Printed per corpus, left out: Brier score before and after the draft, and how often answers are right when the
+draft held up and when it did not. The held-out risk table and the default point then use the confidence after the
+draft, and --write saves both stages.
+
 --drop NAME (repeatable) fits and reports without some features (their column set to 0 in every row, training
 and held-out), to measure what a feature adds: the same command with and without it.
 
@@ -38,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.compose import best_typed, choose_evidence
-from rag.answer.confidence import FEATURES, ConfidenceModel
+from rag.answer.confidence import FEATURES, ConfidenceModel, DraftStage, logit
 from rag.answer.params import DEFAULTS
 from rag.app import ensure_index
 from rag.config import PROJECT_ROOT, load_settings, offline_environment
@@ -87,6 +94,48 @@ def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None) -
                 rows[-1]["fired"] = list(rules_fired(pipeline, d))
         log.warning("%s: %s done (%d rows)", name, path.name, len(rows))
     return rows
+
+
+def draft_rows(index_root: Path, names: list[str]) -> dict[str, list[dict]]:
+    """scripts/drafts.py's rows of the named corpora (those not refused), per corpus."""
+    out = {}
+    for name in names:
+        path = index_root / "drafts" / f"{name}.json"
+        if path.is_file():
+            out[name] = [r for r in json.loads(path.read_text(encoding="utf-8")) if not r["refused"]]
+    return out
+
+
+def fit_draft(rows: list[dict], pre: Callable[[dict], float]) -> DraftStage:
+    """The draft stage fitted on ``rows`` (scripts/drafts.py), ``pre`` giving each row's confidence before it."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.asarray([[logit(pre(r)), 0.0 if r["fallback"] else 1.0] for r in rows])
+    y = np.asarray([int(r["answerable"] and r["facts_ok"]) for r in rows])
+    model = LogisticRegression(C=C, max_iter=5000).fit(x, y)
+    return DraftStage(float(model.coef_[0][0]), float(model.coef_[0][1]), float(model.intercept_[0]))
+
+
+def report_drafts(drafts: dict[str, list[dict]], loco: dict[str, ConfidenceModel]) -> dict[str, ConfidenceModel]:
+    """Leave-one-corpus-out draft stages and their figures; returns each corpus's left-out two-stage model."""
+    def pre(r: dict) -> float:
+        return loco[r["corpus"]].probability(r["confidence_features"])
+
+    print("\n| corpus | drafts (not refused) | right | draft held up | right if held up / if not | "
+          "Brier before draft | Brier after draft |")
+    print("|---|---|---|---|---|---|---|")
+    out = {}
+    for name, mine in drafts.items():
+        stage = fit_draft([r for other, rows in drafts.items() if other != name for r in rows], pre)
+        out[name] = dataclasses.replace(loco[name], draft=stage)
+        y = np.asarray([int(r["answerable"] and r["facts_ok"]) for r in mine])
+        held = np.asarray([not r["fallback"] for r in mine])
+        before = np.asarray([pre(r) for r in mine])
+        after = np.asarray([stage.probability(b, h) for b, h in zip(before, held, strict=True)])
+        rate = " / ".join(f"{y[m].mean():.0%}" if m.any() else "-" for m in (held, ~held))
+        print(f"| {name} | {len(y)} | {y.mean():.1%} | {held.mean():.1%} | {rate} | {np.mean((before - y) ** 2):.3f} "
+              f"| {np.mean((after - y) ** 2):.3f} |")
+    return out
 
 
 def without(row: dict, key: str, dropped: list[str]) -> dict:
@@ -161,9 +210,10 @@ def heldout_rows(eval_dir: Path) -> dict[str, list[dict]]:
 
 
 def report_heldout(held: dict[str, list[dict]], loco: dict[str, ConfidenceModel]) -> float:
-    """The held-out risk-coverage table (each corpus scored by the fit that left it out); the default point."""
+    """The held-out risk-coverage table (each corpus scored by the fit that left it out, after the draft when it
+    has a draft stage); the default point."""
     def scorer(name: str):
-        return lambda r: loco[name].probability(r["confidence_features"])
+        return loco[name].of_row
 
     print("\n| corpus (held-out) | point | answerable answered | right of answered | wrong shown | "
           "unanswerable answered |")
@@ -202,6 +252,8 @@ def main() -> int:
     parser.add_argument("--no-rules-run", action="store_true",
                         help="read the rows of runs with no rule in force (ablation-rows.json; --eval-dir made with "
                              "--refusal-rules none) and refuse what the shipped rules would")
+    parser.add_argument("--drafts", action="store_true",
+                        help="fit the draft stage on the rows of scripts/drafts.py (INDEX_ROOT/drafts)")
     parser.add_argument("--drop", action="append", default=[], choices=FEATURES, metavar="FEATURE",
                         help="leave a feature out (its column zeroed) to measure what it adds; not with --write")
     args = parser.parse_args()
@@ -223,6 +275,10 @@ def main() -> int:
             cache.write_text(json.dumps(data))
     data = {n: [without(r, "x", args.drop) for r in data[n]] for n in names}
     loco = report_training(data)
+    drafts = draft_rows(args.index_root, names) if args.drafts else {}
+    if drafts:
+        drafts = {n: [without(r, "confidence_features", args.drop) for r in rows] for n, rows in drafts.items()}
+        loco = {**loco, **report_drafts(drafts, loco)}
     point = 0.5
     if args.eval_dir:
         held = heldout_rows(args.eval_dir)
@@ -231,6 +287,11 @@ def main() -> int:
         held = {n: [without(r, "confidence_features", args.drop) for r in rows] for n, rows in held.items()}
         point = report_heldout(held, loco)
     model = fit(*_xy([r for rows in data.values() for r in rows]), point, f"training questions of {', '.join(names)}")
+    if drafts:  # each draft's confidence before it from the fit that left its corpus out, as stacking wants
+        stage = fit_draft([r for rows in drafts.values() for r in rows],
+                          lambda r: loco[r["corpus"]].probability(r["confidence_features"]))
+        model = dataclasses.replace(model, draft=stage)
+        print(f"\ndraft stage: {stage}")
     print("\ncoefficients (standardised features):")
     for n, c in sorted(zip(FEATURES, model.coef, strict=True), key=lambda t: -abs(t[1])):
         print(f"  {n:16} {c:+.3f}")

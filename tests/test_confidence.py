@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import pytest
-from conftest import NoModel, fake_app
+from conftest import NoModel, ScriptedModel, fake_app
 
 from rag.answer.candidates import candidate
-from rag.answer.confidence import FEATURES, ConfidenceModel, features
+from rag.answer.confidence import FEATURES, ConfidenceModel, DraftStage, features
 from rag.answer.params import DEFAULTS
 from rag.answer.question import analyse
 from rag.config import PROJECT_ROOT
 from rag.errors import ConfigError
-from rag.pipeline import NOT_SURE_TEXT
+from rag.pipeline import NOT_SURE_TEXT, Pipeline
 from rag.types import Passage
 
 Q = analyse("How much was trade between Vietnam and Russia in 2021?")
@@ -106,6 +107,49 @@ def test_at_or_above_the_operating_point_the_answer_is_made(tmp_path: Path):
     decision = app.pipeline.decide(Q.text)
     assert decision.status == "answered" and decision.confidence_source == "set by RAG_MIN_CONFIDENCE"
     assert dataclasses.replace(decision, min_confidence=1.0).status == "not_sure"
+
+
+def test_the_draft_stage_moves_the_confidence_by_whether_the_draft_held_up(tmp_path: Path):
+    stage = DraftStage(pre=1.0, held_up=2.0, intercept=-1.0)
+    assert stage.probability(0.5, False) == pytest.approx(1 / (1 + math.exp(1.0)))
+    assert stage.probability(0.5, True) == pytest.approx(1 / (1 + math.exp(-1.0)))
+    model = dataclasses.replace(_model(1.0), draft=stage)
+    assert model.after_draft(0.5, True) > 0.5 > model.after_draft(0.5, False)
+    assert _model(1.0).after_draft(0.3, True) == 0.3  # no draft stage: the confidence is final
+    (tmp_path / "m.json").write_text(json.dumps(model.to_json()))
+    assert ConfidenceModel.load(tmp_path / "m.json") == model
+
+
+def _drafted_app(tmp_path: Path, reply: str):
+    """An app whose confidence model lets the draft decide every answer at point 0.5: 0.12 if no sentence of the
+    draft holds up, 0.88 if one does."""
+    shipped = ConfidenceModel.load(PROJECT_ROOT / "models" / "confidence.json")
+    model = dataclasses.replace(shipped, draft=DraftStage(pre=0.0, held_up=4.0, intercept=-2.0))
+    (tmp_path / "confidence.json").write_text(json.dumps(model.to_json()))
+    app = _app(tmp_path, min_confidence=0.5, confidence_model=tmp_path / "confidence.json")
+    return dataclasses.replace(app, pipeline=Pipeline(app.pipeline.settings, app.pipeline.store,
+                                                      app.pipeline.embedder, ScriptedModel(reply)))
+
+
+def test_a_draft_that_holds_up_is_shown_when_the_draft_decides(tmp_path: Path):
+    app = _drafted_app(tmp_path, "Bilateral trade between Vietnam and Russia reached $5.54 billion in 2021 [1].")
+    decision = app.pipeline.decide(Q.text)
+    assert decision.status == "answered" and decision.draft_decides
+    assert decision.after_draft == (pytest.approx(0.1192, abs=1e-3), pytest.approx(0.8808, abs=1e-3))
+    answer = app.pipeline.ask(Q.text)
+    assert answer.status == "answered" and "5.54" in answer.answer and not answer.fallback
+    assert answer.confidence == pytest.approx(0.8808, abs=1e-3)
+
+
+def test_a_draft_that_does_not_hold_up_turns_into_not_sure_and_nothing_is_shown_before_it(tmp_path: Path):
+    app = _drafted_app(tmp_path, "The trade was mostly in bananas and it rained in Hanoi [1].")
+    events = list(app.pipeline.stream(Q.text))
+    answer = events[-1].answer
+    assert answer.status == "not_sure" and answer.answer.startswith(NOT_SURE_TEXT), answer.answer
+    assert answer.confidence == pytest.approx(0.1192, abs=1e-3)
+    shown = [e.text for e in events if e.kind == "text"]
+    assert shown and shown[0].startswith(NOT_SURE_TEXT)  # no checked text of the draft went out first
+    assert any(e.kind == "token" for e in events)  # the model was asked
 
 
 # With the real embedder and the packaged model, over the shipped seeds, at the shipped operating point.

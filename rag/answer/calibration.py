@@ -118,7 +118,10 @@ def calibrate(pipeline: Pipeline, probes_per_kind: int | None = None,
         if d.refusal is None:
             evidence = choose_evidence(d.candidates, pipeline.settings.evidence_k, params)
             quote = evidence[best_typed(evidence)].passage.text if evidence else ""
-            answers.append((probe, rows[-1][2], d.confidence, probe.answerable and probe.answer in quote))
+            # Probes are not drafted (no model call): each counts with the confidence a draft that holds up would
+            # give, the highest it can reach, so the point chosen keeps wrong answers shown within bounds whatever
+            # the drafts do.
+            answers.append((probe, rows[-1][2], d.final_confidence(True), probe.answerable and probe.answer in quote))
     a_scores = [score for p, reason, score in rows if p.answerable and not reason]
     total_a = sum(p.answerable for p, _, _ in rows)
     total_u = len(rows) - total_a

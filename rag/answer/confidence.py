@@ -74,9 +74,37 @@ def features(q: Question, candidates: list[Candidate], passages: list[Passage], 
     ]
 
 
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+@dataclass(frozen=True)
+class DraftStage:
+    """What the model's draft adds to the confidence made before it: a logistic model over the earlier
+    confidence's log-odds and whether a sentence of the draft held up against the evidence (the checker kept it).
+    A model that words an answer the evidence supports agrees with the unit the answer quotes; a draft the checker
+    removed whole leaves the quote alone (scripts/fit_confidence.py --drafts)."""
+
+    pre: float  # weight of the confidence's log-odds
+    held_up: float  # added when a model sentence held up
+    intercept: float
+
+    def probability(self, before: float, held_up: bool) -> float:
+        return _sigmoid(self.intercept + self.pre * logit(before) + (self.held_up if held_up else 0.0))
+
+    def to_json(self) -> dict[str, float]:
+        return {"pre": self.pre, "held_up": self.held_up, "intercept": self.intercept}
+
+
 @dataclass(frozen=True)
 class ConfidenceModel:
-    """A logistic model over standardised FEATURES, with the operating point it was shipped with."""
+    """A logistic model over standardised FEATURES, with the operating point it was shipped with, and what the
+    model's draft adds (None: the confidence is final before generation)."""
 
     names: tuple[str, ...]
     mean: tuple[float, ...]
@@ -85,16 +113,29 @@ class ConfidenceModel:
     intercept: float
     point: float  # the default operating point: at or above it the answer is shown as it is
     fitted_on: str = ""  # what it was fitted on (the card says more)
+    draft: DraftStage | None = None
 
     def probability(self, row: list[float]) -> float:
+        """The confidence before generation."""
         z = self.intercept + sum((x - m) / s * w for x, m, s, w in zip(row, self.mean, self.scale, self.coef,
                                                                        strict=True))
-        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        return _sigmoid(z)
+
+    def after_draft(self, before: float, held_up: bool) -> float:
+        """The confidence once the draft is checked (``before`` itself when there is no draft stage)."""
+        return before if self.draft is None else self.draft.probability(before, held_up)
+
+    def of_row(self, row: dict) -> float:
+        """The final confidence of a row of `rag eval`'s output (its features, whether its draft held up)."""
+        return self.after_draft(self.probability(row["confidence_features"]), not row["fallback"])
 
     def to_json(self) -> dict[str, object]:
-        return {"names": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
-                "coef": list(self.coef), "intercept": self.intercept, "point": self.point,
-                "fitted_on": self.fitted_on}
+        out: dict[str, object] = {"names": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
+                                  "coef": list(self.coef), "intercept": self.intercept, "point": self.point,
+                                  "fitted_on": self.fitted_on}
+        if self.draft is not None:
+            out["draft"] = self.draft.to_json()
+        return out
 
     @staticmethod
     def load(path: Path) -> ConfidenceModel:
@@ -103,7 +144,9 @@ class ConfidenceModel:
         def make(data: dict) -> ConfidenceModel:
             return ConfidenceModel(tuple(data["names"]), tuple(data["mean"]), tuple(data["scale"]),
                                    tuple(data["coef"]), float(data["intercept"]), float(data["point"]),
-                                   str(data.get("fitted_on", "")))
+                                   str(data.get("fitted_on", "")),
+                                   DraftStage(**{k: float(v) for k, v in data["draft"].items()})
+                                   if data.get("draft") else None)
 
         model = load_fitted(path, "confidence model", FEATURES, make,
                             "restore it from the repository (git checkout models/) or refit it: "
