@@ -138,6 +138,43 @@ def report_drafts(drafts: dict[str, list[dict]], loco: dict[str, ConfidenceModel
     return out
 
 
+LIMITS = (0.03, 0.05, 0.08, 0.10)  # wrong answers shown, as a share of answerable questions, compared at
+
+
+def best_at(rows: dict[str, list[dict]], models: dict[str, ConfidenceModel], limit: float) -> tuple[int, int, int]:
+    """The most right answers shown at any operating point (steps of 0.01) that keeps the pooled wrong answers
+    shown within ``limit`` of the answerable questions, each corpus scored by its model: (right, wrong,
+    unanswerable answered) at that point. Both models get the point best for them, so two confidences are
+    compared by their whole risk-coverage curves, not at one point."""
+    answerable = sum(r["answerable"] for rs in rows.values() for r in rs)
+    best = (0, 0, 0)
+    for point in np.round(np.arange(0.0, 1.0, 0.01), 2):
+        right = wrong = unanswerable = 0
+        for name, rs in rows.items():
+            for r in rs:
+                if r["refused"] or models[name].of_row(r) < point:
+                    continue
+                right += int(r["answerable"] and r["facts_ok"])
+                wrong += int(r["answerable"] and not r["facts_ok"])
+                unanswerable += int(not r["answerable"])
+        if wrong <= limit * answerable and right > best[0]:
+            best = (right, wrong, unanswerable)
+    return best
+
+
+def compare_stages(sets: dict[str, dict[str, list[dict]]], one: dict[str, ConfidenceModel],
+                   two: dict[str, ConfidenceModel]) -> None:
+    """Right answers shown at equal wrong answers shown, the confidence before the draft against after it, both
+    left out per corpus, on each set of rows pooled over its corpora."""
+    print("\n| questions (pooled, each corpus left out) | wrong shown at most | before the draft: right / wrong / "
+          "unanswerable answered | after the draft |")
+    print("|---|---|---|---|")
+    for label, rows in sets.items():
+        for limit in LIMITS:
+            a, b = best_at(rows, one, limit), best_at(rows, two, limit)
+            print(f"| {label} | {limit:.0%} | {a[0]} / {a[1]} / {a[2]} | {b[0]} / {b[1]} / {b[2]} |")
+
+
 def without(row: dict, key: str, dropped: list[str]) -> dict:
     """``row`` with the features named in ``dropped`` zeroed in its feature list ``row[key]`` (if it has one)."""
     if not dropped or key not in row:
@@ -199,11 +236,12 @@ def report_training(data: dict[str, list[dict]]) -> dict[str, ConfidenceModel]:
     return loco
 
 
-def heldout_rows(eval_dir: Path) -> dict[str, list[dict]]:
-    """Per corpus, the held-out rows of evaltable's output: answerable, refused, right, confidence features."""
+def heldout_rows(eval_dir: Path, which: int = 2) -> dict[str, list[dict]]:
+    """Per corpus, the held-out rows (``which`` 1: the tuning rows) of evaltable's output: answerable, refused,
+    right, confidence features, whether the draft held up."""
     out: dict[str, list[dict]] = {}
-    for name, (_, _, heldout) in CORPORA.items():
-        path = eval_dir / f"{name}-{heldout.stem}.json"
+    for name, files in CORPORA.items():
+        path = eval_dir / f"{name}-{files[which].stem}.json"
         if path.is_file():
             out[name] = json.loads(path.read_text(encoding="utf-8"))["questions"]
     return out
@@ -225,6 +263,19 @@ def report_heldout(held: dict[str, list[dict]], loco: dict[str, ConfidenceModel]
                   f"{t['wrong_shown']:.1%} | {t['unanswerable_answered']:.1%} |")
     point, wrong = lowest_point(held, scorer)
     print(f"\ndefault point {point:.2f}: pooled held-out wrong answers shown {wrong:.1%}")
+    print("\n| held-out set | right answers shown (of right with no confidence) | wrong answers shown | "
+          "unanswerable answered | the draft decides (of not refused) |")
+    print("|---|---|---|---|---|")
+    for name, rows in held.items():
+        at = risk_coverage(rows, point, scorer(name))
+        answerable = sum(r["answerable"] for r in rows)
+        right = round(at["answered"] * at["right_of_answered"] * answerable)
+        every = sum(1 for r in rows if r["answerable"] and not r["refused"] and r["facts_ok"])
+        model = loco[name]
+        before = [model.probability(r["confidence_features"]) for r in rows if not r["refused"]]
+        decides = sum(1 for b in before if model.after_draft(b, False) < point <= model.after_draft(b, True))
+        print(f"| {name} | {right} of {every} | {at['wrong_shown']:.1%} | {at['unanswerable_answered']:.1%} | "
+              f"{decides} of {len(before)} |")
     return point
 
 
@@ -278,7 +329,14 @@ def main() -> int:
     drafts = draft_rows(args.index_root, names) if args.drafts else {}
     if drafts:
         drafts = {n: [without(r, "confidence_features", args.drop) for r in rows] for n, rows in drafts.items()}
+        before = loco
         loco = {**loco, **report_drafts(drafts, loco)}
+        sets = {f"training drafts, {sum(map(len, drafts.values()))}": drafts}
+        if args.eval_dir:
+            for label, which in (("tuning", 1), ("held-out", 2)):
+                rows = {n: rs for n, rs in heldout_rows(args.eval_dir, which).items() if n in drafts}
+                sets[f"{label}, {sum(map(len, rows.values()))}"] = rows
+        compare_stages(sets, before, loco)
     point = 0.5
     if args.eval_dir:
         held = heldout_rows(args.eval_dir)
