@@ -83,7 +83,7 @@ class Decision:
         is not asked) or 'answered' (which the draft may still turn into 'not_sure': ``draft_decides``)."""
         if self.refusal is not None:
             return "refused"
-        best = self.confidence if self.after_draft is None else self.after_draft[1]
+        best = self.confidence if self.after_draft is None else max(self.after_draft)
         return "not_sure" if best < self.min_confidence else "answered"
 
     @property
@@ -91,7 +91,7 @@ class Decision:
         """Whether the answer is shown only if a sentence of the model's draft holds up (the checked text is held
         back until the draft is done)."""
         return (self.status == "answered" and self.after_draft is not None
-                and self.after_draft[0] < self.min_confidence)
+                and min(self.after_draft) < self.min_confidence)
 
     def final_confidence(self, held_up: bool) -> float:
         """The confidence of the answer once its draft is checked."""
@@ -318,8 +318,8 @@ class Pipeline:
         fallback = not builder.model_claims()  # no model sentence held up
         confidence = decision.final_confidence(not fallback)
         if confidence < decision.min_confidence:
-            log.info("not sure of %r: confidence %.2f < %.2f once the draft was checked (no sentence of it held "
-                     "up)", q.text, confidence, decision.min_confidence)
+            log.info("not sure of %r: confidence %.2f < %.2f once the draft was checked (a sentence of it held "
+                     "up: %s)", q.text, confidence, decision.min_confidence, not fallback)
             yield from self._not_sure(q, evidence, decision, timings, started, confidence)
             return
         yield from waiting
