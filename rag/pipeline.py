@@ -194,10 +194,10 @@ class Pipeline:
 
         A follow-up whose pronoun the last answer resolves ('Who is its foreign minister?' -> "Who is Mongolia's
         foreign minister?") is decided both ways, resolved and as before (after the previous question). The resolved
-        reading is kept when it would be answered; otherwise the reading with the better evidence (not refused, then
-        the higher confidence): a referent taken for the wrong thing ('its' for a person the last answer named)
-        costs a second decision, not the answer. Two answerable readings are not compared by confidence: their
-        confidences differ by less than the confidence's own noise, and the resolved one is what was asked."""
+        reading is what was asked, and is kept unless it is refused or the other reading is more confident by
+        ``resolved_margin``: a referent taken for the wrong thing ('he' for a country the last answer named) costs
+        a second decision, not the answer, and a near tie (which a CPU's numerics can flip) keeps the resolved one.
+        The rule does not depend on the operating point: at point 0 every reading is 'answered'."""
         started = time.perf_counter()
         asked = validate_question(question)
         readings = [analyse(asked, history)]
@@ -206,11 +206,9 @@ class Pipeline:
         # The index's calibration (threshold and operating point) is read once for every reading.
         value, source = threshold or refusal_threshold(self.settings, self.store)
         point = confidence_point(self.settings, self.store, self.confidence_model().point)
-        decisions = [self._decide(q, k, (value, source), point, started) for q in readings[:1]]
-        if decisions[0].status == "answered":
-            return decisions[0]
-        decisions += [self._decide(q, k, (value, source), point, started) for q in readings[1:]]
-        return max(decisions, key=lambda d: (d.refusal is None, d.confidence))
+        decisions = [self._decide(q, k, (value, source), point, started) for q in readings]
+        bonus = [self.params.resolved_margin] + [0.0] * (len(decisions) - 1)
+        return max(zip(decisions, bonus, strict=True), key=lambda t: (t[0].refusal is None, t[0].confidence + t[1]))[0]
 
     def _decide(self, q: Question, k: int | None, threshold: tuple[float, str], point: tuple[float, str],
                 started: float) -> Decision:
