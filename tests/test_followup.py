@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import fake_app
 
+from rag.answer.refusal import Refusal
+from rag.pipeline import Decision, Pipeline
 from rag.retrieval.followup import as_turns, contextual_query, is_follow_up, referent, resolve, understood
 from rag.types import Turn
 
@@ -71,3 +74,30 @@ def test_a_standalone_question_is_left_alone():
 def test_russian_follow_ups_are_follow_ups():
     assert is_follow_up("А какое у него значение по умолчанию?")
     assert is_follow_up("Какие цвета у него по умолчанию?")
+
+
+# Pipeline.decide: which of a follow-up's two readings is kept (each reading's decision stubbed by its confidence).
+
+
+@pytest.mark.parametrize("resolved, unresolved, refused, kept", [
+    (0.8236, 0.8255, False, "Who is Mongolia's foreign minister?"),  # a near tie (a CPU's numerics) keeps it
+    (0.10, 0.30, False, "Who is Mongolia's foreign minister?"),  # both unsure, within the margin
+    (0.16, 0.53, False, "Who is its foreign minister?"),  # the other reading is clearly better
+    (0.90, 0.20, True, "Who is its foreign minister?"),  # the resolved reading is refused
+])
+def test_the_resolved_reading_is_kept_unless_refused_or_clearly_worse(tmp_path, monkeypatch, resolved, unresolved,
+                                                                       refused, kept):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("Battsetseg Batmunkh is the foreign minister of Mongolia.\n")
+    app = fake_app(tmp_path, min_confidence=0.0)
+    assert app.pipeline.params.resolved_margin == 0.25
+
+    def decided(self, q, k, threshold, point, started):
+        first = q.text != "Who is its foreign minister?"
+        return Decision(q, [], [], Refusal("low_score", "stub") if refused and first else None, 0.35, "stub",
+                        self.stats(), confidence=resolved if first else unresolved)
+
+    monkeypatch.setattr(Pipeline, "_decide", decided)
+    chosen = app.pipeline.decide("Who is its foreign minister?", [MONGOLIA])
+    assert chosen.question.text == kept
+    assert chosen.confidence == (resolved if kept != "Who is its foreign minister?" else unresolved)
