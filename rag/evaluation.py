@@ -218,8 +218,7 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "refusal": answer.refusal or None,
             "rules_fired": list(rules_fired(pipeline, decision)),
             # The status at the operating point, with the confidence once the draft is checked.
-            "status": ("refused" if answer.refused else
-                       "not_sure" if answer.confidence < decision.min_confidence else "answered"),
+            "status": status_at(answer.refused, answer.confidence, decision.min_confidence),
             "confidence": round(answer.confidence, 4),
             "confidence_before_draft": round(decision.confidence, 4),
             "confidence_features": list(decision.confidence_features),
@@ -251,6 +250,11 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
 POINTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # operating points of the risk-coverage table
 
 
+def status_at(refused: bool, confidence: float, point: float) -> str:
+    """What a user sees of an answer at operating point ``point``: 'refused', 'not_sure' or 'answered'."""
+    return "refused" if refused else ("not_sure" if confidence < point else "answered")
+
+
 def rescore(report: dict[str, Any], probability: Callable[[dict[str, Any]], float], point: float,
             source: str) -> dict[str, Any]:
     """The report with every question's confidence, status, the metrics at the operating point and the
@@ -259,8 +263,7 @@ def rescore(report: dict[str, Any], probability: Callable[[dict[str, Any]], floa
     rows = []
     for r in report["questions"]:
         confidence = probability(r)
-        status = "refused" if r["refused"] else ("not_sure" if confidence < point else "answered")
-        rows.append({**r, "confidence": round(confidence, 4), "status": status})
+        rows.append({**r, "confidence": round(confidence, 4), "status": status_at(r["refused"], confidence, point)})
     k = report["settings"]["top_k"]
     return {**report, "settings": {**report["settings"], "min_confidence": point, "confidence_source": source},
             "metrics": _metrics(rows, k), "questions": rows, "risk_coverage": [risk_coverage(rows, p) for p in POINTS]}

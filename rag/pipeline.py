@@ -83,8 +83,12 @@ class Decision:
         is not asked) or 'answered' (which the draft may still turn into 'not_sure': ``draft_decides``)."""
         if self.refusal is not None:
             return "refused"
-        best = self.confidence if self.after_draft is None else max(self.after_draft)
-        return "not_sure" if best < self.min_confidence else "answered"
+        return "not_sure" if self.highest_confidence < self.min_confidence else "answered"
+
+    @property
+    def highest_confidence(self) -> float:
+        """The most the confidence can be once the draft is checked (the confidence itself with no draft stage)."""
+        return self.confidence if self.after_draft is None else max(self.after_draft)
 
     @property
     def draft_decides(self) -> bool:
@@ -264,17 +268,6 @@ class Pipeline:
             log.info("not sure of %r: confidence %.2f < %.2f", q.text, decision.confidence, decision.min_confidence)
             yield from self._not_sure(q, evidence, decision, timings, started, decision.confidence)
             return
-        # Between the two confidences the draft decides: its checked text waits until the draft is done.
-        hold = decision.draft_decides
-        waiting: list[AnswerEvent] = []
-
-        def show(delta: str) -> list[AnswerEvent]:
-            event = _shown(builder, delta)
-            if hold:
-                waiting.append(event)
-                return []
-            return [event]
-
         # The model reads, and the checker checks against, each unit as a reader sees it (markup rendered, a
         # version note with its entry's name); citations keep the file's characters.
         passages_shown = [replace(e.passage, text=e.shown) for e in evidence]
@@ -288,6 +281,17 @@ class Pipeline:
                                     if a in relation and b in relation),
                         before=tuple(e.before for e in evidence), params=self.params)
         builder = builder_for(q, evidence, asked, self.params)
+        # Between the two confidences the draft decides: its checked text waits until the draft is done.
+        hold = decision.draft_decides
+        waiting: list[AnswerEvent] = []
+
+        def show(delta: str) -> list[AnswerEvent]:
+            event = _shown(builder, delta)
+            if hold:
+                waiting.append(event)
+                return []
+            return [event]
+
         raw = ""
         done = 0
         try:

@@ -147,18 +147,14 @@ def best_at(rows: dict[str, list[dict]], models: dict[str, ConfidenceModel], lim
     unanswerable answered) at that point. Both models get the point best for them, so two confidences are
     compared by their whole risk-coverage curves, not at one point."""
     answerable = sum(r["answerable"] for rs in rows.values() for r in rs)
+    scored = [(models[name].of_row(r), r) for name, rs in rows.items() for r in rs if not r["refused"]]
     best = (0, 0, 0)
     for point in np.round(np.arange(0.0, 1.0, 0.01), 2):
-        right = wrong = unanswerable = 0
-        for name, rs in rows.items():
-            for r in rs:
-                if r["refused"] or models[name].of_row(r) < point:
-                    continue
-                right += int(r["answerable"] and r["facts_ok"])
-                wrong += int(r["answerable"] and not r["facts_ok"])
-                unanswerable += int(not r["answerable"])
+        shown = [r for p, r in scored if p >= point]
+        right = sum(1 for r in shown if r["answerable"] and r["facts_ok"])
+        wrong = sum(1 for r in shown if r["answerable"] and not r["facts_ok"])
         if wrong <= limit * answerable and right > best[0]:
-            best = (right, wrong, unanswerable)
+            best = (right, wrong, sum(1 for r in shown if not r["answerable"]))
     return best
 
 

@@ -121,7 +121,7 @@ def calibrate(pipeline: Pipeline, probes_per_kind: int | None = None,
             # Probes are not drafted (no model call): each counts with the confidence a draft that holds up would
             # give, the highest it can reach, so the point chosen keeps wrong answers shown within bounds whatever
             # the drafts do.
-            answers.append((probe, rows[-1][2], d.final_confidence(True), probe.answerable and probe.answer in quote))
+            answers.append((probe, rows[-1][2], d.highest_confidence, probe.answerable and probe.answer in quote))
     a_scores = [score for p, reason, score in rows if p.answerable and not reason]
     total_a = sum(p.answerable for p, _, _ in rows)
     total_u = len(rows) - total_a
