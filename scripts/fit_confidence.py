@@ -23,6 +23,10 @@ Printed per corpus, left out: Brier score before and after the draft, and how of
 draft held up and when it did not. The held-out risk table and the default point then use the confidence after the
 draft, and --write saves both stages.
 
+--compare-rows JSON (with --eval-dir) prints right answers shown at equal wrong answers shown on the tuning and
+held-out sets by the fits on another row cache against this run's, each corpus left out: what more training
+questions add (copy confidence-rows.json before adding them).
+
 --drop NAME (repeatable) fits and reports without some features (their column set to 0 in every row, training
 and held-out), to measure what a feature adds: the same command with and without it.
 
@@ -159,16 +163,23 @@ def best_at(rows: dict[str, list[dict]], models: dict[str, ConfidenceModel], lim
 
 
 def compare_stages(sets: dict[str, dict[str, list[dict]]], one: dict[str, ConfidenceModel],
-                   two: dict[str, ConfidenceModel]) -> None:
-    """Right answers shown at equal wrong answers shown, the confidence before the draft against after it, both
-    left out per corpus, on each set of rows pooled over its corpora."""
-    print("\n| questions (pooled, each corpus left out) | wrong shown at most | before the draft: right / wrong / "
-          "unanswerable answered | after the draft |")
+                   two: dict[str, ConfidenceModel], names: tuple[str, str] = ("before the draft", "after the draft")
+                   ) -> None:
+    """Right answers shown at equal wrong answers shown, confidence ``one`` against ``two`` (the confidence before
+    the draft against after it), both left out per corpus, on each set of rows pooled over its corpora."""
+    print(f"\n| questions (pooled, each corpus left out) | wrong shown at most | {names[0]}: right / wrong / "
+          f"unanswerable answered | {names[1]} |")
     print("|---|---|---|---|")
     for label, rows in sets.items():
         for limit in LIMITS:
             a, b = best_at(rows, one, limit), best_at(rows, two, limit)
             print(f"| {label} | {limit:.0%} | {a[0]} / {a[1]} / {a[2]} | {b[0]} / {b[1]} / {b[2]} |")
+
+
+def left_out_fits(data: dict[str, list[dict]]) -> dict[str, ConfidenceModel]:
+    """Per corpus, the fit on every other corpus's rows."""
+    return {name: fit(*_xy([r for other, rows in data.items() if other != name for r in rows]),
+                      fitted_on=f"all but {name}") for name in data}
 
 
 def without(row: dict, key: str, dropped: list[str]) -> dict:
@@ -301,6 +312,10 @@ def main() -> int:
                              "--refusal-rules none) and refuse what the shipped rules would")
     parser.add_argument("--drafts", action="store_true",
                         help="fit the draft stage on the rows of scripts/drafts.py (INDEX_ROOT/drafts)")
+    parser.add_argument("--compare-rows", type=Path, metavar="JSON",
+                        help="another row cache (e.g. a copy of confidence-rows.json before questions were added): "
+                             "with --eval-dir, right answers shown at equal wrong answers shown by its fits against "
+                             "this run's, each corpus left out")
     parser.add_argument("--drop", action="append", default=[], choices=FEATURES, metavar="FEATURE",
                         help="leave a feature out (its column zeroed) to measure what it adds; not with --write")
     args = parser.parse_args()
@@ -333,6 +348,13 @@ def main() -> int:
                 rows = {n: rs for n, rs in heldout_rows(args.eval_dir, which).items() if n in drafts}
                 sets[f"{label}, {sum(map(len, rows.values()))}"] = rows
         compare_stages(sets, before, loco)
+    if args.compare_rows and args.eval_dir:
+        other = json.loads(args.compare_rows.read_text(encoding="utf-8"))
+        other = {n: [without(r, "x", args.drop) for r in rows] for n, rows in other.items()}
+        sets = {label: heldout_rows(args.eval_dir, which) for label, which in (("tuning", 1), ("held-out", 2))}
+        compare_stages({f"{label}, {sum(map(len, rows.values()))}": rows for label, rows in sets.items()},
+                       left_out_fits(other), left_out_fits(data),
+                       (f"fitted on {args.compare_rows.name}", "fitted on this run's rows"))
     point = 0.5
     if args.eval_dir:
         held = heldout_rows(args.eval_dir)

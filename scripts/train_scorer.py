@@ -212,14 +212,14 @@ def top1(pools: list[Pool], orders: list[np.ndarray]) -> int:
 
 @functools.cache
 def share(query: str) -> float:
-    """The share of the question's words MiniLM's vocabulary holds whole: the learned weight is scaled by it, as
-    answering scales it (rag.answer.scorer.fusion_weight)."""
+    """The share of the question's words MiniLM's vocabulary holds whole: the learned weight is scaled by it (and
+    is none below AnswerParams.scorer_min_share), as answering does (rag.answer.scorer.fusion_weight)."""
     return SentenceTransformerEmbedder().vocabulary_share(query)
 
 
 def learned_order(pool: Pool, sims: np.ndarray, weight: float) -> np.ndarray:
     """(e): the hand order fused with the learned similarity, as rag.answer.scorer.LearnedScorer.order does."""
-    return fused(hand(pool), sims, fusion_weight(weight, share(pool.question.query)))
+    return fused(hand(pool), sims, fusion_weight(weight, share(pool.question.query), DEFAULTS.scorer_min_share))
 
 
 def choose_weight(counted: dict[str, list[Pool]], sims: dict[str, list[np.ndarray]]) -> float:

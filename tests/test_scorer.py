@@ -29,10 +29,13 @@ def test_fusion_adds_z_scores_so_a_learned_favourite_wins_only_with_weight():
     assert np.allclose(fused(hand * 10, learned * 3 + 1, 0.7), fused(hand, learned, 0.7))
 
 
-def test_a_question_the_model_cannot_read_gets_less_of_its_weight():
-    assert fusion_weight(0.5, 1.0) == 0.5
-    assert fusion_weight(0.5, 0.2) == pytest.approx(0.1)
-    assert fusion_weight(0.5, 0.0) == 0.0
+def test_a_question_the_model_cannot_read_gets_less_of_its_weight_and_none_below_the_share():
+    assert fusion_weight(0.5, 1.0, 0.5) == 0.5
+    assert fusion_weight(0.5, 0.8, 0.5) == pytest.approx(0.4)
+    assert fusion_weight(0.5, 0.5, 0.5) == pytest.approx(0.25)
+    assert fusion_weight(0.5, 0.49, 0.5) == 0.0  # most words unknown: the hand order alone
+    assert fusion_weight(0.5, 0.2, 0.0) == pytest.approx(0.1)
+    assert fusion_weight(0.5, 0.0, 0.0) == 0.0
 
 
 def test_the_scorer_is_one_setting():

@@ -43,11 +43,12 @@ def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, tra
     (target / CARD).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
 
 
-def fusion_weight(weight: float, share: float) -> float:
+def fusion_weight(weight: float, share: float, min_share: float) -> float:
     """The learned similarity's weight for one question: the card's weight times ``share``, the share of the
-    question's words the model's vocabulary holds whole (rag.index.embedding vocabulary_share). MiniLM reads
-    Russian letter by letter, and what it learnt on English questions does not carry there (docs/quality.md)."""
-    return weight * share
+    question's words the model's vocabulary holds whole (rag.index.embedding vocabulary_share), and none below
+    ``min_share`` (AnswerParams.scorer_min_share). MiniLM reads Russian letter by letter, and what it learnt on
+    English questions does not carry there (docs/quality.md)."""
+    return weight * share if share >= min_share else 0.0
 
 
 @dataclass(frozen=True)
@@ -89,5 +90,5 @@ class LearnedScorer:
     def order(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
         """Each candidate's order: the hand order (``Candidate.order``) fused with the learned similarity."""
         hand = np.asarray([c.order for c in table], dtype=np.float64)
-        weight = fusion_weight(self.card.weight, self._embedder.vocabulary_share(query))
+        weight = fusion_weight(self.card.weight, self._embedder.vocabulary_share(query), params.scorer_min_share)
         return fused(hand, self.similarities(query, table, params).astype(np.float64), weight)
