@@ -22,8 +22,13 @@ times SCALE, minus the log of the probability mass on the units holding the fact
 with it (z-scores within the question's candidates, the bi-encoder's weighed by a weight chosen on the training
 and tuning pools of the left-out corpora).
 
+(f), measured: a pairwise logistic ranker like (b) over the features and two more columns, the hand order's and the
+bi-encoder's z-scores among the question's candidates (rag.answer.rank.stacked_rows), fitted on the hand-written
+training and tuning pools, each pool's similarity by the bi-encoder that left its corpus out; `export --stack`
+puts it in the scorer's card, and answering then orders by it (rag.answer.scorer.LearnedScorer.order).
+
 `report` prints, per corpus and set, the questions whose facts are in some candidate and the facts in the top unit
-by (a) the hand order, (b), (c) and (e), each fitted one in-corpus (on all corpora; for (c) and (e) only the
+by (a) the hand order, (b), (c), (e) and (f), each fitted one in-corpus (on all corpora; for (c) and (e) only the
 held-out rows, since it was trained on the others) and leave-one-corpus-out (fitted without the corpus; the
 bi-encoder from --work/loco-NAME).
 """
@@ -45,7 +50,7 @@ import numpy as np
 
 from rag.answer.candidates import read_text
 from rag.answer.params import DEFAULTS
-from rag.answer.rank import FEATURES, Ranker, fused
+from rag.answer.rank import FEATURES, STACKED, Ranker, fused, stacked_rows
 from rag.answer.scorer import fusion_weight, save_scorer
 from rag.config import PROJECT_ROOT, offline_environment
 from rag.evaluation import unit_holds
@@ -222,6 +227,27 @@ def learned_order(pool: Pool, sims: np.ndarray, weight: float) -> np.ndarray:
     return fused(hand(pool), sims, fusion_weight(weight, share(pool.question.query), DEFAULTS.scorer_min_share))
 
 
+def stacked(pool: Pool, sims: np.ndarray) -> np.ndarray:
+    """(f)'s rows for one pool, as rag.answer.scorer.LearnedScorer.order builds them: the features, the hand order's
+    z-scores and the learned similarity's (none for a question the model cannot read)."""
+    readable = 1.0 if share(pool.question.query) >= DEFAULTS.scorer_min_share else 0.0
+    return stacked_rows(feature_table(pool), hand(pool), sims, readable)
+
+
+def fit_stack(counted: dict[str, list[Pool]], sims: dict[str, list[np.ndarray | None]], leave_out: set[str]
+              ) -> Ranker:
+    """(f): the pairwise logistic ranker over the features and both z-scores, fitted on the hand-written training
+    and tuning pools (WEIGHT_SETS) of the corpora not in ``leave_out``, each pool's similarity by the model that
+    left its corpus out, so the fit learns how far a similarity on unseen questions is to be trusted."""
+    from fit_ranker import fit as fit_pairwise
+
+    groups = [(stacked(p, s), labels(p), None) for name, ps in counted.items() if name not in leave_out
+              for p, s in zip(ps, sims.get(name, []), strict=False) if s is not None and p.set in WEIGHT_SETS]
+    ranker = fit_pairwise(groups)
+    return dataclasses.replace(ranker, names=STACKED,
+                               fitted_on=f"hand-written training and tuning pools of {len(groups)} questions")
+
+
 def choose_weight(counted: dict[str, list[Pool]], sims: dict[str, list[np.ndarray]]) -> float:
     """The learned_weight with the most facts in the top unit over the hand-written training and tuning pools of
     every corpus, each scored by the model that left it out (the held-out sets play no part; on a tie, the
@@ -263,10 +289,11 @@ def report(pools: dict[str, list[Pool]], work: Path, names: list[str], packaged:
     print(f"learned_weight chosen on the training and tuning pools: {weight}\n")
     print("| corpus | set | questions | fact in a candidate | (a) hand order | (b) features, in-corpus | "
           "(b) left out | (c) bi-encoder, in-corpus | (c) left out | (e) fused, in-corpus | (e) left out | "
-          "packaged MiniLM alone | hand + packaged |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "(f) stacked, left out | packaged MiniLM alone | hand + packaged |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         ranker_loco = fit_ranker(pools, {name})
+        stack_loco = fit_stack(counted, sims["loco"], {name}) if name in sims["loco"] else None
         for label in ("training", "structure", "generated", "tuning", "held-out", f"structure{UNSEEN}",
                       f"generated{UNSEEN}"):
             idx = [i for i, p in enumerate(counted[name]) if p.set == label]
@@ -281,23 +308,25 @@ def report(pools: dict[str, list[Pool]], work: Path, names: list[str], packaged:
                 return str(top1(ps, [learned_order(p, x, weight[key]) for p, x in zip(ps, s, strict=True)]
                                 if fuse else s))
 
+            stacked_cell = "-" if stack_loco is None else str(top1(ps, [
+                stack_loco.score(stacked(p, sims["loco"][name][i])) for p, i in zip(ps, idx, strict=True)]))
             print(f"| {name} | {label} | {len(ps)} | {sum(int(labels(p).any()) for p in ps)} "
                   f"| {top1(ps, [hand(p) for p in ps])} "
                   f"| {top1(ps, [ranker_all.score(feature_table(p)) for p in ps])} "
                   f"| {top1(ps, [ranker_loco.score(feature_table(p)) for p in ps])} "
                   f"| {cell('all', False)} | {cell('loco', False)} | {cell('all', True)} | {cell('loco', True)} "
-                  f"| {cell('packaged', False)} | {cell('packaged', True)} |", flush=True)
+                  f"| {stacked_cell} | {cell('packaged', False)} | {cell('packaged', True)} |", flush=True)
 
 
 RANKER = PROJECT_ROOT / "models" / "ranker.json"
 SCORER = PROJECT_ROOT / "models" / "scorer"
 
 
-def export(trained: Path, weight: float, target: Path) -> None:
+def export(trained: Path, weight: float, target: Path, stack: Ranker | None = None) -> None:
     """The trained folder as answering loads it (rag.answer.scorer.save_scorer), with what it was trained on."""
     training = json.loads((trained / "training.json").read_text(encoding="utf-8"))
     trained_on = f"{', '.join(training['trained_on'])} (left out: {', '.join(training['left_out']) or 'none'})"
-    save_scorer(trained, target, weight, trained_on, training)
+    save_scorer(trained, target, weight, trained_on, training, stack)
     log.warning("wrote %s (%.1f MB)", target, (target / "model.onnx").stat().st_size / 1e6)
 
 
@@ -330,6 +359,10 @@ def main() -> int:
     parser.add_argument("--weight", type=float, help="export: the fusion weight (the one `report` chose left out)")
     parser.add_argument("--to", type=Path, default=SCORER, help=f"export: the folder written (default {SCORER})")
     parser.add_argument("--packaged", action="store_true", help="report: add the packaged MiniLM's columns")
+    parser.add_argument("--stack", action="store_true",
+                        help="export: add (f), the stacked ranker, fitted on the hand-written pools of the corpora "
+                             "the model was trained on, each scored by the model that left it out (run `report` "
+                             "first: it embeds them)")
     parser.add_argument("--features-only", action="store_true",
                         help="report: only (a) and (b), no bi-encoder columns (nothing is embedded)")
     parser.add_argument("--work", type=Path, default=WORK, help=f"trained models (default {WORK})")
@@ -341,15 +374,25 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
-    if args.action == "export":
-        if args.weight is None:
-            parser.error("export needs --weight (the learned_weight `report` prints)")
-        export(args.work / f"loco-{args.leave_out}", args.weight, args.to)
-        return 0
+    if args.action == "export" and args.weight is None:
+        parser.error("export needs --weight (the learned_weight `report` prints)")
     pools = load_pools(args.index_root)
     if args.without:  # kept to be scored, as a test set none of the fits saw
         pools = {name: [dataclasses.replace(p, set=f"{p.set}{UNSEEN}") if p.set in args.without else p for p in ps]
                  for name, ps in pools.items()}
+    if args.action == "export":
+        stack = None
+        if args.stack:
+            counted = {name: scored(ps) for name, ps in pools.items()}
+            sims: dict[str, list[np.ndarray | None]] = {}
+            for name, ps in counted.items():
+                loco = model_leaving_out(args.work, name)
+                if loco is None:
+                    parser.error(f"no model in {args.work} left {name} out: train the halves first")
+                sims[name] = list(similarities(loco, ps, loco / f"sims-{name}.pickle"))
+            stack = fit_stack(counted, sims, left_out_of(args.leave_out))
+        export(args.work / f"loco-{args.leave_out}", args.weight, args.to, stack)
+        return 0
     if args.action == "train":
         leave_out = left_out_of(args.leave_out)
         groups = training_groups(pools, leave_out)

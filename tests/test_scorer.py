@@ -3,6 +3,7 @@ that answering uses it. The folder is the packaged MiniLM exported as a scorer (
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -101,3 +102,60 @@ def test_a_scorer_folder_moved_elsewhere_still_loads_and_scores_alike(tmp_path: 
     assert moved.card == first.card
     assert np.allclose(moved.similarities("What colour are seals?", table, DEFAULTS),
                        first.similarities("What colour are seals?", table, DEFAULTS))
+
+
+def _stack_only(column: str) -> dict:
+    """A stacked ranker's card entry that orders by one of its columns alone."""
+    from rag.answer.rank import STACKED
+
+    coef = [1.0 if name == column else 0.0 for name in STACKED]
+    return {"names": list(STACKED), "mean": [0.0] * len(STACKED), "scale": [1.0] * len(STACKED), "coef": coef}
+
+
+def test_stacked_rows_are_the_features_then_both_z_scores_and_none_of_the_model_it_cannot_read():
+    from rag.answer.rank import FEATURES, STACKED, stacked_rows
+
+    features = np.arange(3 * len(FEATURES), dtype=float).reshape(3, len(FEATURES))
+    rows = stacked_rows(features, np.array([3.0, 2.0, 1.0]), np.array([0.1, 0.2, 0.9]), 1.0)
+    assert rows.shape == (3, len(STACKED))
+    assert np.allclose(rows[:, : len(FEATURES)], features)
+    assert np.allclose(rows[:, -2], zscores(np.array([3.0, 2.0, 1.0])))
+    assert int(np.argmax(rows[:, -1])) == 2
+    assert np.allclose(stacked_rows(features, np.array([3.0, 2.0, 1.0]), np.array([0.1, 0.2, 0.9]), 0.0)[:, -1], 0)
+
+
+def test_a_card_with_a_stacked_ranker_orders_by_it(tmp_path: Path, packaged_scorer: Path):
+    from rag.answer.candidates import candidate
+    from rag.answer.params import DEFAULTS
+    from rag.answer.rank import FEATURES
+    from rag.types import Passage
+
+    texts = ["The intake valve is cleaned every month.", "The default port of the server is 8080.",
+             "The server was first released in 2019."]
+    # the hand order prefers the first unit, the model the second
+    table = [candidate(Passage("a.txt", 0, len(t), t), 0.5, 0.5) for t in texts]
+    table = [dataclasses.replace(c, order=o, features=(0.0,) * len(FEATURES))  # as a candidate table fills them
+             for c, o in zip(table, (3.0, 1.0, 2.0), strict=True)]
+    question = "What is the default port of the server?"
+    for column, best in (("hand_z", 0), ("learned_z", 1)):
+        folder = tmp_path / column
+        shutil.copytree(packaged_scorer, folder)
+        card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+        (folder / CARD).write_text(json.dumps({**card, "stack": _stack_only(column)}), encoding="utf-8")
+        scorer = LearnedScorer.load(folder)
+        assert scorer.card.stack is not None
+        assert int(np.argmax(scorer.order(question, table, DEFAULTS))) == best
+    # a question the model cannot read: its z-scores are left out, whatever the ranker weighs
+    russian = "Какой порт у сервера по умолчанию?"
+    assert np.allclose(LearnedScorer.load(tmp_path / "learned_z").order(russian, table, DEFAULTS), 0.0)
+
+
+def test_a_stacked_ranker_of_other_columns_is_refused(tmp_path: Path, packaged_scorer: Path):
+    folder = tmp_path / "old"
+    shutil.copytree(packaged_scorer, folder)
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    stack = _stack_only("hand_z")
+    stack["names"] = stack["names"][:-1]
+    (folder / CARD).write_text(json.dumps({**card, "stack": stack}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        LearnedScorer.load(folder)

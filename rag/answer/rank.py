@@ -25,6 +25,9 @@ FEATURES = ("dense", "lexical", "local", "path", "typed", "rank", "retrieval", "
             "question_form", "read_with_path", "local_with_path", "typed_strict", "new_code", "dense_read",
             *(f"kind_{k}" for k in KINDS))
 COLUMN = {name: i for i, name in enumerate(FEATURES)}
+# A stacked ranker's columns (rag.answer.scorer): the features, then the hand order's and a learned similarity's
+# z-scores among the question's candidates.
+STACKED = (*FEATURES, "hand_z", "learned_z")
 REDO = "restore it from the repository (git checkout models/) or refit it: make ranker"
 
 X = TypeVar("X")  # a float (one candidate) or a numpy column (many)
@@ -60,14 +63,26 @@ class Ranker:
     scale: np.ndarray
     coef: np.ndarray
     fitted_on: str = ""
+    names: tuple[str, ...] = FEATURES  # the columns of its rows (STACKED for a learned scorer's stacked ranker)
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         """The order of each row (higher is better); only comparable among one question's candidates."""
         return ((rows - self.mean) / self.scale) @ self.coef
 
     def to_json(self) -> dict[str, object]:
-        return {"names": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+        return {"names": list(self.names), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "coef": self.coef.tolist(), "fitted_on": self.fitted_on}
+
+    @staticmethod
+    def from_json(data: dict, names: tuple[str, ...]) -> Ranker:
+        """A ranker over ``names`` from :meth:`to_json`'s form. Raises ValueError (or KeyError, TypeError) when
+        it holds other columns or arrays of another length."""
+        if tuple(data.get("names", ())) != names:
+            raise ValueError(f"fitted on the columns {data.get('names')}, not {list(names)}")
+        mean, scale, coef = (np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef"))
+        if not len(mean) == len(scale) == len(coef) == len(names):
+            raise ValueError("its arrays do not match its columns")
+        return Ranker(mean, scale, coef, str(data.get("fitted_on", "")), names)
 
     @staticmethod
     def load(path: Path) -> Ranker:
@@ -93,6 +108,15 @@ def fused(hand: np.ndarray, learned: np.ndarray, weight: float) -> np.ndarray:
     """The order of one question's candidates by the hand order and a learned similarity together: their z-scores
     among those candidates, the learned one times ``weight`` (rag/answer/scorer.py, scripts/train_scorer.py)."""
     return zscores(hand) + weight * zscores(learned)
+
+
+def stacked_rows(features: np.ndarray, hand: np.ndarray, learned: np.ndarray, learned_weight: float) -> np.ndarray:
+    """A stacked ranker's rows (STACKED) for one question's candidates: each one's features, then the z-scores of
+    the hand order and of the learned similarity, the latter times ``learned_weight`` (0 for a question the model
+    cannot read, rag.answer.scorer.fusion_weight)."""
+    return np.column_stack([np.asarray(features, dtype=np.float64).reshape(len(hand), len(FEATURES)),
+                            zscores(np.asarray(hand, dtype=np.float64)),
+                            learned_weight * zscores(np.asarray(learned, dtype=np.float64))])
 
 
 def weighted_share(wanted: Iterable[str], have: set[str] | frozenset[str], weights: Mapping[str, float],

@@ -4,8 +4,9 @@ The packaged all-MiniLM-L6-v2 fine-tuned listwise on candidate groups of thousan
 question against its candidates read with their heading paths; scripts/train_scorer.py), exported to int8 ONNX
 in a folder (scripts/train_scorer.py export; none is shipped yet, docs/quality.md). Candidates are ordered by the
 hand order and the model's similarity together (rag.answer.rank.fused, with the weight the folder's scorer.json
-names, less for a question the model cannot read): the index keeps its own embeddings, and the model is loaded
-on first use.
+names, less for a question the model cannot read), or, when scorer.json holds a stacked ranker, by that ranker over
+the candidate features and both orders' z-scores (rag.answer.rank.stacked_rows). The index keeps its own
+embeddings, and the model is loaded on first use.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from rag.answer.candidates import Candidate, read_text
 from rag.answer.params import AnswerParams
-from rag.answer.rank import fused
+from rag.answer.rank import STACKED, Ranker, fused, stacked_rows
 from rag.errors import ConfigError
 from rag.index.embedding import OnnxFolderEmbedder, export_onnx_int8
 
@@ -30,16 +31,20 @@ SHIPPED_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "to
 REDO = "export one again: scripts/train_scorer.py export (docs/quality.md)"
 
 
-def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, training: dict | None = None) -> None:
+def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, training: dict | None = None,
+                stack: Ranker | None = None) -> None:
     """Write a trained sentence-transformers folder as answering loads it: the int8 ONNX export with its word
     embeddings quantised too (23 MB for MiniLM-L6, under the 30 MB models/ allows), the tokenizer and configs,
-    and the card. Needs torch (scripts/train_scorer.py export; tests)."""
+    and the card (with ``stack``, a ranker over STACKED that orders the candidates in place of the fused order).
+    Needs torch (scripts/train_scorer.py export; tests)."""
     target.mkdir(parents=True, exist_ok=True)
     export_onnx_int8(trained, target / "model.onnx", ops=("MatMul", "Gather"))
     for name in SHIPPED_FILES:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         (target / name).write_bytes((trained / name).read_bytes())
     card = {"weight": weight, "trained_on": trained_on, "training": training or {}}
+    if stack is not None:
+        card["stack"] = stack.to_json()
     (target / CARD).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
 
 
@@ -55,6 +60,7 @@ def fusion_weight(weight: float, share: float, min_share: float) -> float:
 class ScorerCard:
     weight: float  # the learned similarity's weight against the hand order (z-scores), chosen left out
     trained_on: str = ""
+    stack: Ranker | None = None  # when present, what orders: a ranker over the features and both z-scores
 
 
 class LearnedScorer:
@@ -72,7 +78,8 @@ class LearnedScorer:
         path = folder / CARD
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")))
+            stack = Ranker.from_json(data["stack"], STACKED) if "stack" in data else None
+            card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack)
         except FileNotFoundError as exc:
             raise ConfigError(f"The answer scorer {path} is missing; {REDO}, or order by hand: "
                               "RAG_SCORER=none.") from exc
@@ -88,7 +95,13 @@ class LearnedScorer:
         return np.atleast_1d(vectors[1:] @ vectors[0])
 
     def order(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
-        """Each candidate's order: the hand order (``Candidate.order``) fused with the learned similarity."""
+        """Each candidate's order: the hand order (``Candidate.order``) fused with the learned similarity, or, when
+        the card has a stacked ranker, that ranker's score of the features and both z-scores."""
         hand = np.asarray([c.order for c in table], dtype=np.float64)
-        weight = fusion_weight(self.card.weight, self._embedder.vocabulary_share(query), params.scorer_min_share)
-        return fused(hand, self.similarities(query, table, params).astype(np.float64), weight)
+        learned = self.similarities(query, table, params).astype(np.float64)
+        share = self._embedder.vocabulary_share(query)
+        if self.card.stack is not None:
+            readable = 1.0 if share >= params.scorer_min_share else 0.0
+            rows = stacked_rows(np.asarray([c.features for c in table], dtype=np.float64), hand, learned, readable)
+            return self.card.stack.score(rows)
+        return fused(hand, learned, fusion_weight(self.card.weight, share, params.scorer_min_share))
