@@ -304,6 +304,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-root", type=Path, default=Path("/tmp/rag-confidence-indexes"))
     parser.add_argument("--cached", action="store_true", help="reuse the rows of the last run")
+    parser.add_argument("--rows", default="confidence-rows.json",
+                        help="the row cache's file name in --index-root (another for rows decided with RAG_SCORER "
+                             "set, e.g. each half's scorer in turn with --corpus and --cached)")
     parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="default: all")
     parser.add_argument("--eval-dir", type=Path, help="evaltable --out folder: print the held-out risk table")
     parser.add_argument("--write", action="store_true", help=f"write the fit on all corpora to {MODEL}")
@@ -323,7 +326,7 @@ def main() -> int:
         parser.error("--drop measures; the shipped model uses every feature (leave out --write)")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
-    cache = args.index_root / ("ablation-rows.json" if args.no_rules_run else "confidence-rows.json")
+    cache = args.index_root / ("ablation-rows.json" if args.no_rules_run else args.rows)
     names = args.corpus or list(DOCS)
     data: dict[str, list[dict]] = json.loads(cache.read_text()) if args.cached and cache.is_file() else {}
     if args.no_rules_run:
