@@ -25,7 +25,9 @@ draft, and --write saves both stages.
 
 --compare-rows JSON (with --eval-dir) prints right answers shown at equal wrong answers shown on the tuning and
 held-out sets by the fits on another row cache against this run's, each corpus left out: what more training
-questions add (copy confidence-rows.json before adding them).
+questions add (copy confidence-rows.json before adding them). With --compare-eval-dir the other fits score that
+folder's answers: the hand order's answers and confidence against a scorer's (--rows, --eval-dir of a run with
+RAG_SCORER set).
 
 --drop NAME (repeatable) fits and reports without some features (their column set to 0 in every row, training
 and held-out), to measure what a feature adds: the same command with and without it.
@@ -319,6 +321,9 @@ def main() -> int:
                         help="another row cache (e.g. a copy of confidence-rows.json before questions were added): "
                              "with --eval-dir, right answers shown at equal wrong answers shown by its fits against "
                              "this run's, each corpus left out")
+    parser.add_argument("--compare-eval-dir", type=Path, metavar="DIR",
+                        help="with --compare-rows: score the other rows' fits on this evaltable folder's answers "
+                             "(e.g. the hand order's, when this run's rows and --eval-dir were decided with a scorer)")
     parser.add_argument("--drop", action="append", default=[], choices=FEATURES, metavar="FEATURE",
                         help="leave a feature out (its column zeroed) to measure what it adds; not with --write")
     args = parser.parse_args()
@@ -354,10 +359,17 @@ def main() -> int:
     if args.compare_rows and args.eval_dir:
         other = json.loads(args.compare_rows.read_text(encoding="utf-8"))
         other = {n: [without(r, "x", args.drop) for r in rows] for n, rows in other.items()}
-        sets = {label: heldout_rows(args.eval_dir, which) for label, which in (("tuning", 1), ("held-out", 2))}
-        compare_stages({f"{label}, {sum(map(len, rows.values()))}": rows for label, rows in sets.items()},
-                       left_out_fits(other), left_out_fits(data),
-                       (f"fitted on {args.compare_rows.name}", "fitted on this run's rows"))
+        mine, theirs = left_out_fits(other), left_out_fits(data)
+        for label, which in (("tuning", 1), ("held-out", 2)):
+            rows = heldout_rows(args.eval_dir, which)
+            print(f"\n{label}: right / wrong / unanswerable answered at the best point within each limit")
+            if args.compare_eval_dir:  # the other rows' answers, e.g. decided by hand, against this run's
+                before = heldout_rows(args.compare_eval_dir, which)
+                print(f"  ({args.compare_rows.name} on {args.compare_eval_dir}; this run's rows on {args.eval_dir})")
+            else:
+                before = rows
+            for limit in LIMITS:
+                print(f"  at {limit:.0%}: {best_at(before, mine, limit)} -> {best_at(rows, theirs, limit)}")
     point = 0.5
     if args.eval_dir:
         held = heldout_rows(args.eval_dir)
