@@ -165,12 +165,11 @@ def best_at(rows: dict[str, list[dict]], models: dict[str, ConfidenceModel], lim
 
 
 def compare_stages(sets: dict[str, dict[str, list[dict]]], one: dict[str, ConfidenceModel],
-                   two: dict[str, ConfidenceModel], names: tuple[str, str] = ("before the draft", "after the draft")
-                   ) -> None:
-    """Right answers shown at equal wrong answers shown, confidence ``one`` against ``two`` (the confidence before
-    the draft against after it), both left out per corpus, on each set of rows pooled over its corpora."""
-    print(f"\n| questions (pooled, each corpus left out) | wrong shown at most | {names[0]}: right / wrong / "
-          f"unanswerable answered | {names[1]} |")
+                   two: dict[str, ConfidenceModel]) -> None:
+    """Right answers shown at equal wrong answers shown, the confidence before the draft against after it, both
+    left out per corpus, on each set of rows pooled over its corpora."""
+    print("\n| questions (pooled, each corpus left out) | wrong shown at most | before the draft: right / wrong / "
+          "unanswerable answered | after the draft |")
     print("|---|---|---|---|")
     for label, rows in sets.items():
         for limit in LIMITS:
@@ -231,10 +230,9 @@ def report_training(data: dict[str, list[dict]]) -> dict[str, ConfidenceModel]:
     """Leave-one-corpus-out fits, their per-corpus figures; returns each corpus's left-out model."""
     print("| corpus | rows (not refused) | right | Brier, left out | Brier, base rate | reliability (left out) |")
     print("|---|---|---|---|---|---|")
-    loco = {}
+    loco = left_out_fits(data)
     for name, mine in data.items():
         others = [r for other, rows in data.items() if other != name for r in rows]
-        loco[name] = fit(*_xy(others), fitted_on=f"all but {name}")
         x, y = _xy(mine)
         if not len(y):
             continue
@@ -344,7 +342,7 @@ def main() -> int:
             args.index_root.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(data))
     data = {n: [without(r, "x", args.drop) for r in data[n]] for n in names}
-    loco = report_training(data)
+    loco = left_out = report_training(data)
     drafts = draft_rows(args.index_root, names) if args.drafts else {}
     if drafts:
         drafts = {n: [without(r, "confidence_features", args.drop) for r in rows] for n, rows in drafts.items()}
@@ -359,7 +357,7 @@ def main() -> int:
     if args.compare_rows and args.eval_dir:
         other = json.loads(args.compare_rows.read_text(encoding="utf-8"))
         other = {n: [without(r, "x", args.drop) for r in rows] for n, rows in other.items()}
-        mine, theirs = left_out_fits(other), left_out_fits(data)
+        mine, theirs = left_out_fits(other), left_out
         for label, which in (("tuning", 1), ("held-out", 2)):
             rows = heldout_rows(args.eval_dir, which)
             print(f"\n{label}: right / wrong / unanswerable answered at the best point within each limit")

@@ -51,7 +51,7 @@ import numpy as np
 from rag.answer.candidates import read_text
 from rag.answer.params import DEFAULTS
 from rag.answer.rank import FEATURES, STACKED, Ranker, fused, stacked_rows
-from rag.answer.scorer import fusion_weight, save_scorer
+from rag.answer.scorer import fusion_weight, readable, save_scorer
 from rag.config import PROJECT_ROOT, offline_environment
 from rag.evaluation import unit_holds
 from rag.index.embedding import SentenceTransformerEmbedder, packaged_embedder_path
@@ -230,8 +230,8 @@ def learned_order(pool: Pool, sims: np.ndarray, weight: float) -> np.ndarray:
 def stacked(pool: Pool, sims: np.ndarray) -> np.ndarray:
     """(f)'s rows for one pool, as rag.answer.scorer.LearnedScorer.order builds them: the features, the hand order's
     z-scores and the learned similarity's (none for a question the model cannot read)."""
-    readable = 1.0 if share(pool.question.query) >= DEFAULTS.scorer_min_share else 0.0
-    return stacked_rows(feature_table(pool), hand(pool), sims, readable)
+    return stacked_rows(feature_table(pool), hand(pool), sims,
+                        float(readable(share(pool.question.query), DEFAULTS.scorer_min_share)))
 
 
 def fit_stack(counted: dict[str, list[Pool]], sims: dict[str, list[np.ndarray | None]], leave_out: set[str]
@@ -376,22 +376,23 @@ def main() -> int:
     offline_environment()
     if args.action == "export" and args.weight is None:
         parser.error("export needs --weight (the learned_weight `report` prints)")
+    if args.action == "export" and not args.stack:  # no pool is read
+        export(args.work / f"loco-{args.leave_out}", args.weight, args.to)
+        return 0
     pools = load_pools(args.index_root)
     if args.without:  # kept to be scored, as a test set none of the fits saw
         pools = {name: [dataclasses.replace(p, set=f"{p.set}{UNSEEN}") if p.set in args.without else p for p in ps]
                  for name, ps in pools.items()}
-    if args.action == "export":
-        stack = None
-        if args.stack:
-            counted = {name: scored(ps) for name, ps in pools.items()}
-            sims: dict[str, list[np.ndarray | None]] = {}
-            for name, ps in counted.items():
-                loco = model_leaving_out(args.work, name)
-                if loco is None:
-                    parser.error(f"no model in {args.work} left {name} out: train the halves first")
-                sims[name] = list(similarities(loco, ps, loco / f"sims-{name}.pickle"))
-            stack = fit_stack(counted, sims, left_out_of(args.leave_out))
-        export(args.work / f"loco-{args.leave_out}", args.weight, args.to, stack)
+    if args.action == "export":  # with the stacked ranker, fitted on the pools
+        counted = {name: scored(ps) for name, ps in pools.items()}
+        sims: dict[str, list[np.ndarray | None]] = {}
+        for name, ps in counted.items():
+            loco = model_leaving_out(args.work, name)
+            if loco is None:
+                parser.error(f"no model in {args.work} left {name} out: train the halves first")
+            sims[name] = list(similarities(loco, ps, loco / f"sims-{name}.pickle"))
+        export(args.work / f"loco-{args.leave_out}", args.weight, args.to,
+               fit_stack(counted, sims, left_out_of(args.leave_out)))
         return 0
     if args.action == "train":
         leave_out = left_out_of(args.leave_out)

@@ -53,7 +53,12 @@ def fusion_weight(weight: float, share: float, min_share: float) -> float:
     question's words the model's vocabulary holds whole (rag.index.embedding vocabulary_share), and none below
     ``min_share`` (AnswerParams.scorer_min_share). MiniLM reads Russian letter by letter, and what it learnt on
     English questions does not carry there (docs/quality.md)."""
-    return weight * share if share >= min_share else 0.0
+    return weight * share if readable(share, min_share) else 0.0
+
+
+def readable(share: float, min_share: float) -> bool:
+    """Whether the model can read a question: its vocabulary holds this share of the question's words whole."""
+    return share >= min_share
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ class LearnedScorer:
         learned = self.similarities(query, table, params).astype(np.float64)
         share = self._embedder.vocabulary_share(query)
         if self.card.stack is not None:
-            readable = 1.0 if share >= params.scorer_min_share else 0.0
-            rows = stacked_rows(np.asarray([c.features for c in table], dtype=np.float64), hand, learned, readable)
+            rows = stacked_rows(np.asarray([c.features for c in table], dtype=np.float64), hand, learned,
+                                float(readable(share, params.scorer_min_share)))
             return self.card.stack.score(rows)
         return fused(hand, learned, fusion_weight(self.card.weight, share, params.scorer_min_share))
