@@ -78,9 +78,9 @@ class Settings:
     # What orders candidate units: "none", the hand order (rag/answer/rank.py), or a fitted ranker's file
     # (RAG_RANKER=models/ranker.json, card models/ranker.md: measured, not yet the default; docs/quality.md).
     ranker: str = "none"
-    # A learned answer scorer's folder (rag/answer/scorer.py, written by scripts/train_scorer.py export; none is
-    # shipped: docs/quality.md), or "none": the hand order (RAG_SCORER).
-    scorer: str = "none"
+    # The learned answer scorer's folder (rag/answer/scorer.py, written by scripts/train_scorer.py export; card
+    # models/scorer.md), or "none": the hand order alone (RAG_SCORER).
+    scorer: str = "models/scorer"
     host: str = "127.0.0.1"
     port: int = 7860
     # dense (vectors), lexical (BM25) or hybrid (both, rank-fused); see rag/retrieval/retriever.py

@@ -75,3 +75,35 @@ def test_resync_reembeds_nothing_and_deleted_file_disappears(tmp_path):
     assert third.removed == [settings.display_path(tmp_path / "docs" / "004_6a4118b6b4af9dbd.txt")]
     answer = app.pipeline.ask("When will Lavrov visit China?")
     assert all("004_6a4118b6b4af9dbd" not in c.source for c in answer.citations)
+
+
+def _quoted(answer) -> list[str]:
+    """The units the answer quotes, as cited."""
+    numbers = {n for s in answer.sentences if s.origin == "quote" for n in s.citations}
+    return [c.quote for c in answer.citations if c.n in numbers]
+
+
+def test_the_learned_scorer_quotes_the_unit_the_hand_order_ranks_below_a_wrong_one(real_app):
+    """tests/data/questions.jsonl q05, with the real embedder, model and the shipped scorer (models/scorer, the
+    default). The hand order (RAG_SCORER=none) puts first the sentence on 'links with foreign powers including
+    the U.S. and Japan', which never says 'strong ties'; the scorer puts first the one saying Vietnam 'has a
+    strong relationship with the United States'. q05 is a tuning question the shipped scorer was trained on; the
+    scorer trained without the news reports (docs/quality.md, leave-half-out) made the same choice."""
+    import dataclasses
+
+    from rag.config import HAND_ORDER
+    from rag.pipeline import Pipeline
+
+    question = "According to the AP report, which major Western power does Vietnam also have strong ties with?"
+    right = "strong relationship with the United States"
+    assert real_app.pipeline.scorer() is not None  # the default
+    decision = real_app.pipeline.decide(question)
+    assert right in decision.candidates[0].passage.text, decision.candidates[0].passage.text
+    answer = real_app.pipeline.ask(question)
+    assert any(right in q for q in _quoted(answer)), answer.answer
+    assert {Path(c.source).name for c in answer.citations} == {"000_3f9bc7393afcd6ea.txt"}
+    hand = Pipeline(dataclasses.replace(real_app.settings, scorer=HAND_ORDER), real_app.store, real_app.embedder,
+                    real_app.pipeline.generator)
+    assert hand.scorer() is None
+    assert right not in hand.decide(question).candidates[0].passage.text
+    assert not any(right in q for q in _quoted(hand.ask(question)))

@@ -48,7 +48,7 @@ def test_the_pipeline_orders_candidates_by_the_ranker_it_is_given(tmp_path: Path
     from conftest import ann_lee_docs, fake_app
 
     ann_lee_docs(tmp_path)
-    app = fake_app(tmp_path, ranker=str(SHIPPED))
+    app = fake_app(tmp_path, ranker=str(SHIPPED), scorer=HAND_ORDER)  # a scorer's order would replace the ranker's
     decision = app.pipeline.decide("When was Ann Lee born?")
     ranker = app.pipeline.ranker()
     assert ranker is not None and decision.candidates

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import PROJECT_ROOT
+from rag.config import HAND_ORDER, PROJECT_ROOT
 
 WIKI = PROJECT_ROOT / "tests" / "data" / "wiki" / "docs"
 
@@ -76,11 +76,12 @@ def test_the_fitted_ranker_quotes_the_unit_the_hand_order_ranks_below_a_wrong_on
     from rag.pipeline import Pipeline
 
     question = "What does Sofia Wagoner work as?"
-    ranked = Pipeline(dataclasses.replace(wiki_app.settings, ranker=str(PROJECT_ROOT / "models" / "ranker.json")),
+    hand_settings = dataclasses.replace(wiki_app.settings, scorer=HAND_ORDER)  # a scorer would replace both orders
+    ranked = Pipeline(dataclasses.replace(hand_settings, ranker=str(PROJECT_ROOT / "models" / "ranker.json")),
                       wiki_app.store, wiki_app.embedder, wiki_app.pipeline.generator)
     answer = ranked.ask(question)
     assert any("lighting technician" in q for q in _quoted(answer)), answer.answer
     assert "lighting technician" in answer.answer and "Sofia_Wagoner.txt" in _cited(answer)
-    assert wiki_app.pipeline.ranker() is None  # the default: the hand order
-    hand = wiki_app.pipeline.ask(question)
+    assert wiki_app.pipeline.ranker() is None  # the default: no fitted ranker
+    hand = Pipeline(hand_settings, wiki_app.store, wiki_app.embedder, wiki_app.pipeline.generator).ask(question)
     assert _quoted(hand) and not any("lighting technician" in q for q in _quoted(hand)), hand.answer
