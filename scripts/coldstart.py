@@ -1,6 +1,7 @@
 """Cold start: wall time of `rag ask` run as a new process per question (as scripts call it), on an index.
 
-    .venv/bin/python scripts/coldstart.py --docs DIR [--index DIR] [--runs 5] [--limit-mb MB] [QUESTION ...]
+    .venv/bin/python scripts/coldstart.py --docs DIR [--index DIR] [--runs 5] [--limit-mb MB] [--set RAG_X=V]
+                                          [QUESTION ...]
 
 Indexes DIR first if needed (not timed), then runs `rag ask` once per question per run and prints each wall
 time, the median, and the chunk count. With --limit-mb, a copy of DIR's first files (by path, whole files, at
@@ -53,6 +54,8 @@ def main() -> int:
     parser.add_argument("--index", type=Path, help="index folder (default: a temporary one)")
     parser.add_argument("--runs", type=int, default=3, help="times each question is asked")
     parser.add_argument("--limit-mb", type=float, help="index a copy of the first files of --docs, this many MB")
+    parser.add_argument("--set", action="append", default=[], metavar="RAG_NAME=VALUE",
+                        help="a setting for every run, e.g. RAG_SCORER=none (the hand order)")
     parser.add_argument("questions", nargs="*", help=f"questions (default: {len(QUESTIONS)} Python-docs ones)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rag-cold-") as tmp:
@@ -63,6 +66,7 @@ def main() -> int:
             copied = first_files(args.docs.resolve(), docs, int(args.limit_mb * 1_000_000))
             print(f"indexing {copied / 1e6:.1f} MB of {args.docs}")
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+        env.update(dict(item.split("=", 1) for item in args.set))
         env.update(RAG_DOCS_DIR=str(docs), RAG_INDEX_DIR=str(index.resolve()))
         seconds, done = _rag(["index"], env)
         if done.returncode:

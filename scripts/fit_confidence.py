@@ -3,7 +3,9 @@
     .venv/bin/python scripts/fit_confidence.py [--index-root DIR] [--cached] [--eval-dir DIR] [--write]
 
 1. Every corpus with training questions (training/questions/*.jsonl, plus the tuning sets of tests/data; never a
-   held-out set) is indexed into --index-root, and each question is decided (no model call). A decision the
+   held-out set) is indexed into --index-root, and each question is decided (no model call) with the scorer
+   RAG_SCORER names (default: the shipped models/scorer, which saw these corpora; `make scorer` decides each half
+   with the scorer trained on the other half, which is how models/confidence.json was fitted). A decision the
    refusal rules let through gives one row: its confidence features, labelled 1 when the unit the answer would
    quote holds every fact of an answerable question, else 0 (an unanswerable question is never answered right).
    The rows are cached in --index-root/confidence-rows.json (--cached reuses them).

@@ -24,7 +24,7 @@ import numpy as np
 from rag.answer.params import DEFAULTS
 from rag.answer.rank import FEATURES, Ranker, order_of_rows
 from rag.app import ensure_index
-from rag.config import load_settings, offline_environment
+from rag.config import HAND_ORDER, load_settings, offline_environment
 from rag.evaluation import answerable_decisions, load_questions, unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,8 +36,8 @@ C = 1.0  # inverse regularisation strength (scikit-learn's default)
 def collect(name: str, index_root: Path) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
     """Per set ('tuning', 'held-out'): one (signals, labels) pair per answerable question."""
     docs, tuning, heldout = CORPORA[name]
-    settings = dataclasses.replace(load_settings(docs_dir=docs), index_dir=index_root / name)
-    app, _ = ensure_index(settings)
+    settings = dataclasses.replace(load_settings(docs_dir=docs), index_dir=index_root / name, scorer=HAND_ORDER)
+    app, _ = ensure_index(settings)  # the hand order's signals, as the hand weights read them
     share = getattr(app.embedder, "vocabulary_share", None)
     if share is not None:  # how much of the questions the embedder reads (the dense weight in the fusion)
         shares = [share(q.question) for path in (tuning, heldout) for q in load_questions(path)]

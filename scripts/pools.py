@@ -4,7 +4,7 @@
 
 For each corpus (the five of tests/data and the training corpora of training/corpora), each question of its
 training file (training/questions/NAME.jsonl), its tuning set and its held-out set is decided by the pipeline
-ordering candidates by the hand order (RAG_RANKER=none). One pool per question is pickled to
+ordering candidates by the hand order (RAG_RANKER=none, RAG_SCORER=none). One pool per question is pickled to
 --index-root/pools/NAME.pickle: the question's set, id, facts, the decision's analysed question, passages,
 candidate table and refusal code. Held-out pools are only ever scored (scripts/train_scorer.py never trains on
 them). A corpus whose pickle holds every set is skipped; a set added since (the structure questions of
@@ -66,7 +66,8 @@ def question_sets(name: str) -> list[tuple[str, Path]]:
 def collect(name: str, index_root: Path, skip: frozenset[str] = frozenset()) -> list[Pool]:
     """The pools of every question set of ``name`` but those in ``skip`` (sets already collected)."""
     # Candidates in the hand order: what the ranker is fitted against, and column (a) of the report.
-    settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name, ranker=HAND_ORDER)
+    settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name, ranker=HAND_ORDER,
+                                   scorer=HAND_ORDER)
     app, _ = ensure_index(settings)
     pools = []
     for label, path in question_sets(name):

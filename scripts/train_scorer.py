@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import hashlib
 import json
 import logging
 import math
@@ -113,7 +114,28 @@ def frozen_below(model: object, layers: int) -> None:
             weight.requires_grad = False
 
 
+CHECKPOINT = "checkpoint.pt"  # in the output folder while training runs; removed when the model is saved
+CHECKPOINT_EVERY = 50  # steps (about 3 minutes here)
+
+
+def signature(groups: list[Group], epochs: int, left_out: set[str]) -> dict:
+    """What a checkpoint or a finished model must match to be resumed or kept: the same training data and plan."""
+    digest = hashlib.sha256(json.dumps([dataclasses.astuple(g) for g in groups]).encode()).hexdigest()
+    return {"groups": len(groups), "data": digest, "epochs": epochs, "left_out": sorted(left_out)}
+
+
+def trained(out: Path, groups: list[Group], epochs: int, left_out: set[str]) -> bool:
+    """Whether ``out`` already holds the model this training would make (`make scorer` run again skips it)."""
+    path = out / "training.json"
+    if not path.is_file() or not (out / "modules.json").is_file():
+        return False
+    done = json.loads(path.read_text(encoding="utf-8")).get("signature")
+    return done == signature(groups, epochs, left_out)
+
+
 def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], trained_on: list[str]) -> None:
+    """Fine-tune the packaged MiniLM listwise on ``groups`` into ``out``. Every CHECKPOINT_EVERY steps the state
+    is saved to out/CHECKPOINT; a run killed midway resumes there when started again with the same data."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -128,12 +150,29 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
+    plan = signature(groups, epochs, left_out)
+    checkpoint = out / CHECKPOINT
+    step, spent = 0, 0.0
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=False)
+        if state["signature"] == plan:
+            model.load_state_dict(state["model"])
+            optimiser.load_state_dict(state["optimiser"])
+            schedule.load_state_dict(state["schedule"])
+            torch.set_rng_state(state["torch_rng"])
+            step, spent = state["step"], state["seconds"]
+            log.warning("resuming %s at step %d of %d", out, step, steps)
+        else:
+            log.warning("%s was made for other training data: starting again", checkpoint)
     rng = random.Random(SEED)
-    step, started = 0, time.perf_counter()
+    seen, resumed, started = 0, step, time.perf_counter()
     for epoch in range(epochs):
         order = list(groups)
         rng.shuffle(order)
         for start in range(0, len(order), QUESTIONS_PER_STEP):
+            seen += 1
+            if seen <= step:  # trained before the checkpoint
+                continue
             batch = order[start : start + QUESTIONS_PER_STEP]
             texts = [g.query for g in batch] + [t for g in batch for t in g.texts]
             vectors = model(model.preprocess(texts))["sentence_embedding"]
@@ -152,10 +191,18 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
             optimiser.step()
             schedule.step()
             step += 1
+            elapsed = spent + time.perf_counter() - started
             if step % 5 == 0 or step == steps:
-                rate = (time.perf_counter() - started) / step
+                rate = (time.perf_counter() - started) / (step - resumed)
                 log.warning("epoch %d step %d/%d loss %.3f (%.1f s/step, %.0f s left)", epoch + 1, step, steps,
-                            float(loss), rate, rate * (steps - step))
+                            float(loss.detach()), rate, rate * (steps - step))
+            if step % CHECKPOINT_EVERY == 0 and step < steps:
+                out.mkdir(parents=True, exist_ok=True)
+                partial = checkpoint.with_suffix(".partial")
+                torch.save({"signature": plan, "step": step, "seconds": elapsed, "model": model.state_dict(),
+                            "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
+                            "torch_rng": torch.get_rng_state()}, partial)
+                partial.replace(checkpoint)  # atomic: a kill leaves the last whole checkpoint
     model.eval()
     out.mkdir(parents=True, exist_ok=True)
     model.save(str(out))
@@ -163,7 +210,8 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
         "groups": len(groups), "epochs": epochs, "scale": SCALE, "group": GROUP, "questions_per_step":
         QUESTIONS_PER_STEP, "learning_rate": LEARNING_RATE, "max_tokens": MAX_TOKENS, "seed": SEED,
         "frozen_layers": FROZEN_LAYERS, "left_out": sorted(left_out), "trained_on": trained_on,
-        "seconds": round(time.perf_counter() - started)}, indent=1))
+        "seconds": round(spent + time.perf_counter() - started), "signature": plan}, indent=1))
+    checkpoint.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------------------------------- measuring
@@ -398,8 +446,12 @@ def main() -> int:
         leave_out = left_out_of(args.leave_out)
         groups = training_groups(pools, leave_out)
         trained_on = [n for n in pools if n not in leave_out]
+        out = args.work / f"loco-{args.leave_out}"
+        if trained(out, groups, args.epochs, leave_out):
+            log.warning("%s is already trained on these %d groups: kept", out, len(groups))
+            return 0
         log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))
-        train(groups, args.work / f"loco-{args.leave_out}", args.epochs, leave_out, trained_on)
+        train(groups, out, args.epochs, leave_out, trained_on)
     elif args.action == "report":
         report(pools, args.work, [n for n in (args.corpus or list(pools)) if n in pools], args.packaged,
                not args.features_only)

@@ -1,0 +1,72 @@
+"""scripts/train_scorer.py's training: a run killed midway resumes from its checkpoint to the model an unbroken
+run makes, and a finished model is kept when `make scorer` runs again on the same data. The packaged MiniLM is
+trained for real on a dozen tiny groups."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+import train_scorer as ts
+
+
+def _groups() -> list[ts.Group]:
+    return [ts.Group(f"Which port does server {i} listen on?",
+                     (f"Server {i} listens on port {8000 + i}.", f"Server {i} was built in {1990 + i}."), (1, 0))
+            for i in range(12)]  # 3 steps of 4 questions
+
+
+def _weights(folder: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "model.safetensors"))
+
+
+def test_a_killed_training_resumes_from_its_checkpoint_to_the_same_model(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch):
+    import torch
+
+    groups = _groups()
+    monkeypatch.setattr(ts, "CHECKPOINT_EVERY", 1)
+    ts.train(groups, tmp_path / "whole", 1, set(), ["t"])
+    assert not (tmp_path / "whole" / ts.CHECKPOINT).exists()
+
+    real_step, calls = torch.optim.AdamW.step, []
+
+    def killed_on_the_third_step(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # as a kill would, after two steps were checkpointed
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", killed_on_the_third_step)
+    with pytest.raises(KeyboardInterrupt):
+        ts.train(groups, tmp_path / "killed", 1, set(), ["t"])
+    assert (tmp_path / "killed" / ts.CHECKPOINT).is_file()
+    assert not (tmp_path / "killed" / "modules.json").exists()  # not a model yet: nothing loads it
+    assert torch.load(tmp_path / "killed" / ts.CHECKPOINT, weights_only=False)["step"] == 2
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", real_step)
+    ts.train(groups, tmp_path / "killed", 1, set(), ["t"])
+    assert not (tmp_path / "killed" / ts.CHECKPOINT).exists()
+    whole, resumed = _weights(tmp_path / "whole"), _weights(tmp_path / "killed")
+    assert whole.keys() == resumed.keys()
+    assert all(torch.allclose(whole[k], resumed[k], atol=1e-6) for k in whole)
+    untouched = _weights(Path(str(ts.packaged_embedder_path())))
+    trained_layer = next(k for k in whole if ".layer.5." in k and k.endswith("weight"))
+    assert not torch.allclose(untouched[trained_layer], whole[trained_layer])  # it did train
+
+
+def test_a_finished_model_is_kept_only_for_the_same_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    groups = _groups()
+    out = tmp_path / "model"
+    assert not ts.trained(out, groups, 1, set())
+    ts.train(groups, out, 1, set(), ["t"])
+    assert ts.trained(out, groups, 1, set())
+    assert not ts.trained(out, groups[:-1], 1, set())  # a question more or less: train again
+    assert not ts.trained(out, groups, 2, set())
+    assert not ts.trained(out, groups, 1, {"wiki"})
