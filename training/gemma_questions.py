@@ -137,7 +137,7 @@ def open_corpus(name: str, pools: list[Pool], index_root: Path, out: Path) -> Co
     from corpora import DOCS
 
     settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name,
-                                   ranker=HAND_ORDER)
+                                   ranker=HAND_ORDER, scorer=HAND_ORDER)
     app, _ = ensure_index(settings)
     kept_file, tried_file = out / f"{name}.jsonl", out / f"{name}.tried"
     tried = set(tried_file.read_text(encoding="utf-8").split()) if tried_file.is_file() else set()
