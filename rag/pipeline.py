@@ -163,6 +163,12 @@ class Pipeline:
                 setattr(self, attribute, load(Path(setting)))
             return getattr(self, attribute)
 
+    def warm_up_scorer(self) -> None:
+        """Load the learned scorer's model now, if answering uses one (start-up runs this on its own thread)."""
+        scorer = self.scorer()
+        if scorer is not None:
+            scorer.warm_up()
+
     def prepare(self) -> None:
         """Load now what answering reads from beside the index: the lexical index and the corpus statistics."""
         if self.retriever.mode != "dense":

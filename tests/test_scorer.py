@@ -104,6 +104,25 @@ def test_a_scorer_folder_moved_elsewhere_still_loads_and_scores_alike(tmp_path: 
                        first.similarities("What colour are seals?", table, DEFAULTS))
 
 
+def test_a_damaged_model_file_is_reported_at_start_up_with_what_to_do(tmp_path: Path, packaged_scorer: Path):
+    from conftest import ann_lee_docs, fake_app
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(packaged_scorer, damaged)
+    (damaged / "model.onnx").write_bytes(b"not an onnx model")
+    ann_lee_docs(tmp_path)
+    app = fake_app(tmp_path, scorer=str(damaged))
+    with pytest.raises(ConfigError, match="cannot be loaded.*RAG_SCORER=none"):
+        app.pipeline.warm_up_scorer()
+    with pytest.raises(ConfigError, match="cannot be loaded"):  # and at a question, not an onnxruntime trace
+        app.pipeline.decide("When was Ann Lee born?")
+    assert (damaged / "model.onnx").read_bytes() == b"not an onnx model"  # nothing rewritten
+    (tmp_path / "good" / "docs").mkdir(parents=True)
+    good = fake_app(tmp_path / "good", scorer=str(packaged_scorer))
+    good.pipeline.warm_up_scorer()
+    assert good.pipeline.scorer()._embedder._session is not None  # loaded before any question
+
+
 def _stack_only(column: str) -> dict:
     """A stacked ranker's card entry that orders by one of its columns alone."""
     from rag.answer.rank import STACKED

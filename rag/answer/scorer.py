@@ -94,8 +94,18 @@ class LearnedScorer:
             raise ConfigError(f"The answer scorer in {folder} lacks model.onnx or tokenizer.json; {REDO}.")
         return LearnedScorer(folder, card)
 
+    def warm_up(self) -> None:
+        """Load the model now (start-up does it on a background thread) rather than at the first question.
+        Raises ConfigError when the model file cannot be loaded."""
+        try:
+            self._embedder.warm_up()
+        except Exception as exc:  # onnxruntime raises its own types for a damaged or foreign file
+            raise ConfigError(f"The answer scorer's model {self.folder / 'model.onnx'} cannot be loaded ({exc}); "
+                              f"{REDO}, or order by hand: RAG_SCORER=none.") from exc
+
     def similarities(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
         """The model's cosine similarity of the question to each candidate read with its heading path."""
+        self.warm_up()
         vectors = self._embedder.embed([query] + [read_text(c.passage, params) for c in table])
         return np.atleast_1d(vectors[1:] @ vectors[0])
 

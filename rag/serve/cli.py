@@ -237,6 +237,7 @@ def _open_app(settings: Settings) -> Any:
         _in_background(embedder.warm_up, "embedder-load")
     app = build_app(settings, embedder=embedder, generator=generator)
     _in_background(app.pipeline.prepare, "index-side-load")
+    _in_background(app.pipeline.warm_up_scorer, "scorer-load")
     return app
 
 

@@ -105,6 +105,7 @@ def serve(settings: Settings) -> None:
         app, report = ensure_index(settings, progress=bar.update)
     log.warning("index ready: %s", report.summary())
     app.pipeline.generator.warm_up()  # fail now, not at the first question, if the model is missing
+    app.pipeline.warm_up_scorer()  # likewise the learned scorer (RAG_SCORER)
     demo = build_ui(app)
     demo.queue(default_concurrency_limit=1)  # uploads: one at a time (the index is written by one thread)
     log.warning("serving on http://%s:%d", settings.host, settings.port)
