@@ -154,9 +154,9 @@ def test_a_draft_that_does_not_hold_up_turns_into_not_sure_and_nothing_is_shown_
 
 # With the real embedder and the packaged model, over the shipped seeds, at the shipped operating point.
 
-# tests/data/questions.jsonl q05 and q02 (`scripts/evaltable.py --out` gives each one's confidence)
-WRONG_TODAY = ("According to the AP report, which major Western power does Vietnam also have strong ties with?",
-               ["United States"])
+# tests/data/questions.jsonl q34 and q02 with the shipped scorer (`scripts/evaltable.py --out` gives each one's
+# confidence). q05 was the hand order's wrong answer here; the scorer gets it right (tests/test_integration.py).
+WRONG_TODAY = ("On which day of the week did Lavrov hold his meetings in Mongolia?", ["Tuesday"])
 RIGHT_TODAY = ("Which country did Lavrov visit the day before he arrived in Hanoi?", ["Mongolia"])
 
 
