@@ -59,7 +59,8 @@ ranker: $(STAMP)
 # the bi-encoder trained on each half of the corpora and on all of them, the stacked ranker fitted on each
 # corpus's similarities by the half that left it out; then the confidence's rows decided by the half scorers
 # (no row scored by a model that saw its question) and the evaluation sets' answers for its operating point.
-SCORER_WORK := /tmp/rag-scorer
+# Its own folder: train_scorer.py picks, per corpus, the model in it that left the corpus out.
+SCORER_WORK := /tmp/rag-scorer-make
 HALF1 := pydocs+wiki+aptitude_ru+man_pages+pdf_manuals+valgrind+rust_book+git_doc+apache_httpd+django_doc+tcl_man+go_spec
 HALF2 := seeds+handbook+debian_reference+npm_docs+sqlite_doc+node_api+postgresql_doc+perl_faq+sphinx_doc+pallets_docs+r_manuals+latex_manuals
 HAND_WRITTEN := --without structure --without generated --work $(SCORER_WORK)
