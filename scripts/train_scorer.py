@@ -151,6 +151,8 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
     plan = signature(groups, epochs, left_out)
+    for stale in out.glob("sims-*.pickle"):  # similarities cached from a model this one replaces (similarities())
+        stale.unlink()
     checkpoint = out / CHECKPOINT
     step, spent = 0, 0.0
     if checkpoint.is_file():

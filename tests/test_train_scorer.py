@@ -65,7 +65,10 @@ def test_a_finished_model_is_kept_only_for_the_same_data(tmp_path: Path, monkeyp
     groups = _groups()
     out = tmp_path / "model"
     assert not ts.trained(out, groups, 1, set())
+    out.mkdir()
+    (out / "sims-wiki.pickle").write_bytes(b"similarities of an earlier model")
     ts.train(groups, out, 1, set(), ["t"])
+    assert not (out / "sims-wiki.pickle").exists()  # they would be stale: export computes them again
     assert ts.trained(out, groups, 1, set())
     assert not ts.trained(out, groups[:-1], 1, set())  # a question more or less: train again
     assert not ts.trained(out, groups, 2, set())
