@@ -54,7 +54,7 @@ ranker: $(STAMP)
 	PYTHONHASHSEED=0 $(PY) scripts/pools.py
 	$(PY) scripts/train_scorer.py ranker
 
-# Retrain the learned answer scorer (models/scorer, card models/scorer.md) and refit the confidence on its
+# Retrain the learned answer scorer (models/scorer, card models/scorer/model.md) and refit the confidence on its
 # answers (models/confidence.json); `make run` never trains. About 2.5 hours on 2 cores: the pools (as above),
 # the bi-encoder trained on each half of the corpora and on all of them, the stacked ranker fitted on each
 # corpus's similarities by the half that left it out; then the confidence's rows decided by the half scorers
@@ -71,7 +71,7 @@ scorer: $(STAMP)
 	for half in $(HALF1) $(HALF2) none; do \
 	  $(PY) scripts/train_scorer.py export --stack --leave-out $$half --weight 2.0 $(HAND_WRITTEN) \
 	    --to $(SCORER_WORK)/export-$$half || exit 1; done
-	rm -rf models/scorer && cp -r $(SCORER_WORK)/export-none models/scorer
+	cp -r $(SCORER_WORK)/export-none/. models/scorer/  # over the old files; the card, model.md, stays
 	rm -f /tmp/rag-confidence-indexes/rows-stacked.json
 	RAG_SCORER=$(SCORER_WORK)/export-$(HALF1) PYTHONHASHSEED=0 $(PY) scripts/fit_confidence.py --cached \
 	  --rows rows-stacked.json $(patsubst %,--corpus %,$(subst +, ,$(HALF1)))

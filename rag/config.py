@@ -79,7 +79,7 @@ class Settings:
     # (RAG_RANKER=models/ranker.json, card models/ranker.md: measured, not yet the default; docs/quality.md).
     ranker: str = "none"
     # The learned answer scorer's folder (rag/answer/scorer.py, written by scripts/train_scorer.py export; card
-    # models/scorer.md), or "none": the hand order alone (RAG_SCORER).
+    # models/scorer/model.md), or "none": the hand order alone (RAG_SCORER).
     scorer: str = "models/scorer"
     host: str = "127.0.0.1"
     port: int = 7860

@@ -40,7 +40,7 @@ def test_a_question_the_model_cannot_read_gets_less_of_its_weight_and_none_below
 
 
 def test_the_scorer_is_one_setting():
-    assert Path(load_settings(env={}).scorer) == SCORER_DIR  # the shipped one (card models/scorer.md)
+    assert Path(load_settings(env={}).scorer) == SCORER_DIR  # the shipped one (card models/scorer/model.md)
     assert Path(load_settings(env={"RAG_SCORER": "models/scorer"}).scorer) == SCORER_DIR
     assert load_settings(env={"RAG_SCORER": "none"}).scorer == HAND_ORDER
 
