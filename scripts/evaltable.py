@@ -5,6 +5,7 @@
                                           list of rag.answer.refusal.CODES, or none; default: the shipped ones)
     .venv/bin/python scripts/evaltable.py --from DIR      (the tables again from an earlier --out, each question's
                                                           confidence computed by today's models/confidence.json)
+    .venv/bin/python scripts/evaltable.py --compare BEFORE --from AFTER   (two --out folders, before -> after)
 
 Each corpus is indexed into a temporary folder, calibrated (`rag calibrate`, unless --no-calibrate), then both
 of its question sets are asked. Every question the refusal rules let through is answered (whatever its
@@ -109,6 +110,27 @@ def from_folder(folder: Path, corpora: list[str]) -> str:
     return table(rows)
 
 
+def compare(before: Path, after: Path, corpora: list[str]) -> str:
+    """Two earlier --out folders side by side, "before -> after" per corpus and set: the metrics of the first table,
+    the fact in the top unit (stage table), and the product at each run's own confidence point, as each run stored
+    them (not computed again: the two runs may use different confidence models)."""
+    names = [*METRICS, ("facts_at_point", "facts at the point", ""),
+             ("wrong_shown_at_point", "wrong shown at the point", "")]
+    lines = ["| corpus | set | " + " | ".join(label for _, label, _ in names) + " | top unit |",
+             "|---|---|" + "---|" * (len(names) + 1)]
+    for name in corpora:
+        _, tuning, heldout = CORPORA[name]
+        for label, path in (("tuning", tuning), ("held-out", heldout)):
+            files = [folder / f"{name}-{path.stem}.json" for folder in (before, after)]
+            if not all(f.is_file() for f in files):
+                continue
+            old, new = (json.loads(f.read_text(encoding="utf-8")) for f in files)
+            cells = [f"{_pct(old['metrics'].get(key))} -> {_pct(new['metrics'].get(key))}" for key, _, _ in names]
+            top = f"{old['stages'].get('in_top_unit', '-')} -> {new['stages'].get('in_top_unit', '-')}"
+            lines.append(f"| {name} | {label} | " + " | ".join(cells) + f" | {top} |")
+    return "\n".join(lines)
+
+
 def rule_codes(text: str) -> tuple[str, ...]:
     """A comma list of refusal rule codes ('none' for no rule), checked against rag.answer.refusal.CODES."""
     codes = tuple(c.strip() for c in text.split(",") if c.strip() and c.strip() != "none")
@@ -152,10 +174,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-calibrate", action="store_true", help="use the default refusal threshold")
     parser.add_argument("--out", type=Path, help="write each set's full results as JSON into this folder")
     parser.add_argument("--from", dest="source", type=Path, help="print the tables from an earlier --out folder")
+    parser.add_argument("--compare", type=Path, metavar="BEFORE",
+                        help="with --from AFTER: an earlier --out folder, printed before -> after")
     parser.add_argument("--refusal-rules", type=rule_codes, metavar="CODES",
                         help="refusal rules in force, comma-separated, or 'none' (default: the shipped ones)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.compare and not args.source:
+        parser.error("--compare BEFORE needs --from AFTER")
+    if args.compare:
+        print(compare(args.compare, args.source, args.corpus or list(CORPORA)))
+        return 0
     if args.source:
         print(from_folder(args.source, args.corpus or list(CORPORA)))
         return 0

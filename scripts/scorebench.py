@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import statistics
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 from rag.answer.scorer import LearnedScorer
 from rag.app import ensure_index
 from rag.config import HAND_ORDER, PROJECT_ROOT, load_settings, offline_environment
+from rag.evaluation import load_questions
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "questions.jsonl"
 
@@ -38,8 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
-    questions = [json.loads(line)["question"] for line in args.questions.read_text(encoding="utf-8").splitlines()
-                 if line.strip()][: args.runs]
+    questions = [q.question for q in load_questions(args.questions)][: args.runs]
     with tempfile.TemporaryDirectory() as tmp:
         settings = dataclasses.replace(load_settings(docs_dir=args.docs.resolve()), index_dir=Path(tmp) / "index",
                                        scorer=HAND_ORDER)

@@ -284,3 +284,9 @@ def real_app(indexed_folder, tmp_path_factory: pytest.TempPathFactory):
     folder = indexed_folder(tmp_path_factory.mktemp("real"))
     assert len(folder.report.added) == len(list(SEEDS.glob("*.txt")))
     return folder.app
+
+
+def quoted_units(answer: Any) -> list[str]:
+    """The units an answer quotes, as cited (the sentences of origin "quote")."""
+    numbers = {n for s in answer.sentences if s.origin == "quote" for n in s.citations}
+    return [c.quote for c in answer.citations if c.n in numbers]

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, make_settings
+from conftest import SEEDS, make_settings, quoted_units
 
 from rag.app import ensure_index
 from rag.config import PROJECT_ROOT
@@ -77,11 +77,6 @@ def test_resync_reembeds_nothing_and_deleted_file_disappears(tmp_path):
     assert all("004_6a4118b6b4af9dbd" not in c.source for c in answer.citations)
 
 
-def _quoted(answer) -> list[str]:
-    """The units the answer quotes, as cited."""
-    numbers = {n for s in answer.sentences if s.origin == "quote" for n in s.citations}
-    return [c.quote for c in answer.citations if c.n in numbers]
-
 
 def test_the_learned_scorer_quotes_the_unit_the_hand_order_ranks_below_a_wrong_one(real_app):
     """tests/data/questions.jsonl q05, with the real embedder, model and the shipped scorer (models/scorer, the
@@ -100,10 +95,10 @@ def test_the_learned_scorer_quotes_the_unit_the_hand_order_ranks_below_a_wrong_o
     decision = real_app.pipeline.decide(question)
     assert right in decision.candidates[0].passage.text, decision.candidates[0].passage.text
     answer = real_app.pipeline.ask(question)
-    assert any(right in q for q in _quoted(answer)), answer.answer
+    assert any(right in q for q in quoted_units(answer)), answer.answer
     assert {Path(c.source).name for c in answer.citations} == {"000_3f9bc7393afcd6ea.txt"}
     hand = Pipeline(dataclasses.replace(real_app.settings, scorer=HAND_ORDER), real_app.store, real_app.embedder,
                     real_app.pipeline.generator)
     assert hand.scorer() is None
     assert right not in hand.decide(question).candidates[0].passage.text
-    assert not any(right in q for q in _quoted(hand.ask(question)))
+    assert not any(right in q for q in quoted_units(hand.ask(question)))

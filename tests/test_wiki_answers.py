@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import quoted_units
 
 from rag.config import HAND_ORDER, PROJECT_ROOT
 
@@ -60,11 +61,6 @@ def test_near_misses_are_refused_with_the_reason(wiki_app, question, code, why):
     assert (answer.refusal, answer.status) == (code, "refused") and why in answer.decision
 
 
-def _quoted(answer) -> list[str]:
-    """The units the answer quotes, as cited."""
-    numbers = {n for s in answer.sentences if s.origin == "quote" for n in s.citations}
-    return [c.quote for c in answer.citations if c.n in numbers]
-
 
 @pytest.mark.slow
 def test_the_fitted_ranker_quotes_the_unit_the_hand_order_ranks_below_a_wrong_one(wiki_app):
@@ -80,8 +76,8 @@ def test_the_fitted_ranker_quotes_the_unit_the_hand_order_ranks_below_a_wrong_on
     ranked = Pipeline(dataclasses.replace(hand_settings, ranker=str(PROJECT_ROOT / "models" / "ranker.json")),
                       wiki_app.store, wiki_app.embedder, wiki_app.pipeline.generator)
     answer = ranked.ask(question)
-    assert any("lighting technician" in q for q in _quoted(answer)), answer.answer
+    assert any("lighting technician" in q for q in quoted_units(answer)), answer.answer
     assert "lighting technician" in answer.answer and "Sofia_Wagoner.txt" in _cited(answer)
     assert wiki_app.pipeline.ranker() is None  # the default: no fitted ranker
     hand = Pipeline(hand_settings, wiki_app.store, wiki_app.embedder, wiki_app.pipeline.generator).ask(question)
-    assert _quoted(hand) and not any("lighting technician" in q for q in _quoted(hand)), hand.answer
+    assert quoted_units(hand) and not any("lighting technician" in q for q in quoted_units(hand)), hand.answer
