@@ -323,7 +323,8 @@ def report(pools: dict[str, list[Pool]], work: Path, names: list[str], packaged:
         ps = counted[name]
         if packaged:
             sims["packaged"][name] = similarities(None, ps, work / "sims" / f"packaged-{name}.pickle")
-        if everything.is_dir():  # trained on the training and tuning pools: scored on the others only
+        if (everything / "modules.json").is_file():  # trained on the training and tuning pools (not a training
+            # run's checkpoint): scored on the others only
             shown = [i for i, p in enumerate(ps) if p.set not in TRAIN_SETS]
             found = similarities(everything, [ps[i] for i in shown], everything / f"sims-{name}-held-out.pickle")
             sims["all"][name] = [None] * len(ps)
