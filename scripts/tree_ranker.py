@@ -1,6 +1,6 @@
 """Measured, not shipped: a tree ranker over the stacked ranker's rows, against the stacked (linear) ranker (f).
 
-    PYTHONHASHSEED=0 .venv/bin/python scripts/tree_ranker.py --work DIR [--half A+B+...] [--seed N]
+    PYTHONHASHSEED=0 .venv/bin/python scripts/tree_ranker.py --work DIR [--half A+B+...] [--seed N] [--lightgbm]
 
 Leave-half-out, like `scripts/train_scorer.py report`: the corpora are split in two halves (--half names the
 first; the second is every other corpus with pools), each pool's similarity is by the bi-encoder in --work that
@@ -8,8 +8,9 @@ left its corpus out, and each half is scored by rankers fitted on the other half
 tuning pools. Printed per corpus and set, then summed: questions with the facts in some candidate, and the facts
 in the top unit by (a) the hand order, (f) the stacked pairwise logistic ranker, (t) a gradient-boosted tree
 classifier (scikit-learn's HistGradientBoostingClassifier, each question weighing the same) over the same rows
-and each column's distance to the question's best, and (f+t) the z-scores of both added. docs/quality.md has
-what it printed.
+and each column's distance to the question's best, and (f+t) the z-scores of both added. With --lightgbm, (t) is a
+LambdaMART ranker instead (LightGBM, not a project dependency: `pip install --target DIR lightgbm==4.7.0` and run
+with PYTHONPATH=DIR). docs/quality.md has what it printed.
 """
 
 from __future__ import annotations
@@ -57,11 +58,31 @@ def fit_tree(counted: dict[str, list[ts.Pool]], sims: dict[str, list[np.ndarray]
         np.vstack(x), np.concatenate(y), sample_weight=np.concatenate(w))
 
 
+def fit_lambdamart(counted: dict[str, list[ts.Pool]], sims: dict[str, list[np.ndarray]], names: list[str],
+                   seed: int):
+    import lightgbm
+
+    x, y, sizes = [], [], []
+    for name in sorted(names):
+        for p, s in zip(counted[name], sims[name], strict=True):
+            label = ts.labels(p)
+            if p.set in ts.WEIGHT_SETS and label.any() and not label.all():
+                x.append(tree_rows(p, s))
+                y.append(label.astype(int))
+                sizes.append(len(label))
+    model = lightgbm.LGBMRanker(objective="lambdarank", n_estimators=300, learning_rate=0.05, num_leaves=15,
+                                min_child_samples=40, reg_lambda=1.0, subsample=0.8, subsample_freq=1,
+                                colsample_bytree=0.8, lambdarank_truncation_level=10, random_state=seed, n_jobs=1,
+                                verbose=-1).fit(np.vstack(x), np.concatenate(y), group=sizes)
+    return lambda rows: model.predict(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ts.WORK, help="the half models and their cached similarities")
     parser.add_argument("--half", default=HALF, help="the first half's corpora, joined by '+'")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lightgbm", action="store_true", help="(t) is a LightGBM LambdaMART ranker")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
@@ -84,7 +105,13 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|")
     for test, train in (halves, halves[::-1]):
         linear = ts.fit_stack(counted, sims, set(test))
-        tree = fit_tree(counted, sims, train, args.seed)
+        if args.lightgbm:
+            tree = fit_lambdamart(counted, sims, train, args.seed)
+        else:
+            classifier = fit_tree(counted, sims, train, args.seed)
+
+            def tree(rows: np.ndarray, classifier=classifier) -> np.ndarray:
+                return classifier.predict_proba(rows)[:, 1]
         for name in test:
             for label in SETS:
                 idx = [i for i, p in enumerate(counted[name]) if p.set == label]
@@ -92,7 +119,7 @@ def main() -> int:
                     continue
                 ps, ss = [counted[name][i] for i in idx], [sims[name][i] for i in idx]
                 f = [linear.score(ts.stacked(p, s)) for p, s in zip(ps, ss, strict=True)]
-                t = [tree.predict_proba(tree_rows(p, s))[:, 1] for p, s in zip(ps, ss, strict=True)]
+                t = [tree(tree_rows(p, s)) for p, s in zip(ps, ss, strict=True)]
                 row = np.asarray([len(ps), sum(int(ts.labels(p).any()) for p in ps),
                                   ts.top1(ps, [ts.hand(p) for p in ps]), ts.top1(ps, f), ts.top1(ps, t),
                                   ts.top1(ps, [zscores(a) + zscores(b) for a, b in zip(f, t, strict=True)])])
