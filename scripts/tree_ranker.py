@@ -42,38 +42,37 @@ def tree_rows(pool: ts.Pool, sims: np.ndarray) -> np.ndarray:
     return np.hstack([x, x - x.max(axis=0, keepdims=True)])
 
 
-def fit_tree(counted: dict[str, list[ts.Pool]], sims: dict[str, list[np.ndarray]], names: list[str], seed: int):
+def training_rows(counted: dict[str, list[ts.Pool]], sims: dict[str, list[np.ndarray]], names: list[str]
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(rows, labels) of each hand-written training and tuning pool of ``names`` that has a right and a wrong unit."""
+    out = []
+    for name in sorted(names):
+        for p, s in zip(counted[name], sims[name], strict=True):
+            label = ts.labels(p)
+            if p.set in ts.WEIGHT_SETS and label.any() and not label.all():
+                out.append((tree_rows(p, s), label.astype(int)))
+    return out
+
+
+def fit_tree(groups: list[tuple[np.ndarray, np.ndarray]], seed: int):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    x, y, w = [], [], []
-    for name in sorted(names):
-        for p, s in zip(counted[name], sims[name], strict=True):
-            label = ts.labels(p)
-            if p.set in ts.WEIGHT_SETS and label.any() and not label.all():
-                x.append(tree_rows(p, s))
-                y.append(label)
-                w.append(np.full(len(label), 1.0 / len(label)))
-    return HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,
-                                          l2_regularization=1.0, random_state=seed).fit(
-        np.vstack(x), np.concatenate(y), sample_weight=np.concatenate(w))
+    classifier = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, max_leaf_nodes=15,
+                                                min_samples_leaf=40, l2_regularization=1.0, random_state=seed).fit(
+        np.vstack([x for x, _ in groups]), np.concatenate([y for _, y in groups]),
+        sample_weight=np.concatenate([np.full(len(y), 1.0 / len(y)) for _, y in groups]))
+    return lambda rows: classifier.predict_proba(rows)[:, 1]
 
 
-def fit_lambdamart(counted: dict[str, list[ts.Pool]], sims: dict[str, list[np.ndarray]], names: list[str],
-                   seed: int):
+def fit_lambdamart(groups: list[tuple[np.ndarray, np.ndarray]], seed: int):
     import lightgbm
 
-    x, y, sizes = [], [], []
-    for name in sorted(names):
-        for p, s in zip(counted[name], sims[name], strict=True):
-            label = ts.labels(p)
-            if p.set in ts.WEIGHT_SETS and label.any() and not label.all():
-                x.append(tree_rows(p, s))
-                y.append(label.astype(int))
-                sizes.append(len(label))
     model = lightgbm.LGBMRanker(objective="lambdarank", n_estimators=300, learning_rate=0.05, num_leaves=15,
                                 min_child_samples=40, reg_lambda=1.0, subsample=0.8, subsample_freq=1,
                                 colsample_bytree=0.8, lambdarank_truncation_level=10, random_state=seed, n_jobs=1,
-                                verbose=-1).fit(np.vstack(x), np.concatenate(y), group=sizes)
+                                verbose=-1).fit(np.vstack([x for x, _ in groups]),
+                                                np.concatenate([y for _, y in groups]),
+                                                group=[len(y) for _, y in groups])
     return lambda rows: model.predict(rows)
 
 
@@ -105,13 +104,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|")
     for test, train in (halves, halves[::-1]):
         linear = ts.fit_stack(counted, sims, set(test))
-        if args.lightgbm:
-            tree = fit_lambdamart(counted, sims, train, args.seed)
-        else:
-            classifier = fit_tree(counted, sims, train, args.seed)
-
-            def tree(rows: np.ndarray, classifier=classifier) -> np.ndarray:
-                return classifier.predict_proba(rows)[:, 1]
+        tree = (fit_lambdamart if args.lightgbm else fit_tree)(training_rows(counted, sims, train), args.seed)
         for name in test:
             for label in SETS:
                 idx = [i for i, p in enumerate(counted[name]) if p.set == label]
