@@ -100,14 +100,23 @@ def from_folder(folder: Path, corpora: list[str]) -> str:
     model = ConfidenceModel.load(load_settings().confidence_model)
     rows = []
     for name in corpora:
-        _, tuning, heldout = CORPORA[name]
-        results = {label: rescore(json.loads((folder / f"{name}-{path.stem}.json").read_text(encoding="utf-8")),
-                                  model.of_row, model.point, "the model's default point")
-                   for label, path in (("tuning", tuning), ("held-out", heldout))
-                   if (folder / f"{name}-{path.stem}.json").is_file()}
+        results = {label: rescore(result, model.of_row, model.point, "the model's default point")
+                   for label, result in stored(folder, name).items()}
         if results:
             rows.append((name, "from " + str(folder), results))
     return table(rows)
+
+
+def result_file(folder: Path, name: str, questions: Path) -> Path:
+    """Where --out keeps one question set's results."""
+    return folder / f"{name}-{questions.stem}.json"
+
+
+def stored(folder: Path, name: str) -> dict[str, dict]:
+    """The results an --out folder holds for a corpus, by set ("tuning", "held-out"), those it has."""
+    _, tuning, heldout = CORPORA[name]
+    files = {label: result_file(folder, name, path) for label, path in (("tuning", tuning), ("held-out", heldout))}
+    return {label: json.loads(f.read_text(encoding="utf-8")) for label, f in files.items() if f.is_file()}
 
 
 def compare(before: Path, after: Path, corpora: list[str]) -> str:
@@ -119,12 +128,9 @@ def compare(before: Path, after: Path, corpora: list[str]) -> str:
     lines = ["| corpus | set | " + " | ".join(label for _, label, _ in names) + " | top unit |",
              "|---|---|" + "---|" * (len(names) + 1)]
     for name in corpora:
-        _, tuning, heldout = CORPORA[name]
-        for label, path in (("tuning", tuning), ("held-out", heldout)):
-            files = [folder / f"{name}-{path.stem}.json" for folder in (before, after)]
-            if not all(f.is_file() for f in files):
-                continue
-            old, new = (json.loads(f.read_text(encoding="utf-8")) for f in files)
+        earlier, later = stored(before, name), stored(after, name)
+        for label in [label for label in earlier if label in later]:
+            old, new = earlier[label], later[label]
             cells = [f"{_pct(old['metrics'].get(key))} -> {_pct(new['metrics'].get(key))}" for key, _, _ in names]
             top = f"{old['stages'].get('in_top_unit', '-')} -> {new['stages'].get('in_top_unit', '-')}"
             lines.append(f"| {name} | {label} | " + " | ".join(cells) + f" | {top} |")
@@ -163,7 +169,7 @@ def run(corpora: list[str], calibrated: bool, out: Path | None, rules: tuple[str
                 results[label] = result
                 if out:
                     out.mkdir(parents=True, exist_ok=True)
-                    (out / f"{name}-{path.stem}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+                    result_file(out, name, path).write_text(json.dumps(result, indent=2, ensure_ascii=False))
             rows.append((name, how, results))
     return table(rows)
 

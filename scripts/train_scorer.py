@@ -222,16 +222,22 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
 def similarities(model_dir: Path | None, pools: list[Pool], cache: Path | None = None) -> list[np.ndarray]:
     """Per pool, the cosine similarity of the question to each candidate read with its path, by the model's int8
     ONNX export (what answering would run; rag.index.embedding.OnnxInt8Embedder), each distinct text embedded
-    once; kept in ``cache`` (a model folder's sims are stale once it is retrained: delete them with it)."""
+    once; kept in ``cache`` with a digest of what was embedded, and computed again when the pools are not those
+    (a set added or decided again). A model folder's caches are stale once it is retrained: train() deletes them."""
     import pickle
 
     from rag.index.embedding import OnnxInt8Embedder
 
+    read = [[read_text(c.passage, DEFAULTS) for c in p.candidates] for p in pools]
+    digest = hashlib.sha256(json.dumps([[p.question.query, units] for p, units in zip(pools, read, strict=True)]
+                                       ).encode()).hexdigest()
     if cache is not None and cache.is_file():
-        return pickle.loads(cache.read_bytes())
+        kept = pickle.loads(cache.read_bytes())
+        if isinstance(kept, dict) and kept.get("digest") == digest:
+            return kept["sims"]
+        log.warning("%s holds the similarities of other pools: computed again", cache)
 
     model = OnnxInt8Embedder(WORK / "onnx", model_dir or packaged_embedder_path())
-    read = [[read_text(c.passage, DEFAULTS) for c in p.candidates] for p in pools]
     texts = sorted({p.question.query for p in pools} | {t for units in read for t in units})
     log.warning("embedding %d distinct texts of %d pools with %s", len(texts), len(pools), model.name)
     vectors = dict(zip(texts, model.embed(texts), strict=True))
@@ -239,7 +245,7 @@ def similarities(model_dir: Path | None, pools: list[Pool], cache: Path | None =
            for p, units in zip(pools, read, strict=True)]
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_bytes(pickle.dumps(out))
+        cache.write_bytes(pickle.dumps({"digest": digest, "sims": out}))
     return out
 
 

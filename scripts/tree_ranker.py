@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import pickle
 import sys
 from pathlib import Path
 
@@ -90,13 +89,11 @@ def main() -> int:
     counted, sims = {}, {}
     for name, ps in pools.items():
         loco = ts.model_leaving_out(args.work, name)
-        cache = loco / f"sims-{name}.pickle" if loco else None
-        if cache is None or not cache.is_file():
-            log.warning("%s: no similarities in %s (run train_scorer.py report): skipped", name, args.work)
+        if loco is None:
+            log.warning("%s: no model in %s left it out: skipped", name, args.work)
             continue
-        found = pickle.loads(cache.read_bytes())
-        counted[name] = ts.scored(ps)[: len(found)]  # pools added since the similarities were cached are not scored
-        sims[name] = found[: len(counted[name])]
+        counted[name] = ts.scored(ps)
+        sims[name] = ts.similarities(loco, counted[name], loco / f"sims-{name}.pickle")
     first = set(ts.left_out_of(args.half)) & set(counted)
     halves = (sorted(first), sorted(set(counted) - first))
     totals: dict[str, np.ndarray] = {}

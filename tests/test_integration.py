@@ -77,7 +77,6 @@ def test_resync_reembeds_nothing_and_deleted_file_disappears(tmp_path):
     assert all("004_6a4118b6b4af9dbd" not in c.source for c in answer.citations)
 
 
-
 def test_the_learned_scorer_quotes_the_unit_the_hand_order_ranks_below_a_wrong_one(real_app):
     """tests/data/questions.jsonl q05, with the real embedder, model and the shipped scorer (models/scorer, the
     default). The hand order (RAG_SCORER=none) puts first the sentence on 'links with foreign powers including

@@ -73,3 +73,30 @@ def test_a_finished_model_is_kept_only_for_the_same_data(tmp_path: Path, monkeyp
     assert not ts.trained(out, groups[:-1], 1, set())  # a question more or less: train again
     assert not ts.trained(out, groups, 2, set())
     assert not ts.trained(out, groups, 1, {"wiki"})
+
+
+def _pool(i: int, units: tuple[str, ...]) -> ts.Pool:
+    from types import SimpleNamespace
+
+    from rag.types import Passage
+
+    return ts.Pool("c", "training", f"q{i}", "", True, (), SimpleNamespace(query=f"Which port does server {i} use?"),
+                   (), tuple(SimpleNamespace(passage=Passage("f.txt", 0, len(u), u)) for u in units), None)
+
+
+def test_cached_similarities_serve_only_the_pools_they_were_computed_for(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch):
+    import rag.index.embedding
+
+    cache = tmp_path / "sims-c.pickle"
+    pools = [_pool(i, (f"Server {i} listens on port {8000 + i}.", "It was built in 1990.")) for i in range(2)]
+    first = ts.similarities(None, pools, cache)
+    assert len(first) == 2 and first[0][0] > first[0][1]  # the unit naming the port is the nearer
+    with monkeypatch.context() as m:
+        m.setattr(rag.index.embedding, "OnnxInt8Embedder", None)  # nothing may be embedded: read from the cache
+        assert all((a == b).all() for a, b in zip(ts.similarities(None, pools, cache), first, strict=True))
+    grown = [*pools, _pool(2, ("Server 2 listens on port 8002.",))]  # a set added since
+    again = ts.similarities(None, grown, cache)
+    assert len(again) == 3 and all((a == b).all() for a, b in zip(first, again[:2], strict=False))
+    redecided = [_pool(0, ("Server 0 listens on port 8000.",)), *grown[1:]]  # a pool decided again
+    assert len(ts.similarities(None, redecided, cache)[0]) == 1

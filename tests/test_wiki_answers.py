@@ -61,7 +61,6 @@ def test_near_misses_are_refused_with_the_reason(wiki_app, question, code, why):
     assert (answer.refusal, answer.status) == (code, "refused") and why in answer.decision
 
 
-
 @pytest.mark.slow
 def test_the_fitted_ranker_quotes_the_unit_the_hand_order_ranks_below_a_wrong_one(wiki_app):
     """training/questions/wiki.jsonl wiki-t0035, with the real embedder and model: by the hand order the quoted
