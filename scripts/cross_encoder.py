@@ -31,6 +31,7 @@ from rag.index.embedding import packaged_embedder_path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pools import INDEX_ROOT, Pool, load_pools
 from train_scorer import (
+    UNSEEN,
     WEIGHT_SETS,
     WEIGHTS,
     WORK,
@@ -43,6 +44,7 @@ from train_scorer import (
     scored,
     top1,
     training_groups,
+    without,
 )
 
 log = logging.getLogger("cross_encoder")
@@ -68,7 +70,7 @@ def logits(tokenizer: object, model: object, query: str, texts: list[str]) -> ob
     return model(**batch).logits.squeeze(-1)  # type: ignore[operator]
 
 
-def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[str]) -> None:
+def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[str], epochs: int = 1) -> None:
     import torch
 
     torch.manual_seed(SEED)
@@ -82,17 +84,20 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
     body = [w for n, w in model.named_parameters() if w.requires_grad and n.startswith("bert.")]  # type: ignore
     optimiser = torch.optim.AdamW([{"params": body, "lr": LEARNING_RATE},
                                    {"params": head, "lr": HEAD_LEARNING_RATE}])
-    steps = math.ceil(len(groups) / QUESTIONS_PER_STEP)
+    steps = epochs * math.ceil(len(groups) / QUESTIONS_PER_STEP)
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
-    order = list(groups)
-    random.Random(SEED).shuffle(order)
+    rng = random.Random(SEED)
+    order = []
+    for _ in range(epochs):  # each epoch its own shuffle, no batch across an epoch's end
+        epoch = list(groups)
+        rng.shuffle(epoch)
+        order += [epoch[i : i + QUESTIONS_PER_STEP] for i in range(0, len(epoch), QUESTIONS_PER_STEP)]
     model.train()  # type: ignore[attr-defined]
     started = time.perf_counter()
-    for step, start in enumerate(range(0, len(order), QUESTIONS_PER_STEP), 1):
+    for step, batch in enumerate(order, 1):
         loss = torch.zeros(())
-        batch = order[start : start + QUESTIONS_PER_STEP]
         for g in batch:
             scores = logits(tokenizer, model, g.query, list(g.texts))
             target = torch.tensor(g.labels, dtype=torch.bool)
@@ -113,7 +118,7 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
     (out / "training.json").write_text(json.dumps({
         "groups": len(groups), "frozen_layers": FROZEN_LAYERS, "max_tokens": MAX_TOKENS, "learning_rate":
         LEARNING_RATE, "head_learning_rate": HEAD_LEARNING_RATE, "questions_per_step": QUESTIONS_PER_STEP,
-        "seed": SEED, "left_out": sorted(left_out), "trained_on": trained_on,
+        "epochs": epochs, "seed": SEED, "left_out": sorted(left_out), "trained_on": trained_on,
         "seconds": round(time.perf_counter() - started)}, indent=1))
 
 
@@ -139,6 +144,7 @@ def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
 
 def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...]) -> None:
     counted = {n: [p for p in scored(ps) if p.set in sets] for n, ps in pools.items()}
+    counted = {n: ps for n, ps in counted.items() if ps}
     found = {}
     for name, ps in counted.items():
         model = model_leaving_out(work, name, "cross-", "config.json")
@@ -173,17 +179,22 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
     parser.add_argument("--sets", default="training,structure,tuning,held-out",
-                        help="report: the question sets scored (comma list)")
+                        help="report: the question sets scored (comma list; a set --without renamed ends in "
+                             f"'{UNSEEN}')")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--corpus", action="append", help="read only these corpora's pools (default: all)")
+    parser.add_argument("--without", action="append", default=[], choices=("structure", "generated"),
+                        help="leave a set of training questions out of training (as train_scorer.py does)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
-    pools = load_pools(args.index_root)
+    pools = without(load_pools(args.index_root, args.corpus), args.without)
     if args.action == "train":
         leave_out = left_out_of(args.leave_out)
         groups = training_groups(pools, leave_out)
         trained_on = [n for n in pools if n not in leave_out]
         log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))
-        train(groups, args.work / f"cross-{args.leave_out}", leave_out, trained_on)
+        train(groups, args.work / f"cross-{args.leave_out}", leave_out, trained_on, args.epochs)
     else:
         report(pools, args.work, tuple(s for s in args.sets.split(",") if s))
     return 0

@@ -1,6 +1,6 @@
 """Candidate pools: every question of every corpus decided once (no model call), kept for fitting and measuring.
 
-    .venv/bin/python scripts/pools.py [--corpus NAME ...] [--index-root DIR]
+    .venv/bin/python scripts/pools.py [--corpus NAME ...] [--index-root DIR] [--skip structure --skip generated]
 
 For each corpus (the five of tests/data and the training corpora of training/corpora), each question of its
 training file (training/questions/NAME.jsonl), its tuning set and its held-out set is decided by the pipeline
@@ -103,6 +103,9 @@ def main() -> int:
     parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="default: all")
     parser.add_argument("--redo", action="append", default=[], choices=("training", "structure", "generated"),
                         help="decide this set again (e.g. 'generated' after training/gemma_questions.py added more)")
+    parser.add_argument("--skip", action="append", default=[], choices=("structure", "generated"),
+                        help="do not decide this set now (the hand-written sets alone are a third of the time); "
+                             "a later run without --skip appends it")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
@@ -113,9 +116,9 @@ def main() -> int:
         done: list[Pool] = pickle.loads(path.read_bytes()) if path.is_file() else []
         done = [p for p in done if p.set not in args.redo]
         have = frozenset(p.set for p in done)
-        if all(label in have for label, _ in question_sets(name)):
+        if all(label in have or label in args.skip for label, _ in question_sets(name)):
             continue
-        decided = done + pools.collect(name, args.index_root, skip=have)
+        decided = done + pools.collect(name, args.index_root, skip=have | frozenset(args.skip))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(pickle.dumps(decided))

@@ -82,6 +82,14 @@ class Group:
     labels: tuple[int, ...]
 
 
+def without(pools: dict[str, list[Pool]], sets: list[str]) -> dict[str, list[Pool]]:
+    """The pools with ``sets`` renamed out of TRAIN_SETS: kept to be scored, as test sets none of the fits saw."""
+    if not sets:
+        return pools
+    return {name: [dataclasses.replace(p, set=f"{p.set}{UNSEEN}") if p.set in sets else p for p in ps]
+            for name, ps in pools.items()}
+
+
 def labels(pool: Pool) -> np.ndarray:
     return np.asarray([unit_holds(c, list(pool.facts)) for c in pool.candidates], dtype=int)
 
@@ -437,9 +445,7 @@ def main() -> int:
         export(args.work / f"loco-{args.leave_out}", args.weight, args.to)
         return 0
     pools = load_pools(args.index_root)
-    if args.without:  # kept to be scored, as a test set none of the fits saw
-        pools = {name: [dataclasses.replace(p, set=f"{p.set}{UNSEEN}") if p.set in args.without else p for p in ps]
-                 for name, ps in pools.items()}
+    pools = without(pools, args.without)
     if args.action == "export":  # with the stacked ranker, fitted on the pools
         counted = {name: scored(ps) for name, ps in pools.items()}
         sims: dict[str, list[np.ndarray | None]] = {}

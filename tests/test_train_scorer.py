@@ -100,3 +100,31 @@ def test_cached_similarities_serve_only_the_pools_they_were_computed_for(tmp_pat
     assert len(again) == 3 and all((a == b).all() for a, b in zip(first, again[:2], strict=False))
     redecided = [_pool(0, ("Server 0 listens on port 8000.",)), *grown[1:]]  # a pool decided again
     assert len(ts.similarities(None, redecided, cache)[0]) == 1
+
+
+def test_sets_left_out_of_training_are_kept_to_be_scored():
+    pools = {"c": [_pool(0, ("a", "b")), ts.dataclasses.replace(_pool(1, ("a", "b")), set="structure")]}
+    kept = ts.without(pools, ["structure"])
+    assert [p.set for p in kept["c"]] == ["training", f"structure{ts.UNSEEN}"]
+    assert all(p.set not in ts.TRAIN_SETS for p in kept["c"][1:])
+    assert ts.without(pools, []) is pools
+
+
+def test_the_cross_encoder_reads_every_group_once_an_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import json
+
+    import cross_encoder as ce
+
+    seen: list[str] = []
+    real = ce.logits
+
+    def counted(tokenizer, model, query, texts):
+        seen.append(query)
+        return real(tokenizer, model, query, texts)
+
+    monkeypatch.setattr(ce, "logits", counted)
+    groups = _groups()  # 12 groups, 3 steps an epoch
+    ce.train(groups, tmp_path / "cross", set(), ["t"], epochs=2)
+    assert sorted(seen) == sorted([g.query for g in groups] * 2)
+    assert sorted(seen[:12]) == sorted(g.query for g in groups)  # the first epoch is the whole set, once
+    assert json.loads((tmp_path / "cross" / "training.json").read_text())["epochs"] == 2
