@@ -55,11 +55,14 @@ ranker: $(STAMP)
 	$(PY) scripts/train_scorer.py ranker
 
 # Retrain the learned answer scorer (models/scorer, card models/scorer/model.md) and refit the confidence on its
-# answers (models/confidence.json); `make run` never trains. About 2.5 hours on 2 cores: the pools (as above),
-# the bi-encoder trained on each half of the corpora and on all of them, the stacked ranker fitted on each
-# corpus's similarities by the half that left it out; then the confidence's rows decided by the half scorers
-# (no row scored by a model that saw its question) and the evaluation sets' answers for its operating point.
-# Its own folder: train_scorer.py picks, per corpus, the model in it that left the corpus out.
+# answers (models/confidence.json); `make run` never trains. Over three hours on 2 cores with the 10,193 questions
+# of training/: the pools (the hand-written sets alone took 46 minutes in two processes), the bi-encoder trained on
+# each half of the corpora (about 35 minutes each) and on all of them (about an hour), the stacked ranker fitted
+# on each corpus's similarities by the half that left it out; then the confidence's rows decided by the half
+# scorers (no row scored by a model that saw its question) and the evaluation sets' answers for its operating point.
+# Its own folder: train_scorer.py picks, per corpus, the model in it that left the corpus out. A run stopped midway
+# resumes from that folder (pools, finished models, a checkpoint every 50 steps); a machine that empties /tmp
+# starts again.
 SCORER_WORK := /tmp/rag-scorer-make
 HALF1 := pydocs+wiki+aptitude_ru+man_pages+pdf_manuals+valgrind+rust_book+git_doc+apache_httpd+django_doc+tcl_man+go_spec
 HALF2 := seeds+handbook+debian_reference+npm_docs+sqlite_doc+node_api+postgresql_doc+perl_faq+sphinx_doc+pallets_docs+r_manuals+latex_manuals
