@@ -23,8 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.candidates import read_text
-from rag.answer.params import DEFAULTS
 from rag.config import offline_environment
 from rag.index.embedding import packaged_embedder_path
 
@@ -41,6 +39,8 @@ from train_scorer import (
     learned_order,
     left_out_of,
     model_leaving_out,
+    pools_digest,
+    read_units,
     scored,
     top1,
     training_groups,
@@ -123,22 +123,27 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
 
 
 def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
-    """Per pool, the cross-encoder's score of each candidate (kept in ``cache``)."""
+    """Per pool, the cross-encoder's score of each candidate (kept in ``cache`` with a digest of the pools, and
+    computed again for other pools, as train_scorer.similarities does)."""
     import torch
 
+    read = read_units(pools)
+    digest = pools_digest(pools, read)
     if cache.is_file():
-        return pickle.loads(cache.read_bytes())
+        kept = pickle.loads(cache.read_bytes())
+        if isinstance(kept, dict) and kept.get("digest") == digest:
+            return kept["scores"]
+        log.warning("%s holds the scores of other pools: computed again", cache)
     torch.set_num_threads(2)
     tokenizer, model = load(model_dir)
     model.eval()  # type: ignore[attr-defined]
     out, started = [], time.perf_counter()
     with torch.no_grad():
-        for i, p in enumerate(pools, 1):
-            texts = [read_text(c.passage, DEFAULTS) for c in p.candidates]
+        for i, (p, texts) in enumerate(zip(pools, read, strict=True), 1):
             out.append(logits(tokenizer, model, p.question.query, texts).numpy().astype(np.float64))
             if i % 200 == 0:
                 log.warning("%s: %d/%d pools (%.0f s)", cache.stem, i, len(pools), time.perf_counter() - started)
-    cache.write_bytes(pickle.dumps(out))
+    cache.write_bytes(pickle.dumps({"digest": digest, "scores": out}))
     return out
 
 

@@ -227,6 +227,17 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
 # ------------------------------------------------------------------------------------------------- measuring
 
 
+def read_units(pools: list[Pool]) -> list[list[str]]:
+    """Each pool's candidates read with their heading paths: what a learned model scores."""
+    return [[read_text(c.passage, DEFAULTS) for c in p.candidates] for p in pools]
+
+
+def pools_digest(pools: list[Pool], read: list[list[str]]) -> str:
+    """What a cache of per-candidate scores was computed for: the questions and the units, in order."""
+    return hashlib.sha256(json.dumps([[p.question.query, units] for p, units in zip(pools, read, strict=True)]
+                                     ).encode()).hexdigest()
+
+
 def similarities(model_dir: Path | None, pools: list[Pool], cache: Path | None = None) -> list[np.ndarray]:
     """Per pool, the cosine similarity of the question to each candidate read with its path, by the model's int8
     ONNX export (what answering would run; rag.index.embedding.OnnxInt8Embedder), each distinct text embedded
@@ -236,9 +247,8 @@ def similarities(model_dir: Path | None, pools: list[Pool], cache: Path | None =
 
     from rag.index.embedding import OnnxInt8Embedder
 
-    read = [[read_text(c.passage, DEFAULTS) for c in p.candidates] for p in pools]
-    digest = hashlib.sha256(json.dumps([[p.question.query, units] for p, units in zip(pools, read, strict=True)]
-                                       ).encode()).hexdigest()
+    read = read_units(pools)
+    digest = pools_digest(pools, read)
     if cache is not None and cache.is_file():
         kept = pickle.loads(cache.read_bytes())
         if isinstance(kept, dict) and kept.get("digest") == digest:

@@ -128,3 +128,20 @@ def test_the_cross_encoder_reads_every_group_once_an_epoch(tmp_path: Path, monke
     assert sorted(seen) == sorted([g.query for g in groups] * 2)
     assert sorted(seen[:12]) == sorted(g.query for g in groups)  # the first epoch is the whole set, once
     assert json.loads((tmp_path / "cross" / "training.json").read_text())["epochs"] == 2
+
+
+def test_cached_cross_encoder_scores_serve_only_the_pools_they_were_computed_for(tmp_path: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch):
+    import cross_encoder as ce
+
+    cache = tmp_path / "scores-c.pickle"
+    model = ts.packaged_embedder_path()  # its head starts untrained: the scores are arbitrary, their cache is not
+    pools = [_pool(i, (f"Server {i} listens on port {8000 + i}.", "It was built in 1990.")) for i in range(2)]
+    first = ce.scores(model, pools, cache)
+    assert [len(s) for s in first] == [2, 2]
+    with monkeypatch.context() as m:
+        m.setattr(ce, "load", None)  # no model may be loaded: read from the cache
+        assert all((a == b).all() for a, b in zip(ce.scores(model, pools, cache), first, strict=True))
+    grown = [*pools, _pool(2, ("Server 2 listens on port 8002.",))]  # a set added since
+    again = ce.scores(model, grown, cache)
+    assert [len(s) for s in again] == [2, 2, 1]
