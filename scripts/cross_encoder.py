@@ -3,6 +3,8 @@ untrained), trained listwise on the same candidate groups as the bi-encoder, and
 
     .venv/bin/python scripts/cross_encoder.py train --leave-out pydocs+wiki   # -> /tmp/rag-scorer/cross-pydocs+wiki
     .venv/bin/python scripts/cross_encoder.py report                          # hand order, (d) and (d) fused
+    .venv/bin/python scripts/cross_encoder.py export --leave-out L --to DIR   # int8 ONNX, the form answering runs
+    .venv/bin/python scripts/cross_encoder.py bench --to DIR --corpus pydocs  # warm ms for 40 candidates
 
 Each question is read against each candidate as one pair ('question [SEP] unit read with its heading path'); a
 group's logits go through the same listwise loss as scripts/train_scorer.py's bi-encoder. `report` scores every
@@ -177,9 +179,66 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...]) -> N
                   f"{top1(q, [learned_order(p, x, weight) for p, x in zip(q, s, strict=True)])} |", flush=True)
 
 
+def export(model_dir: Path, target: Path) -> None:
+    """The trained cross-encoder as int8 ONNX (per-channel MatMul and word-embedding weights, as the bi-encoder's
+    export) beside its tokenizer: the form answering would run."""
+    import os
+    import tempfile
+    import warnings
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tokenizer, model = load(model_dir)
+    model.eval()  # type: ignore[attr-defined]
+    target.mkdir(parents=True, exist_ok=True)
+    names = ("input_ids", "attention_mask", "token_type_ids")
+    example = tuple(torch.ones((2, 8), dtype=torch.int64) for _ in names)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".export-") as tmp:
+        fp32 = Path(tmp) / "model-fp32.onnx"
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer warnings about shapes; the axes below are dynamic
+            torch.onnx.export(model, example, str(fp32), input_names=list(names), output_names=["logits"],
+                              opset_version=17, dynamo=False,
+                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logits": {0: "batch"}})
+        int8 = Path(tmp) / "model-int8.onnx"
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul", "Gather"])
+        os.replace(int8, target / "model.onnx")
+    tokenizer.save_pretrained(str(target))  # type: ignore[attr-defined]
+    log.warning("wrote %s (%.1f MB)", target, (target / "model.onnx").stat().st_size / 1e6)
+
+
+def bench(target: Path, pools: list[Pool], candidates: int, repeats: int) -> None:
+    """Warm time to score ``candidates`` units of one question with the int8 export (median and 90th percentile
+    over ``repeats`` questions), and its agreement with the float model's order on those questions."""
+    import onnxruntime as ort
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(target), local_files_only=True)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    session = ort.InferenceSession(str(target / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    chosen = [p for p in pools if len(p.candidates) >= candidates][: repeats + 1]
+    if len(chosen) < 2:
+        raise SystemExit(f"fewer than two pools hold {candidates} candidates")
+    times = []
+    for p in chosen:
+        texts = read_units([p])[0][:candidates]
+        batch = tokenizer([p.question.query] * len(texts), texts, truncation="longest_first", max_length=MAX_TOKENS,
+                          padding=True, return_tensors="np")
+        started = time.perf_counter()
+        session.run(None, {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")})
+        times.append(time.perf_counter() - started)
+    warm = sorted(times[1:])  # the first run warms the session
+    log.warning("%d candidates, %d questions: median %.0f ms, 90th percentile %.0f ms, %.1f MB", candidates,
+                len(warm), 1000 * warm[len(warm) // 2], 1000 * warm[int(0.9 * (len(warm) - 1))],
+                (target / "model.onnx").stat().st_size / 1e6)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("train", "report"))
+    parser.add_argument("action", choices=("train", "report", "export", "bench"))
     parser.add_argument("--leave-out", default="none", help="corpora left out of training, joined by '+'")
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
@@ -190,9 +249,16 @@ def main() -> int:
     parser.add_argument("--corpus", action="append", help="read only these corpora's pools (default: all)")
     parser.add_argument("--without", action="append", default=[], choices=("structure", "generated"),
                         help="leave a set of training questions out of training (as train_scorer.py does)")
+    parser.add_argument("--to", type=Path, help="export: the folder written; bench: the export timed")
+    parser.add_argument("--candidates", type=int, default=40, help="bench: units scored per question")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
+    if args.action == "export":
+        if args.to is None:
+            parser.error("export needs --to")
+        export(args.work / f"cross-{args.leave_out}", args.to)
+        return 0
     pools = without(load_pools(args.index_root, args.corpus), args.without)
     if args.action == "train":
         leave_out = left_out_of(args.leave_out)
@@ -200,6 +266,10 @@ def main() -> int:
         trained_on = [n for n in pools if n not in leave_out]
         log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))
         train(groups, args.work / f"cross-{args.leave_out}", leave_out, trained_on, args.epochs)
+    elif args.action == "bench":
+        if args.to is None:
+            parser.error("bench needs --to (an export)")
+        bench(args.to, [p for ps in pools.values() for p in ps], args.candidates, 30)
     else:
         report(pools, args.work, tuple(s for s in args.sets.split(",") if s))
     return 0
