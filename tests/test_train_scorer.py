@@ -145,3 +145,27 @@ def test_cached_cross_encoder_scores_serve_only_the_pools_they_were_computed_for
     grown = [*pools, _pool(2, ("Server 2 listens on port 8002.",))]  # a set added since
     again = ce.scores(model, grown, cache)
     assert [len(s) for s in again] == [2, 2, 1]
+
+
+def test_the_cross_encoders_int8_export_scores_as_the_trained_model(tmp_path: Path):
+    import cross_encoder as ce
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    groups = _groups()
+    ce.train(groups, tmp_path / "cross", set(), ["t"])
+    ce.export(tmp_path / "cross", tmp_path / "export")
+    assert (tmp_path / "export" / "model.onnx").stat().st_size < 30e6
+
+    tokenizer, model = ce.load(tmp_path / "cross")
+    model.eval()
+    query, texts = groups[0].query, [*groups[0].texts, "Server 7 was built in 1997.", "Ports are numbers."]
+    with torch.no_grad():
+        want = ce.logits(tokenizer, model, query, texts).numpy()
+    batch = tokenizer([query] * len(texts), texts, truncation="longest_first", max_length=ce.MAX_TOKENS,
+                      padding=True, return_tensors="np")
+    session = ort.InferenceSession(str(tmp_path / "export" / "model.onnx"), providers=["CPUExecutionProvider"])
+    got = session.run(None, {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")})[0][:, 0]
+    assert np.corrcoef(want, got)[0, 1] > 0.95  # int8 weights: close to the float model, not equal
+    assert int(np.argmax(got)) == int(np.argmax(want))
