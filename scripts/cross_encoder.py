@@ -210,8 +210,8 @@ def export(model_dir: Path, target: Path) -> None:
 
 
 def bench(target: Path, pools: list[Pool], candidates: int, repeats: int) -> None:
-    """Warm time to score ``candidates`` units of one question with the int8 export (median and 90th percentile
-    over ``repeats`` questions), and its agreement with the float model's order on those questions."""
+    """Warm time to score ``candidates`` units of one question with the int8 export: median and 90th percentile
+    over ``repeats`` questions (tests/test_train_scorer.py checks the export's scores against the float model)."""
     import onnxruntime as ort
     from transformers import AutoTokenizer
 
