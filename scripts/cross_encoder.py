@@ -17,7 +17,6 @@ import argparse
 import json
 import logging
 import math
-import pickle
 import random
 import sys
 import time
@@ -36,7 +35,9 @@ from train_scorer import (
     WEIGHTS,
     WORK,
     Group,
+    cached_scores,
     hand,
+    keep_scores,
     labels,
     learned_order,
     left_out_of,
@@ -131,11 +132,8 @@ def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
 
     read = read_units(pools)
     digest = pools_digest(pools, read)
-    if cache.is_file():
-        kept = pickle.loads(cache.read_bytes())
-        if isinstance(kept, dict) and kept.get("digest") == digest:
-            return kept["scores"]
-        log.warning("%s holds the scores of other pools: computed again", cache)
+    if (kept := cached_scores(cache, digest)) is not None:
+        return kept
     torch.set_num_threads(2)
     tokenizer, model = load(model_dir)
     model.eval()  # type: ignore[attr-defined]
@@ -145,7 +143,7 @@ def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
             out.append(logits(tokenizer, model, p.question.query, texts).numpy().astype(np.float64))
             if i % 200 == 0:
                 log.warning("%s: %d/%d pools (%.0f s)", cache.stem, i, len(pools), time.perf_counter() - started)
-    cache.write_bytes(pickle.dumps({"digest": digest, "scores": out}))
+    keep_scores(cache, digest, out)
     return out
 
 

@@ -238,22 +238,38 @@ def pools_digest(pools: list[Pool], read: list[list[str]]) -> str:
                                      ).encode()).hexdigest()
 
 
+def cached_scores(cache: Path | None, digest: str) -> list[np.ndarray] | None:
+    """Per-candidate scores kept in ``cache`` for the pools of ``digest``; None when absent or for other pools."""
+    import pickle
+
+    if cache is None or not cache.is_file():
+        return None
+    kept = pickle.loads(cache.read_bytes())
+    if isinstance(kept, dict) and kept.get("digest") == digest:
+        return kept["scores"]
+    log.warning("%s holds the scores of other pools: computed again", cache)
+    return None
+
+
+def keep_scores(cache: Path | None, digest: str, scores: list[np.ndarray]) -> None:
+    import pickle
+
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps({"digest": digest, "scores": scores}))
+
+
 def similarities(model_dir: Path | None, pools: list[Pool], cache: Path | None = None) -> list[np.ndarray]:
     """Per pool, the cosine similarity of the question to each candidate read with its path, by the model's int8
     ONNX export (what answering would run; rag.index.embedding.OnnxInt8Embedder), each distinct text embedded
     once; kept in ``cache`` with a digest of what was embedded, and computed again when the pools are not those
     (a set added or decided again). A model folder's caches are stale once it is retrained: train() deletes them."""
-    import pickle
-
     from rag.index.embedding import OnnxInt8Embedder
 
     read = read_units(pools)
     digest = pools_digest(pools, read)
-    if cache is not None and cache.is_file():
-        kept = pickle.loads(cache.read_bytes())
-        if isinstance(kept, dict) and kept.get("digest") == digest:
-            return kept["sims"]
-        log.warning("%s holds the similarities of other pools: computed again", cache)
+    if (kept := cached_scores(cache, digest)) is not None:
+        return kept
 
     model = OnnxInt8Embedder(WORK / "onnx", model_dir or packaged_embedder_path())
     texts = sorted({p.question.query for p in pools} | {t for units in read for t in units})
@@ -261,9 +277,7 @@ def similarities(model_dir: Path | None, pools: list[Pool], cache: Path | None =
     vectors = dict(zip(texts, model.embed(texts), strict=True))
     out = [np.asarray([vectors[t] for t in units]).reshape(-1, model.dimension) @ vectors[p.question.query]
            for p, units in zip(pools, read, strict=True)]
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_bytes(pickle.dumps({"digest": digest, "sims": out}))
+    keep_scores(cache, digest, out)
     return out
 
 
