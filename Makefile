@@ -61,9 +61,8 @@ ranker: $(STAMP)
 # on each corpus's similarities by the half that left it out; then the confidence's rows decided by the half
 # scorers (no row scored by a model that saw its question) and the evaluation sets' answers for its operating point.
 # Its own folder: train_scorer.py picks, per corpus, the model in it that left the corpus out. A run stopped midway
-# resumes from that folder (pools, finished models, a checkpoint every 50 steps); a machine that empties /tmp
-# starts again.
-SCORER_WORK := /tmp/rag-scorer-make
+# resumes from that folder (pools, finished models, a checkpoint every 50 steps), kept in the project's ignored .cache/.
+SCORER_WORK := .cache/work/scorer-make
 HALF1 := pydocs+wiki+aptitude_ru+man_pages+pdf_manuals+valgrind+rust_book+git_doc+apache_httpd+django_doc+tcl_man+go_spec
 HALF2 := seeds+handbook+debian_reference+npm_docs+sqlite_doc+node_api+postgresql_doc+perl_faq+sphinx_doc+pallets_docs+r_manuals+latex_manuals
 HAND_WRITTEN := --without structure --without generated --work $(SCORER_WORK)
@@ -75,7 +74,7 @@ scorer: $(STAMP)
 	  $(PY) scripts/train_scorer.py export --stack --leave-out $$half --weight 2.0 $(HAND_WRITTEN) \
 	    --to $(SCORER_WORK)/export-$$half || exit 1; done
 	cp -r $(SCORER_WORK)/export-none/. models/scorer/  # over the old files; the card, model.md, stays
-	rm -f /tmp/rag-confidence-indexes/rows-stacked.json
+	rm -f .cache/work/confidence-indexes/rows-stacked.json
 	RAG_SCORER=$(SCORER_WORK)/export-$(HALF1) PYTHONHASHSEED=0 $(PY) scripts/fit_confidence.py --cached \
 	  --rows rows-stacked.json $(patsubst %,--corpus %,$(subst +, ,$(HALF1)))
 	RAG_SCORER=$(SCORER_WORK)/export-$(HALF2) PYTHONHASHSEED=0 $(PY) scripts/fit_confidence.py --cached \

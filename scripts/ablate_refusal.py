@@ -1,7 +1,7 @@
 """What each refusal rule adds once the confidence decides "not sure" (issue "Say 'not sure'", item 4).
 
     PYTHONHASHSEED=0 .venv/bin/python scripts/evaltable.py --no-calibrate --refusal-rules none --out DIR
-    .venv/bin/python scripts/ablate_refusal.py --eval-dir DIR [--index-root /tmp/rag-confidence-indexes] [--cached]
+    .venv/bin/python scripts/ablate_refusal.py --eval-dir DIR [--index-root .cache/work/confidence-indexes] [--cached]
                                                [--without CODE,CODE ...]
 
 The evaltable run answers every question with no refusal rule in force and lists, per question, every rule that
@@ -35,6 +35,7 @@ from rag.config import offline_environment
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import DOCS
 from fit_confidence import _xy, collect, fit, heldout_rows, lowest_point, refused_by
+from pools import INDEX_ROOT
 
 log = logging.getLogger("ablate_refusal")
 SHIPPED = DEFAULTS.refusal_rules
@@ -95,7 +96,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval-dir", type=Path, required=True,
                         help="evaltable --refusal-rules none --out folder (its held-out files are read)")
-    parser.add_argument("--index-root", type=Path, default=Path("/tmp/rag-confidence-indexes"))
+    parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
     parser.add_argument("--cached", action="store_true", help="reuse the training rows of the last run")
     parser.add_argument("--point", type=float, default=0.68, help="the shipped operating point, for comparison")
     parser.add_argument("--without", action="append", default=[], metavar="CODES",

@@ -17,3 +17,6 @@ CORPORA = {
 TRAINING = PROJECT_ROOT / "training"
 DOCS = {name: docs for name, (docs, _, _) in CORPORA.items()}
 DOCS.update({p.name: p / "docs" for p in sorted((TRAINING / "corpora").iterdir()) if (p / "docs").is_dir()})
+# Indexes, pools, trained models and score caches: hours of work, kept in the project's ignored .cache/ rather than
+# /tmp (machines here empty /tmp between sessions, and a later session resumes from these folders).
+WORK_ROOT = PROJECT_ROOT / ".cache" / "work"

@@ -1,7 +1,7 @@
 """(d) of the answer scorer: a cross-encoder initialised from the packaged MiniLM's weights (its scoring head starts
 untrained), trained listwise on the same candidate groups as the bi-encoder, and measured the same way.
 
-    .venv/bin/python scripts/cross_encoder.py train --leave-out pydocs+wiki   # -> /tmp/rag-scorer/cross-pydocs+wiki
+    .venv/bin/python scripts/cross_encoder.py train --leave-out pydocs+wiki   # -> .cache/work/scorer/cross-pydocs+wiki
     .venv/bin/python scripts/cross_encoder.py report                          # hand order, (d) and (d) fused
     .venv/bin/python scripts/cross_encoder.py export --leave-out L --to DIR   # int8 ONNX, the form answering runs
     .venv/bin/python scripts/cross_encoder.py bench --to DIR --corpus pydocs  # warm ms for 40 candidates

@@ -61,6 +61,7 @@ from rag.evaluation import POINTS, answerable_decisions, load_questions, risk_co
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import CORPORA, DOCS, TRAINING
+from pools import INDEX_ROOT
 
 log = logging.getLogger("fit_confidence")
 C = 1.0  # inverse regularisation strength (scikit-learn's default)
@@ -304,7 +305,7 @@ def lowest_point(held: dict[str, list[dict]], scorer: Callable[[str], Callable[[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index-root", type=Path, default=Path("/tmp/rag-confidence-indexes"))
+    parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
     parser.add_argument("--cached", action="store_true", help="reuse the rows of the last run")
     parser.add_argument("--rows", default="confidence-rows.json",
                         help="the row cache's file name in --index-root (another for rows decided with RAG_SCORER "

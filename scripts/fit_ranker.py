@@ -28,7 +28,7 @@ from rag.config import HAND_ORDER, load_settings, offline_environment
 from rag.evaluation import answerable_decisions, load_questions, unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpora import CORPORA
+from corpora import CORPORA, WORK_ROOT
 
 C = 1.0  # inverse regularisation strength (scikit-learn's default)
 
@@ -109,8 +109,8 @@ def top1(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ranker: Ranker
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA), help="default: all")
-    parser.add_argument("--index-root", type=Path, default=Path("/tmp/rag-fit-indexes"),
-                        help="one index per corpus, kept between runs (default /tmp/rag-fit-indexes)")
+    parser.add_argument("--index-root", type=Path, default=WORK_ROOT / "fit-indexes",
+                        help="one index per corpus, kept between runs (default .cache/work/fit-indexes)")
     parser.add_argument("--cached", action="store_true", help="reuse the signals of the last run (for fitting only)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

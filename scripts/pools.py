@@ -32,10 +32,10 @@ from rag.evaluation import load_questions
 from rag.types import Passage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpora import CORPORA, DOCS, TRAINING
+from corpora import CORPORA, DOCS, TRAINING, WORK_ROOT
 
 log = logging.getLogger("pools")
-INDEX_ROOT = Path("/tmp/rag-confidence-indexes")  # shared with scripts/fit_confidence.py
+INDEX_ROOT = WORK_ROOT / "confidence-indexes"  # shared with scripts/fit_confidence.py
 
 
 @dataclass(frozen=True)

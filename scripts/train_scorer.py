@@ -58,10 +58,11 @@ from rag.evaluation import unit_holds
 from rag.index.embedding import SentenceTransformerEmbedder, packaged_embedder_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora import WORK_ROOT
 from pools import DOCS, INDEX_ROOT, Pool, load_pools
 
 log = logging.getLogger("train_scorer")
-WORK = Path("/tmp/rag-scorer")
+WORK = WORK_ROOT / "scorer"
 SCALE = 20.0  # cosine similarities times this are the listwise logits
 GROUP = 8  # units per group: every unit holding the facts (up to MAX_POSITIVES), then the best-ordered others
 MAX_POSITIVES = 3
