@@ -30,6 +30,8 @@ from rag.index.embedding import packaged_embedder_path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pools import INDEX_ROOT, Pool, load_pools
 from train_scorer import (
+    CHECKPOINT,
+    CHECKPOINT_EVERY,
     UNSEEN,
     WEIGHT_SETS,
     WEIGHTS,
@@ -44,8 +46,12 @@ from train_scorer import (
     model_leaving_out,
     pools_digest,
     read_units,
+    resume,
+    save_checkpoint,
     scored,
+    signature,
     top1,
+    trained,
     training_groups,
     without,
 )
@@ -74,6 +80,8 @@ def logits(tokenizer: object, model: object, query: str, texts: list[str]) -> ob
 
 
 def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[str], epochs: int = 1) -> None:
+    """Train (d) on ``groups`` into ``out``. Every CHECKPOINT_EVERY steps the state is saved to out/CHECKPOINT; a
+    run killed midway resumes there when started again with the same data (as train_scorer.train does)."""
     import torch
 
     torch.manual_seed(SEED)
@@ -97,9 +105,14 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
         epoch = list(groups)
         rng.shuffle(epoch)
         order += [epoch[i : i + QUESTIONS_PER_STEP] for i in range(0, len(epoch), QUESTIONS_PER_STEP)]
+    plan = signature(groups, epochs, left_out)
+    checkpoint = out / CHECKPOINT
+    done, spent = resume(checkpoint, plan, model, optimiser, schedule)
     model.train()  # type: ignore[attr-defined]
     started = time.perf_counter()
     for step, batch in enumerate(order, 1):
+        if step <= done:  # trained before the checkpoint
+            continue
         loss = torch.zeros(())
         for g in batch:
             scores = logits(tokenizer, model, g.query, list(g.texts))
@@ -112,9 +125,12 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
         optimiser.step()
         schedule.step()
         if step % 10 == 0 or step == steps:
-            rate = (time.perf_counter() - started) / step
-            log.warning("step %d/%d loss %.3f (%.1f s/step, %.0f s left)", step, steps, float(loss), rate,
+            rate = (time.perf_counter() - started) / (step - done)
+            log.warning("step %d/%d loss %.3f (%.1f s/step, %.0f s left)", step, steps, float(loss.detach()), rate,
                         rate * (steps - step))
+        if step % CHECKPOINT_EVERY == 0 and step < steps:
+            save_checkpoint(checkpoint, plan, step, spent + time.perf_counter() - started, model, optimiser,
+                            schedule)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))  # type: ignore[attr-defined]
     tokenizer.save_pretrained(str(out))  # type: ignore[attr-defined]
@@ -122,7 +138,8 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
         "groups": len(groups), "frozen_layers": FROZEN_LAYERS, "max_tokens": MAX_TOKENS, "learning_rate":
         LEARNING_RATE, "head_learning_rate": HEAD_LEARNING_RATE, "questions_per_step": QUESTIONS_PER_STEP,
         "epochs": epochs, "seed": SEED, "left_out": sorted(left_out), "trained_on": trained_on,
-        "seconds": round(time.perf_counter() - started)}, indent=1))
+        "seconds": round(spent + time.perf_counter() - started), "signature": plan}, indent=1))
+    checkpoint.unlink(missing_ok=True)
 
 
 def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
@@ -262,8 +279,12 @@ def main() -> int:
         leave_out = left_out_of(args.leave_out)
         groups = training_groups(pools, leave_out)
         trained_on = [n for n in pools if n not in leave_out]
+        out = args.work / f"cross-{args.leave_out}"
+        if trained(out, groups, args.epochs, leave_out, "config.json"):
+            log.warning("%s is already trained on these %d groups: kept", out, len(groups))
+            return 0
         log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))
-        train(groups, args.work / f"cross-{args.leave_out}", leave_out, trained_on, args.epochs)
+        train(groups, out, leave_out, trained_on, args.epochs)
     elif args.action == "bench":
         if args.to is None:
             parser.error("bench needs --to (an export)")

@@ -133,13 +133,46 @@ def signature(groups: list[Group], epochs: int, left_out: set[str]) -> dict:
     return {"groups": len(groups), "data": digest, "epochs": epochs, "left_out": sorted(left_out)}
 
 
-def trained(out: Path, groups: list[Group], epochs: int, left_out: set[str]) -> bool:
-    """Whether ``out`` already holds the model this training would make (`make scorer` run again skips it)."""
+def trained(out: Path, groups: list[Group], epochs: int, left_out: set[str], marker: str = "modules.json") -> bool:
+    """Whether ``out`` already holds the model this training would make (`make scorer` run again skips it);
+    ``marker`` is a file every saved model of its kind has."""
     path = out / "training.json"
-    if not path.is_file() or not (out / "modules.json").is_file():
+    if not path.is_file() or not (out / marker).is_file():
         return False
     done = json.loads(path.read_text(encoding="utf-8")).get("signature")
     return done == signature(groups, epochs, left_out)
+
+
+def resume(checkpoint: Path, plan: dict, model: object, optimiser: object, schedule: object) -> tuple[int, float]:
+    """The step and seconds a killed training reached, its model, optimiser, schedule and random state restored
+    from ``checkpoint``; (0, 0.0) when there is none or it was made for other data (``plan``: signature())."""
+    import torch
+
+    if not checkpoint.is_file():
+        return 0, 0.0
+    state = torch.load(checkpoint, weights_only=False)
+    if state["signature"] != plan:
+        log.warning("%s was made for other training data: starting again", checkpoint)
+        return 0, 0.0
+    model.load_state_dict(state["model"])  # type: ignore[attr-defined]
+    optimiser.load_state_dict(state["optimiser"])  # type: ignore[attr-defined]
+    schedule.load_state_dict(state["schedule"])  # type: ignore[attr-defined]
+    torch.set_rng_state(state["torch_rng"])
+    log.warning("resuming %s at step %d", checkpoint.parent, state["step"])
+    return state["step"], state["seconds"]
+
+
+def save_checkpoint(checkpoint: Path, plan: dict, step: int, seconds: float, model: object, optimiser: object,
+                    schedule: object) -> None:
+    """What resume() restores, written atomically: a kill leaves the last whole checkpoint."""
+    import torch
+
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    partial = checkpoint.with_suffix(".partial")
+    torch.save({"signature": plan, "step": step, "seconds": seconds, "model": model.state_dict(),  # type: ignore
+                "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),  # type: ignore
+                "torch_rng": torch.get_rng_state()}, partial)
+    partial.replace(checkpoint)
 
 
 def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], trained_on: list[str]) -> None:
@@ -163,18 +196,7 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
     for stale in out.glob("sims-*.pickle"):  # similarities cached from a model this one replaces (similarities())
         stale.unlink()
     checkpoint = out / CHECKPOINT
-    step, spent = 0, 0.0
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=False)
-        if state["signature"] == plan:
-            model.load_state_dict(state["model"])
-            optimiser.load_state_dict(state["optimiser"])
-            schedule.load_state_dict(state["schedule"])
-            torch.set_rng_state(state["torch_rng"])
-            step, spent = state["step"], state["seconds"]
-            log.warning("resuming %s at step %d of %d", out, step, steps)
-        else:
-            log.warning("%s was made for other training data: starting again", checkpoint)
+    step, spent = resume(checkpoint, plan, model, optimiser, schedule)
     rng = random.Random(SEED)
     seen, resumed, started = 0, step, time.perf_counter()
     for epoch in range(epochs):
@@ -208,12 +230,7 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
                 log.warning("epoch %d step %d/%d loss %.3f (%.1f s/step, %.0f s left)", epoch + 1, step, steps,
                             float(loss.detach()), rate, rate * (steps - step))
             if step % CHECKPOINT_EVERY == 0 and step < steps:
-                out.mkdir(parents=True, exist_ok=True)
-                partial = checkpoint.with_suffix(".partial")
-                torch.save({"signature": plan, "step": step, "seconds": elapsed, "model": model.state_dict(),
-                            "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
-                            "torch_rng": torch.get_rng_state()}, partial)
-                partial.replace(checkpoint)  # atomic: a kill leaves the last whole checkpoint
+                save_checkpoint(checkpoint, plan, step, elapsed, model, optimiser, schedule)
     model.eval()
     out.mkdir(parents=True, exist_ok=True)
     model.save(str(out))

@@ -130,6 +130,40 @@ def test_the_cross_encoder_reads_every_group_once_an_epoch(tmp_path: Path, monke
     assert json.loads((tmp_path / "cross" / "training.json").read_text())["epochs"] == 2
 
 
+def test_a_killed_cross_encoder_training_resumes_from_its_checkpoint_to_the_same_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import cross_encoder as ce
+    import torch
+
+    groups = _groups()
+    monkeypatch.setattr(ce, "CHECKPOINT_EVERY", 1)
+    ce.train(groups, tmp_path / "whole", set(), ["t"])
+    assert not (tmp_path / "whole" / ce.CHECKPOINT).exists()
+    assert ts.trained(tmp_path / "whole", groups, 1, set(), "config.json")
+    assert not ts.trained(tmp_path / "whole", groups[:-1], 1, set(), "config.json")
+
+    real_step, calls = torch.optim.AdamW.step, []
+
+    def killed_on_the_third_step(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", killed_on_the_third_step)
+    with pytest.raises(KeyboardInterrupt):
+        ce.train(groups, tmp_path / "killed", set(), ["t"])
+    assert torch.load(tmp_path / "killed" / ce.CHECKPOINT, weights_only=False)["step"] == 2
+    assert not (tmp_path / "killed" / "config.json").exists()  # not a model yet
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", real_step)
+    ce.train(groups, tmp_path / "killed", set(), ["t"])
+    assert not (tmp_path / "killed" / ce.CHECKPOINT).exists()
+    whole, resumed = _weights(tmp_path / "whole"), _weights(tmp_path / "killed")
+    assert whole.keys() == resumed.keys()
+    assert all(torch.allclose(whole[k], resumed[k], atol=1e-6) for k in whole)
+
+
 def test_cached_cross_encoder_scores_serve_only_the_pools_they_were_computed_for(tmp_path: Path,
                                                                                  monkeypatch: pytest.MonkeyPatch):
     import cross_encoder as ce
