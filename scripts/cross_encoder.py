@@ -3,17 +3,21 @@ untrained), trained listwise on the same candidate groups as the bi-encoder, and
 
     .venv/bin/python scripts/cross_encoder.py train --leave-out pydocs+wiki   # -> .cache/work/scorer/cross-pydocs+wiki
     .venv/bin/python scripts/cross_encoder.py report                          # hand order, (d) and (d) fused
-    .venv/bin/python scripts/cross_encoder.py export --leave-out L --to DIR   # int8 ONNX, the form answering runs
-    .venv/bin/python scripts/cross_encoder.py bench --to DIR --corpus pydocs  # warm ms for 40 candidates
+    .venv/bin/python scripts/cross_encoder.py report --first 16               # reordering the first 16 only
+    .venv/bin/python scripts/cross_encoder.py export --leave-out L --first 16 --to DIR   # a scorer folder
 
 Each question is read against each candidate as one pair ('question [SEP] unit read with its heading path'); a
 group's logits go through the same listwise loss as scripts/train_scorer.py's bi-encoder. `report` scores every
-corpus with the model whose training left it out, and fuses (d) with the hand order as (e) does.
+corpus with the model whose training left it out, fuses (d) with the hand order as (e) does, and stacks it with
+the features as (f) does the bi-encoder: (g). `export` writes a folder answering loads (RAG_SCORER=DIR) with (g)
+fitted on the hand-written pools of the corpora the model was trained on, each scored by the half model that
+left it out; scripts/scorebench.py --scorer DIR times it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -24,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.rank import Ranker
+from rag.answer.scorer import CROSS, save_scorer
 from rag.config import offline_environment
 from rag.index.embedding import packaged_embedder_path
 
@@ -38,6 +44,7 @@ from train_scorer import (
     WORK,
     Group,
     cached_scores,
+    fit_stack,
     hand,
     keep_scores,
     labels,
@@ -50,6 +57,7 @@ from train_scorer import (
     save_checkpoint,
     scored,
     signature,
+    stacked,
     top1,
     trained,
     training_groups,
@@ -164,96 +172,72 @@ def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
     return out
 
 
-def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...]) -> None:
-    counted = {n: [p for p in scored(ps) if p.set in sets] for n, ps in pools.items()}
-    counted = {n: ps for n, ps in counted.items() if ps}
-    found = {}
-    for name, ps in counted.items():
-        model = model_leaving_out(work, name, "cross-", "config.json")
-        if model is not None:
-            found[name] = scores(model, ps, model / f"scores-{name}.pickle")
+def suffix(n: int | None) -> str:
+    return "" if n is None else f"-first{n}"
+
+
+def first(pools: list[Pool], n: int | None) -> list[Pool]:
+    """The pools with only the hand order's first ``n`` candidates (all when None): what answering would let the
+    cross-encoder reorder, at a fraction of the time (docs/quality.md)."""
+    return pools if n is None else [dataclasses.replace(p, candidates=p.candidates[:n]) for p in pools]
+
+
+def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: int | None = None) -> None:
+    """Per corpus and set, fact in the top unit by (a) the hand order, (d) the cross-encoder that left the corpus
+    out, (d) fused with (a), and (g) the stacked ranker over the features, (a)'s and (d)'s z-scores, fitted on the
+    hand-written pools of the other corpora (train_scorer.fit_stack, as (f) is with the bi-encoder)."""
+    counted = {n_: first([p for p in scored(ps) if p.set in sets], n) for n_, ps in pools.items()}
+    counted = {name: ps for name, ps in counted.items() if ps}
+    found = loco_scores(counted, work, suffix(n))
 
     def hits(w: float) -> int:
         return sum(top1([p for p in ps if p.set in WEIGHT_SETS],
-                        [learned_order(p, x, w) for p, x in zip(ps, found[n], strict=True) if p.set in WEIGHT_SETS])
-                   for n, ps in counted.items() if n in found)
+                        [learned_order(p, x, w) for p, x in zip(ps, found[c], strict=True) if p.set in WEIGHT_SETS])
+                   for c, ps in counted.items() if c in found)
 
     weight = max(WEIGHTS, key=hits)
-    print(f"(d) fused weight chosen on the hand-written training and tuning pools: {weight}\n")
+    print(f"(d) fused weight chosen on the hand-written training and tuning pools: {weight}; candidates: "
+          f"{'all' if n is None else f'the hand order first {n}'}\n")
     print("| corpus | set | questions | fact in a candidate | (a) hand order | (d) cross-encoder, left out | "
-          "(d) fused, left out |")
-    print("|---|---|---|---|---|---|---|")
-    for name, ps in counted.items():
+          "(d) fused, left out | (g) stacked, left out |")
+    print("|---|---|---|---|---|---|---|---|")
+    found_counted = {name: ps for name, ps in counted.items() if name in found}
+    for name, ps in found_counted.items():
+        stack = fit_stack(found_counted, found, {name})
         for label in sets:
             idx = [i for i, p in enumerate(ps) if p.set == label]
-            if not idx or name not in found:
+            if not idx:
                 continue
             q, s = [ps[i] for i in idx], [found[name][i] for i in idx]
             print(f"| {name} | {label} | {len(q)} | {sum(int(labels(p).any()) for p in q)} | "
                   f"{top1(q, [hand(p) for p in q])} | {top1(q, s)} | "
-                  f"{top1(q, [learned_order(p, x, weight) for p, x in zip(q, s, strict=True)])} |", flush=True)
+                  f"{top1(q, [learned_order(p, x, weight) for p, x in zip(q, s, strict=True)])} | "
+                  f"{top1(q, [stack.score(stacked(p, x)) for p, x in zip(q, s, strict=True)])} |", flush=True)
 
 
-def export(model_dir: Path, target: Path) -> None:
-    """The trained cross-encoder as int8 ONNX (per-channel MatMul and word-embedding weights, as the bi-encoder's
-    export) beside its tokenizer: the form answering would run."""
-    import os
-    import tempfile
-    import warnings
-
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    tokenizer, model = load(model_dir)
-    model.eval()  # type: ignore[attr-defined]
-    target.mkdir(parents=True, exist_ok=True)
-    names = ("input_ids", "attention_mask", "token_type_ids")
-    example = tuple(torch.ones((2, 8), dtype=torch.int64) for _ in names)
-    with tempfile.TemporaryDirectory(dir=target, prefix=".export-") as tmp:
-        fp32 = Path(tmp) / "model-fp32.onnx"
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer warnings about shapes; the axes below are dynamic
-            torch.onnx.export(model, example, str(fp32), input_names=list(names), output_names=["logits"],
-                              opset_version=17, dynamo=False,
-                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logits": {0: "batch"}})
-        int8 = Path(tmp) / "model-int8.onnx"
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul", "Gather"])
-        os.replace(int8, target / "model.onnx")
-    tokenizer.save_pretrained(str(target))  # type: ignore[attr-defined]
+def export(model_dir: Path, target: Path, first: int | None, stack: Ranker | None) -> None:
+    """The trained cross-encoder as answering loads it (rag.answer.scorer.save_scorer, kind "cross-encoder"): int8
+    ONNX (per-channel MatMul and word-embedding weights), its tokenizer, and the card naming how many of the hand
+    order's candidates it reorders and the stacked ranker (g) that orders them. Time it with scripts/scorebench.py."""
+    training = json.loads((model_dir / "training.json").read_text(encoding="utf-8"))
+    trained_on = f"{', '.join(training['trained_on'])} (left out: {', '.join(training['left_out']) or 'none'})"
+    save_scorer(model_dir, target, 1.0, trained_on, training, stack, kind=CROSS, first=first)
     log.warning("wrote %s (%.1f MB)", target, (target / "model.onnx").stat().st_size / 1e6)
 
 
-def bench(target: Path, pools: list[Pool], candidates: int, repeats: int) -> None:
-    """Warm time to score ``candidates`` units of one question with the int8 export: median and 90th percentile
-    over ``repeats`` questions (tests/test_train_scorer.py checks the export's scores against the float model)."""
-    import onnxruntime as ort
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(target), local_files_only=True)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 2
-    session = ort.InferenceSession(str(target / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    chosen = [p for p in pools if len(p.candidates) >= candidates][: repeats + 1]
-    if len(chosen) < 2:
-        raise SystemExit(f"fewer than two pools hold {candidates} candidates")
-    times = []
-    for p in chosen:
-        texts = read_units([p])[0][:candidates]
-        batch = tokenizer([p.question.query] * len(texts), texts, truncation="longest_first", max_length=MAX_TOKENS,
-                          padding=True, return_tensors="np")
-        started = time.perf_counter()
-        session.run(None, {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")})
-        times.append(time.perf_counter() - started)
-    warm = sorted(times[1:])  # the first run warms the session
-    log.warning("%d candidates, %d questions: median %.0f ms, 90th percentile %.0f ms, %.1f MB", candidates,
-                len(warm), 1000 * warm[len(warm) // 2], 1000 * warm[int(0.9 * (len(warm) - 1))],
-                (target / "model.onnx").stat().st_size / 1e6)
+def loco_scores(counted: dict[str, list[Pool]], work: Path, suffix: str) -> dict[str, list[np.ndarray]]:
+    """Per corpus, its pools' scores by the cross-encoder whose training left it out (cached beside the model)."""
+    found = {}
+    for name, ps in counted.items():
+        model = model_leaving_out(work, name, "cross-", "config.json")
+        if model is not None:
+            found[name] = scores(model, ps, model / f"scores-{name}{suffix}.pickle")
+    return found
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("train", "report", "export", "bench"))
+    parser.add_argument("action", choices=("train", "report", "export"))
     parser.add_argument("--leave-out", default="none", help="corpora left out of training, joined by '+'")
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
@@ -264,16 +248,14 @@ def main() -> int:
     parser.add_argument("--corpus", action="append", help="read only these corpora's pools (default: all)")
     parser.add_argument("--without", action="append", default=[], choices=("structure", "generated"),
                         help="leave a set of training questions out of training (as train_scorer.py does)")
-    parser.add_argument("--to", type=Path, help="export: the folder written; bench: the export timed")
-    parser.add_argument("--candidates", type=int, default=40, help="bench: units scored per question")
+    parser.add_argument("--to", type=Path, help="export: the scorer folder written (RAG_SCORER=DIR loads it)")
+    parser.add_argument("--first", type=int,
+                        help="report, export: reorder only the hand order's first N candidates (default all)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
-    if args.action == "export":
-        if args.to is None:
-            parser.error("export needs --to")
-        export(args.work / f"cross-{args.leave_out}", args.to)
-        return 0
+    if args.action == "export" and args.to is None:
+        parser.error("export needs --to")
     pools = without(load_pools(args.index_root, args.corpus), args.without)
     if args.action == "train":
         leave_out = left_out_of(args.leave_out)
@@ -285,12 +267,17 @@ def main() -> int:
             return 0
         log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))
         train(groups, out, leave_out, trained_on, args.epochs)
-    elif args.action == "bench":
-        if args.to is None:
-            parser.error("bench needs --to (an export)")
-        bench(args.to, [p for ps in pools.values() for p in ps], args.candidates, 30)
+    elif args.action == "export":  # the stack, fitted on the pools of the corpora the model was trained on
+        counted = {name: first([p for p in scored(ps) if p.set in WEIGHT_SETS], args.first)
+                   for name, ps in pools.items()}
+        found = loco_scores(counted, args.work, suffix(args.first))
+        missing = sorted(set(counted) - set(found))
+        if missing:
+            parser.error(f"no cross-encoder in {args.work} left {', '.join(missing)} out: train the halves first")
+        stack = fit_stack(counted, found, left_out_of(args.leave_out))
+        export(args.work / f"cross-{args.leave_out}", args.to, args.first, stack)
     else:
-        report(pools, args.work, tuple(s for s in args.sets.split(",") if s))
+        report(pools, args.work, tuple(s for s in args.sets.split(",") if s), args.first)
     return 0
 
 

@@ -264,6 +264,29 @@ def packaged_scorer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def packaged_cross_scorer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cross-encoder scorer folder (kind "cross-encoder", reordering the first 2 candidates) made from the
+    packaged MiniLM with a fresh, seeded scoring head: its scores are arbitrary but fixed; what
+    scripts/cross_encoder.py export and train_scorer's export write, with untrained weights."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rag.answer.scorer import CROSS, save_scorer
+    from rag.index.embedding import packaged_embedder_path
+
+    torch.manual_seed(0)
+    trained = tmp_path_factory.mktemp("cross") / "trained"
+    model = AutoModelForSequenceClassification.from_pretrained(str(packaged_embedder_path()), num_labels=1,
+                                                               local_files_only=True)
+    model.save_pretrained(str(trained))
+    AutoTokenizer.from_pretrained(str(packaged_embedder_path()), local_files_only=True).save_pretrained(str(trained))
+    folder = trained.parent / "scorer"
+    save_scorer(trained, folder, 1.0, "packaged all-MiniLM-L6-v2 with a fresh head (a test)", {"max_tokens": 160},
+                kind=CROSS, first=2)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def indexed_folder() -> Callable[..., IndexedFolder]:
     """make_indexed_folder, for fixtures and tests: ``indexed_folder(tmp, docs=SEEDS, files={...}, cli=False)``."""
     return make_indexed_folder

@@ -178,3 +178,37 @@ def test_a_stacked_ranker_of_other_columns_is_refused(tmp_path: Path, packaged_s
     (folder / CARD).write_text(json.dumps({**card, "stack": stack}), encoding="utf-8")
     with pytest.raises(ConfigError, match="cannot be read"):
         LearnedScorer.load(folder)
+
+
+def test_a_cross_encoder_reorders_only_the_first_candidates_its_card_names(tmp_path: Path,
+                                                                           packaged_cross_scorer: Path):
+    from rag.answer.candidates import candidate
+    from rag.answer.pairs import OnnxCrossEncoder
+    from rag.answer.params import DEFAULTS
+    from rag.answer.rank import FEATURES
+    from rag.answer.scorer import CROSS
+    from rag.types import Passage
+
+    texts = ["The intake valve is cleaned every month.", "The default port of the server is 8080.",
+             "The server was first released in 2019.", "Ports below 1024 need root."]
+    table = [dataclasses.replace(candidate(Passage("a.txt", 0, len(t), t), 0.5, 0.5), order=o,
+                                 features=(0.0,) * len(FEATURES))
+             for t, o in zip(texts, (4.0, 3.0, 2.0, 1.0), strict=True)]  # in the hand order, as answering has it
+    question = "What is the default port of the server?"
+    scorer = LearnedScorer.load(packaged_cross_scorer)
+    assert scorer.card.kind == CROSS and scorer.card.first == 2 and scorer.card.max_tokens == 160
+    pairs = OnnxCrossEncoder(packaged_cross_scorer, 160)
+    scores = pairs.scores(question, texts)
+    assert scores.shape == (4,) and len(set(scores.round(6))) == 4
+    # each pair is run alone: its score does not depend on the others scored with it
+    assert np.allclose([pairs.scores(question, [t])[0] for t in texts], scores)
+    assert np.allclose(scorer.similarities(question, table, DEFAULTS), scores)
+    card = json.loads((packaged_cross_scorer / CARD).read_text(encoding="utf-8"))
+    folder = tmp_path / "learned_z"
+    shutil.copytree(packaged_cross_scorer, folder)
+    (folder / CARD).write_text(json.dumps({**card, "stack": _stack_only("learned_z")}), encoding="utf-8")
+    order = LearnedScorer.load(folder).order(question, table, DEFAULTS)
+    # the first two are ordered by the model alone; the last two stay below them, in the hand order
+    assert int(np.argmax(order[:2])) == int(np.argmax(scores[:2]))
+    assert order[2] > order[3] and order[2] < order[:2].min()
+    assert int(np.argmax(order)) in (0, 1)

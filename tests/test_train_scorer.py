@@ -189,7 +189,7 @@ def test_the_cross_encoders_int8_export_scores_as_the_trained_model(tmp_path: Pa
 
     groups = _groups()
     ce.train(groups, tmp_path / "cross", set(), ["t"])
-    ce.export(tmp_path / "cross", tmp_path / "export")
+    ce.export(tmp_path / "cross", tmp_path / "export", None, None)
     assert (tmp_path / "export" / "model.onnx").stat().st_size < 30e6
 
     tokenizer, model = ce.load(tmp_path / "cross")
@@ -203,3 +203,8 @@ def test_the_cross_encoders_int8_export_scores_as_the_trained_model(tmp_path: Pa
     got = session.run(None, {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")})[0][:, 0]
     assert np.corrcoef(want, got)[0, 1] > 0.95  # int8 weights: close to the float model, not equal
     assert int(np.argmax(got)) == int(np.argmax(want))
+    from rag.answer.pairs import OnnxCrossEncoder  # as answering runs it: its own tokenizer, each pair alone
+
+    answering = OnnxCrossEncoder(tmp_path / "export", ce.MAX_TOKENS).scores(query, texts)
+    assert np.corrcoef(want, answering)[0, 1] > 0.95
+    assert int(np.argmax(answering)) == int(np.argmax(want))

@@ -1,12 +1,14 @@
 """The learned answer scorer: which candidate unit holds the asked fact, by a model trained on it.
 
-The packaged all-MiniLM-L6-v2 fine-tuned listwise on candidate groups of thousands of training questions (each
-question against its candidates read with their heading paths; scripts/train_scorer.py), exported to int8 ONNX
-in a folder (scripts/train_scorer.py export; none is shipped yet, docs/quality.md). Candidates are ordered by the
-hand order and the model's similarity together (rag.answer.rank.fused, with the weight the folder's scorer.json
-names, less for a question the model cannot read), or, when scorer.json holds a stacked ranker, by that ranker over
-the candidate features and both orders' z-scores (rag.answer.rank.stacked_rows). The index keeps its own
-embeddings, and the model is loaded on first use.
+A model trained from the packaged all-MiniLM-L6-v2 on candidate groups of thousands of training questions (each
+question against its candidates read with their heading paths), exported to int8 ONNX in a folder whose card,
+scorer.json, names its kind: a bi-encoder fine-tuned listwise (the question's cosine similarity to each unit;
+scripts/train_scorer.py export), or a cross-encoder (one score per question and unit read together;
+rag.answer.pairs, scripts/cross_encoder.py), which reorders only the hand order's first ``first`` candidates
+(the card's) to keep within the time an answer has. Candidates are ordered by the hand order and the model's
+score together (rag.answer.rank.fused, with the weight the card names, less for a question the model cannot read),
+or, when the card holds a stacked ranker, by that ranker over the candidate features and both orders' z-scores
+(rag.answer.rank.stacked_rows). The index keeps its own embeddings, and the model is loaded on first use.
 """
 
 from __future__ import annotations
@@ -19,30 +21,36 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.candidates import Candidate, read_text
+from rag.answer.pairs import OnnxCrossEncoder
 from rag.answer.params import AnswerParams
 from rag.answer.rank import STACKED, Ranker, fused, stacked_rows
 from rag.errors import ConfigError
-from rag.index.embedding import OnnxFolderEmbedder, export_onnx_int8
+from rag.index.embedding import OnnxFolderEmbedder, export_onnx_int8, vocabulary_share
 
 CARD = "scorer.json"  # in the folder: the fusion weight and what the model was trained on
 # What answering reads of a sentence-transformers folder besides the ONNX export (no torch weights are kept).
 SHIPPED_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "tokenizer.json",
                  "1_Pooling/config.json")
+BI, CROSS = "bi-encoder", "cross-encoder"  # the card's "kind"
+SHIPPED_BY_KIND = {BI: SHIPPED_FILES, CROSS: ("tokenizer.json",)}
 REDO = "export one again: scripts/train_scorer.py export (docs/quality.md)"
 
 
 def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, training: dict | None = None,
-                stack: Ranker | None = None) -> None:
-    """Write a trained sentence-transformers folder as answering loads it: the int8 ONNX export with its word
-    embeddings quantised too (23 MB for MiniLM-L6, under the 30 MB models/ allows), the tokenizer and configs,
-    and the card (with ``stack``, a ranker over STACKED that orders the candidates in place of the fused order).
-    Needs torch (scripts/train_scorer.py export; tests)."""
+                stack: Ranker | None = None, kind: str = BI, first: int | None = None) -> None:
+    """Write a trained model folder as answering loads it: the int8 ONNX export with its word embeddings quantised
+    too (23 MB for MiniLM-L6, under the 30 MB models/ allows), the tokenizer (and a bi-encoder's configs), and the
+    card (with ``stack``, a ranker over STACKED that orders the candidates in place of the fused order; for a
+    cross-encoder, ``first``: how many of the hand order's candidates it reorders). Needs torch (scripts/
+    train_scorer.py export, scripts/cross_encoder.py export; tests)."""
     target.mkdir(parents=True, exist_ok=True)
-    export_onnx_int8(trained, target / "model.onnx", ops=("MatMul", "Gather"))
-    for name in SHIPPED_FILES:
+    export_onnx_int8(trained, target / "model.onnx", ops=("MatMul", "Gather"), pairs=kind == CROSS)
+    for name in SHIPPED_BY_KIND[kind]:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         (target / name).write_bytes((trained / name).read_bytes())
-    card = {"weight": weight, "trained_on": trained_on, "training": training or {}}
+    card: dict[str, object] = {"kind": kind, "weight": weight, "trained_on": trained_on, "training": training or {}}
+    if kind == CROSS:
+        card.update(first=first, max_tokens=int((training or {}).get("max_tokens", 160)))
     if stack is not None:
         card["stack"] = stack.to_json()
     (target / CARD).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
@@ -63,9 +71,12 @@ def readable(share: float, min_share: float) -> bool:
 
 @dataclass(frozen=True)
 class ScorerCard:
-    weight: float  # the learned similarity's weight against the hand order (z-scores), chosen left out
+    weight: float  # the learned score's weight against the hand order (z-scores), chosen left out
     trained_on: str = ""
     stack: Ranker | None = None  # when present, what orders: a ranker over the features and both z-scores
+    kind: str = BI
+    first: int | None = None  # a cross-encoder reorders the hand order's first this many candidates (None: all)
+    max_tokens: int = 160  # a cross-encoder's question and unit together
 
 
 class LearnedScorer:
@@ -74,7 +85,8 @@ class LearnedScorer:
     def __init__(self, folder: Path, card: ScorerCard) -> None:
         self.folder = folder
         self.card = card
-        self._embedder = OnnxFolderEmbedder(folder)
+        self._embedder = OnnxFolderEmbedder(folder) if card.kind == BI else None
+        self._pairs = OnnxCrossEncoder(folder, card.max_tokens) if card.kind == CROSS else None
 
     @staticmethod
     def load(folder: Path) -> LearnedScorer:
@@ -84,7 +96,12 @@ class LearnedScorer:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             stack = Ranker.from_json(data["stack"], STACKED) if "stack" in data else None
-            card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack)
+            kind = str(data.get("kind", BI))
+            if kind not in SHIPPED_BY_KIND:
+                raise ValueError(f"kind {kind!r} is neither {BI!r} nor {CROSS!r}")
+            first = data.get("first")
+            card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack, kind,
+                              None if first is None else int(first), int(data.get("max_tokens", 160)))
         except FileNotFoundError as exc:
             raise ConfigError(f"The answer scorer {path} is missing; {REDO}, or order by hand: "
                               "RAG_SCORER=none.") from exc
@@ -98,25 +115,42 @@ class LearnedScorer:
         """Load the model now (start-up does it on a background thread) rather than at the first question.
         Raises ConfigError when the model file cannot be loaded."""
         try:
-            self._embedder.warm_up()
+            if self._embedder is not None:
+                self._embedder.warm_up()
+            if self._pairs is not None:
+                self._pairs.warm_up()
         except Exception as exc:  # onnxruntime raises its own types for a damaged or foreign file
             raise ConfigError(f"The answer scorer's model {self.folder / 'model.onnx'} cannot be loaded ({exc}); "
                               f"{REDO}, or order by hand: RAG_SCORER=none.") from exc
 
     def similarities(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
-        """The model's cosine similarity of the question to each candidate read with its heading path."""
+        """The model's score of each candidate read with its heading path: a bi-encoder's cosine similarity to
+        the question, or a cross-encoder's logit of the pair."""
         self.warm_up()
-        vectors = self._embedder.embed([query] + [read_text(c.passage, params) for c in table])
+        texts = [read_text(c.passage, params) for c in table]
+        if self._pairs is not None:
+            return self._pairs.scores(query, texts)
+        assert self._embedder is not None
+        vectors = self._embedder.embed([query] + texts)
         return np.atleast_1d(vectors[1:] @ vectors[0])
 
     def order(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
-        """Each candidate's order: the hand order (``Candidate.order``) fused with the learned similarity, or, when
-        the card has a stacked ranker, that ranker's score of the features and both z-scores."""
-        hand = np.asarray([c.order for c in table], dtype=np.float64)
-        learned = self.similarities(query, table, params).astype(np.float64)
-        share = self._embedder.vocabulary_share(query)
+        """Each candidate's order: the hand order (``Candidate.order``) fused with the learned score, or, when the
+        card has a stacked ranker, that ranker's score of the features and both z-scores. Candidates past the
+        card's ``first`` keep the hand order, below the others."""
+        n = len(table) if self.card.first is None else min(self.card.first, len(table))
+        head = table[:n]
+        hand = np.asarray([c.order for c in head], dtype=np.float64)
+        learned = self.similarities(query, head, params).astype(np.float64)
+        share = vocabulary_share(self.folder, query)
         if self.card.stack is not None:
-            rows = stacked_rows(np.asarray([c.features for c in table], dtype=np.float64), hand, learned,
+            rows = stacked_rows(np.asarray([c.features for c in head], dtype=np.float64), hand, learned,
                                 float(readable(share, params.scorer_min_share)))
-            return self.card.stack.score(rows)
-        return fused(hand, learned, fusion_weight(self.card.weight, share, params.scorer_min_share))
+            ordered = self.card.stack.score(rows)
+        else:
+            ordered = fused(hand, learned, fusion_weight(self.card.weight, share, params.scorer_min_share))
+        rest = np.asarray([c.order for c in table[n:]], dtype=np.float64)
+        if not len(rest):
+            return ordered
+        # below every reordered candidate, in the hand order (the table comes sorted by it)
+        return np.concatenate([ordered, float(ordered.min()) - 1.0 - np.arange(len(rest), dtype=np.float64)])

@@ -102,12 +102,18 @@ class _ModelFolder:
         """The share of the words of ``text`` that the model's vocabulary holds whole (at most three word pieces):
         near 1 for a language the embedder was trained on, near 0 for one it only spells letter by letter (the
         packaged MiniLM reads Russian as single letters). 1.0 when the folder has no tokenizer.json."""
-        tokenizer = _plain_tokenizer(self.model_dir)
-        found = _WORDS.findall(text)
-        if tokenizer is None or not found:
-            return 1.0
-        pieces = tokenizer.encode_batch(found, add_special_tokens=False)
-        return sum(1 for e in pieces if len(e.tokens) <= 3) / len(found)
+        return vocabulary_share(self.model_dir, text)
+
+
+def vocabulary_share(model_dir: Path, text: str) -> float:
+    """The share of the words of ``text`` that the vocabulary of ``model_dir``'s tokenizer.json holds whole (at most
+    three word pieces); 1.0 when the folder has no tokenizer.json (_ModelFolder.vocabulary_share)."""
+    tokenizer = _plain_tokenizer(model_dir)
+    found = _WORDS.findall(text)
+    if tokenizer is None or not found:
+        return 1.0
+    pieces = tokenizer.encode_batch(found, add_special_tokens=False)
+    return sum(1 for e in pieces if len(e.tokens) <= 3) / len(found)
 
 
 class SentenceTransformerEmbedder(_ModelFolder):
@@ -327,17 +333,19 @@ def _onnxruntime_logs_as_info() -> Iterator[None]:
         root.removeFilter(quiet)
 
 
-def export_onnx_int8(model_dir: Path, target: Path, ops: tuple[str, ...] = ("MatMul",)) -> None:
-    """Export ``model_dir``'s transformer with mean pooling and normalisation to ONNX, quantise the weights of
-    ``ops`` to int8 (dynamic, per channel) and move the result to ``target`` atomically. Needs torch and onnx; no
-    network. ("Gather" too quantises the word embeddings: a file of 23 MB instead of 90, for models/.)"""
+def export_onnx_int8(model_dir: Path, target: Path, ops: tuple[str, ...] = ("MatMul",), pairs: bool = False) -> None:
+    """Export ``model_dir``'s transformer with mean pooling and normalisation to ONNX (with ``pairs``, a
+    cross-encoder's one logit per question and unit pair instead, output "logits"), quantise the weights of ``ops``
+    to int8 (dynamic, per channel) and move the result to ``target`` atomically. Needs torch and onnx; no network.
+    ("Gather" too quantises the word embeddings: a file of 23 MB instead of 90, for models/.)"""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel
+    from transformers import AutoModel, AutoModelForSequenceClassification
 
-    log.warning("exporting the embedder to int8 ONNX in %s (once; takes a few seconds)", target.parent)
+    log.warning("exporting %s to int8 ONNX in %s (once; takes a few seconds)", model_dir.name, target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
+    kind = AutoModelForSequenceClassification if pairs else AutoModel
+    model = kind.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
 
     class Pooled(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
@@ -352,6 +360,17 @@ def export_onnx_int8(model_dir: Path, target: Path, ops: tuple[str, ...] = ("Mat
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
+    class Logits(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                    token_type_ids: torch.Tensor) -> torch.Tensor:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).logits
+
+    output = "logits" if pairs else "sentence_embedding"
     example = {name: torch.ones((2, 8), dtype=torch.int64) for name in _ONNX_INPUTS}
     example["token_type_ids"] = torch.zeros((2, 8), dtype=torch.int64)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as tmp:
@@ -359,10 +378,9 @@ def export_onnx_int8(model_dir: Path, target: Path, ops: tuple[str, ...] = ("Mat
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shapes; the axes below are dynamic
             torch.onnx.export(
-                Pooled(model), tuple(example[n] for n in _ONNX_INPUTS), str(fp32), input_names=list(_ONNX_INPUTS),
-                output_names=["sentence_embedding"], opset_version=17, dynamo=False,
-                dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in _ONNX_INPUTS},
-                              "sentence_embedding": {0: "batch"}},
+                (Logits if pairs else Pooled)(model), tuple(example[n] for n in _ONNX_INPUTS), str(fp32),
+                input_names=list(_ONNX_INPUTS), output_names=[output], opset_version=17, dynamo=False,
+                dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in _ONNX_INPUTS}, output: {0: "batch"}},
             )
         int8 = Path(tmp) / "model-int8.onnx"
         # Per-channel int8 weights on the MatMuls keep vectors within ~1% (cosine) of the float model.
