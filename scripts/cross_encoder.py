@@ -150,24 +150,35 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
     checkpoint.unlink(missing_ok=True)
 
 
+def int8(model_dir: Path) -> Path:
+    """The trained model's int8 ONNX export beside it (model_dir/int8, made once): what answering runs, and what
+    the pools are scored with (faster than the float model; docs/quality.md has the figures)."""
+    from rag.index.embedding import export_onnx_int8
+
+    target = model_dir / "int8"
+    if not (target / "model.onnx").is_file():
+        export_onnx_int8(model_dir, target / "model.onnx", ops=("MatMul", "Gather"), pairs=True)
+    if not (target / "tokenizer.json").is_file():
+        (target / "tokenizer.json").write_bytes((model_dir / "tokenizer.json").read_bytes())
+    return target
+
+
 def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
-    """Per pool, the cross-encoder's score of each candidate (kept in ``cache`` with a digest of the pools, and
-    computed again for other pools, as train_scorer.similarities does)."""
-    import torch
+    """Per pool, the cross-encoder's score of each candidate by its int8 export, as answering computes it
+    (rag.answer.pairs), kept in ``cache`` with a digest of the pools and computed again for other pools (as
+    train_scorer.similarities does)."""
+    from rag.answer.pairs import OnnxCrossEncoder
 
     read = read_units(pools)
     digest = pools_digest(pools, read)
     if (kept := cached_scores(cache, digest)) is not None:
         return kept
-    torch.set_num_threads(2)
-    tokenizer, model = load(model_dir)
-    model.eval()  # type: ignore[attr-defined]
+    model = OnnxCrossEncoder(int8(model_dir), MAX_TOKENS)
     out, started = [], time.perf_counter()
-    with torch.no_grad():
-        for i, (p, texts) in enumerate(zip(pools, read, strict=True), 1):
-            out.append(logits(tokenizer, model, p.question.query, texts).numpy().astype(np.float64))
-            if i % 200 == 0:
-                log.warning("%s: %d/%d pools (%.0f s)", cache.stem, i, len(pools), time.perf_counter() - started)
+    for i, (p, texts) in enumerate(zip(pools, read, strict=True), 1):
+        out.append(model.scores(p.question.query, texts))
+        if i % 500 == 0:
+            log.warning("%s: %d/%d pools (%.0f s)", cache.stem, i, len(pools), time.perf_counter() - started)
     keep_scores(cache, digest, out)
     return out
 

@@ -167,14 +167,18 @@ def test_a_killed_cross_encoder_training_resumes_from_its_checkpoint_to_the_same
 def test_cached_cross_encoder_scores_serve_only_the_pools_they_were_computed_for(tmp_path: Path,
                                                                                  monkeypatch: pytest.MonkeyPatch):
     import cross_encoder as ce
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     cache = tmp_path / "scores-c.pickle"
-    model = ts.packaged_embedder_path()  # its head starts untrained: the scores are arbitrary, their cache is not
+    model = tmp_path / "model"  # the packaged MiniLM with a fresh head: the scores are arbitrary, their cache is not
+    AutoModelForSequenceClassification.from_pretrained(str(ts.packaged_embedder_path()), num_labels=1).save_pretrained(
+        str(model))
+    AutoTokenizer.from_pretrained(str(ts.packaged_embedder_path())).save_pretrained(str(model))
     pools = [_pool(i, (f"Server {i} listens on port {8000 + i}.", "It was built in 1990.")) for i in range(2)]
     first = ce.scores(model, pools, cache)
     assert [len(s) for s in first] == [2, 2]
     with monkeypatch.context() as m:
-        m.setattr(ce, "load", None)  # no model may be loaded: read from the cache
+        m.setattr(ce, "int8", None)  # no model may be loaded: read from the cache
         assert all((a == b).all() for a, b in zip(ce.scores(model, pools, cache), first, strict=True))
     grown = [*pools, _pool(2, ("Server 2 listens on port 8002.",))]  # a set added since
     again = ce.scores(model, grown, cache)
