@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.params import DEFAULTS
 from rag.answer.rank import Ranker
-from rag.answer.scorer import CROSS, save_scorer
+from rag.answer.scorer import CROSS, readable, save_scorer
 from rag.config import offline_environment
 from rag.index.embedding import packaged_embedder_path
 
@@ -56,6 +57,7 @@ from train_scorer import (
     resume,
     save_checkpoint,
     scored,
+    share,
     signature,
     stacked,
     top1,
@@ -193,6 +195,14 @@ def first(pools: list[Pool], n: int | None) -> list[Pool]:
     return pools if n is None else [dataclasses.replace(p, candidates=p.candidates[:n]) for p in pools]
 
 
+def stacked_order(stack: Ranker, pool: Pool, x: np.ndarray) -> np.ndarray:
+    """(g) as answering orders (rag.answer.scorer.LearnedScorer.order with the card's "unreadable": "hand"): the
+    stack's score, or the hand order for a question the model cannot read."""
+    if not readable(share(pool.question.query), DEFAULTS.scorer_min_share):
+        return hand(pool)
+    return stack.score(stacked(pool, x))
+
+
 def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: int | None = None) -> None:
     """Per corpus and set, fact in the top unit by (a) the hand order, (d) the cross-encoder that left the corpus
     out, (d) fused with (a), and (g) the stacked ranker over the features, (a)'s and (d)'s z-scores, fitted on the
@@ -223,7 +233,7 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
             print(f"| {name} | {label} | {len(q)} | {sum(int(labels(p).any()) for p in q)} | "
                   f"{top1(q, [hand(p) for p in q])} | {top1(q, s)} | "
                   f"{top1(q, [learned_order(p, x, weight) for p, x in zip(q, s, strict=True)])} | "
-                  f"{top1(q, [stack.score(stacked(p, x)) for p, x in zip(q, s, strict=True)])} |", flush=True)
+                  f"{top1(q, [stacked_order(stack, p, x) for p, x in zip(q, s, strict=True)])} |", flush=True)
 
 
 def export(model_dir: Path, target: Path, first: int | None, stack: Ranker | None) -> None:
@@ -232,7 +242,8 @@ def export(model_dir: Path, target: Path, first: int | None, stack: Ranker | Non
     order's candidates it reorders and the stacked ranker (g) that orders them. Time it with scripts/scorebench.py."""
     training = json.loads((model_dir / "training.json").read_text(encoding="utf-8"))
     trained_on = f"{', '.join(training['trained_on'])} (left out: {', '.join(training['left_out']) or 'none'})"
-    save_scorer(model_dir, target, 1.0, trained_on, training, stack, kind=CROSS, first=first)
+    save_scorer(model_dir, target, 1.0, trained_on, training, stack, kind=CROSS, first=first,
+                unreadable_by_hand=True)
     log.warning("wrote %s (%.1f MB)", target, (target / "model.onnx").stat().st_size / 1e6)
 
 

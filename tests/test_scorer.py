@@ -212,3 +212,10 @@ def test_a_cross_encoder_reorders_only_the_first_candidates_its_card_names(tmp_p
     assert int(np.argmax(order[:2])) == int(np.argmax(scores[:2]))
     assert order[2] > order[3] and order[2] < order[:2].min()
     assert int(np.argmax(order)) in (0, 1)
+    # a card that keeps the hand order for a question the model cannot read: Russian keeps it whole
+    (folder / CARD).write_text(json.dumps({**card, "stack": _stack_only("learned_z"), "unreadable": "hand"}),
+                               encoding="utf-8")
+    blind = LearnedScorer.load(folder)
+    assert blind.card.unreadable_by_hand
+    assert list(blind.order("Какой порт у сервера по умолчанию?", table, DEFAULTS)) == [4.0, 3.0, 2.0, 1.0]
+    assert np.allclose(blind.order(question, table, DEFAULTS), order)  # English as before

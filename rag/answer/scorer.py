@@ -37,11 +37,13 @@ REDO = "export one again: scripts/train_scorer.py export (docs/quality.md)"
 
 
 def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, training: dict | None = None,
-                stack: Ranker | None = None, kind: str = BI, first: int | None = None) -> None:
+                stack: Ranker | None = None, kind: str = BI, first: int | None = None,
+                unreadable_by_hand: bool = False) -> None:
     """Write a trained model folder as answering loads it: the int8 ONNX export with its word embeddings quantised
     too (23 MB for MiniLM-L6, under the 30 MB models/ allows), the tokenizer (and a bi-encoder's configs), and the
     card (with ``stack``, a ranker over STACKED that orders the candidates in place of the fused order; for a
-    cross-encoder, ``first``: how many of the hand order's candidates it reorders). Needs torch (scripts/
+    cross-encoder, ``first``: how many of the hand order's candidates it reorders; ``unreadable_by_hand``: a
+    question the model cannot read keeps the hand order, the stack unused). Needs torch (scripts/
     train_scorer.py export, scripts/cross_encoder.py export; tests)."""
     target.mkdir(parents=True, exist_ok=True)
     export_onnx_int8(trained, target / "model.onnx", ops=("MatMul", "Gather"), pairs=kind == CROSS)
@@ -53,6 +55,8 @@ def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, tra
         card.update(first=first, max_tokens=int((training or {}).get("max_tokens", 160)))
     if stack is not None:
         card["stack"] = stack.to_json()
+    if unreadable_by_hand:
+        card["unreadable"] = "hand"
     (target / CARD).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
 
 
@@ -77,6 +81,9 @@ class ScorerCard:
     kind: str = BI
     first: int | None = None  # a cross-encoder reorders the hand order's first this many candidates (None: all)
     max_tokens: int = 160  # a cross-encoder's question and unit together
+    # A question the model cannot read keeps the hand order (a stack fitted beside a strong model weighs the
+    # features too little to order alone: docs/quality.md); otherwise the stack orders it without the model.
+    unreadable_by_hand: bool = False
 
 
 class LearnedScorer:
@@ -101,7 +108,8 @@ class LearnedScorer:
                 raise ValueError(f"kind {kind!r} is neither {BI!r} nor {CROSS!r}")
             first = data.get("first")
             card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack, kind,
-                              None if first is None else int(first), int(data.get("max_tokens", 160)))
+                              None if first is None else int(first), int(data.get("max_tokens", 160)),
+                              data.get("unreadable") == "hand")
         except FileNotFoundError as exc:
             raise ConfigError(f"The answer scorer {path} is missing; {REDO}, or order by hand: "
                               "RAG_SCORER=none.") from exc
@@ -137,12 +145,15 @@ class LearnedScorer:
     def order(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
         """Each candidate's order: the hand order (``Candidate.order``) fused with the learned score, or, when the
         card has a stacked ranker, that ranker's score of the features and both z-scores. Candidates past the
-        card's ``first`` keep the hand order, below the others."""
+        card's ``first`` keep the hand order, below the others; so do all of a question the model cannot read
+        when the card says so."""
+        share = vocabulary_share(self.folder, query)
+        if self.card.unreadable_by_hand and not readable(share, params.scorer_min_share):
+            return np.asarray([c.order for c in table], dtype=np.float64)
         n = len(table) if self.card.first is None else min(self.card.first, len(table))
         head = table[:n]
         hand = np.asarray([c.order for c in head], dtype=np.float64)
         learned = self.similarities(query, head, params).astype(np.float64)
-        share = vocabulary_share(self.folder, query)
         if self.card.stack is not None:
             rows = stacked_rows(np.asarray([c.features for c in head], dtype=np.float64), hand, learned,
                                 float(readable(share, params.scorer_min_share)))
