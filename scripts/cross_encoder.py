@@ -290,8 +290,8 @@ def main() -> int:
         log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))
         train(groups, out, leave_out, trained_on, args.epochs)
     elif args.action == "export":  # the stack, fitted on the pools of the corpora the model was trained on
-        counted = {name: first([p for p in scored(ps) if p.set in WEIGHT_SETS], args.first)
-                   for name, ps in pools.items()}
+        sets = tuple(s for s in args.sets.split(",") if s)  # as report scored them: its cached scores serve
+        counted = {name: first([p for p in scored(ps) if p.set in sets], args.first) for name, ps in pools.items()}
         found = loco_scores(counted, args.work, suffix(args.first))
         missing = sorted(set(counted) - set(found))
         if missing:
