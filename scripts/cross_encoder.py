@@ -30,7 +30,7 @@ import numpy as np
 
 from rag.answer.params import DEFAULTS
 from rag.answer.rank import Ranker
-from rag.answer.scorer import CROSS, readable, save_scorer
+from rag.answer.scorer import CROSS, readable
 from rag.config import offline_environment
 from rag.index.embedding import packaged_embedder_path
 
@@ -65,6 +65,7 @@ from train_scorer import (
     training_groups,
     without,
 )
+from train_scorer import export as scorer_export
 
 log = logging.getLogger("cross_encoder")
 FROZEN_LAYERS = 2  # the embeddings and these lowest layers are not trained (two CPU cores)
@@ -237,14 +238,10 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
 
 
 def export(model_dir: Path, target: Path, first: int | None, stack: Ranker | None) -> None:
-    """The trained cross-encoder as answering loads it (rag.answer.scorer.save_scorer, kind "cross-encoder"): int8
-    ONNX (per-channel MatMul and word-embedding weights), its tokenizer, and the card naming how many of the hand
+    """The trained cross-encoder as answering loads it (train_scorer.export, kind "cross-encoder"): int8 ONNX
+    (per-channel MatMul and word-embedding weights), its tokenizer, and the card naming how many of the hand
     order's candidates it reorders and the stacked ranker (g) that orders them. Time it with scripts/scorebench.py."""
-    training = json.loads((model_dir / "training.json").read_text(encoding="utf-8"))
-    trained_on = f"{', '.join(training['trained_on'])} (left out: {', '.join(training['left_out']) or 'none'})"
-    save_scorer(model_dir, target, 1.0, trained_on, training, stack, kind=CROSS, first=first,
-                unreadable_by_hand=True)
-    log.warning("wrote %s (%.1f MB)", target, (target / "model.onnx").stat().st_size / 1e6)
+    scorer_export(model_dir, 1.0, target, stack, kind=CROSS, first=first, unreadable_by_hand=True)
 
 
 def loco_scores(counted: dict[str, list[Pool]], work: Path, suffix: str) -> dict[str, list[np.ndarray]]:

@@ -429,11 +429,12 @@ RANKER = PROJECT_ROOT / "models" / "ranker.json"
 SCORER = PROJECT_ROOT / "models" / "scorer"
 
 
-def export(trained: Path, weight: float, target: Path, stack: Ranker | None = None) -> None:
-    """The trained folder as answering loads it (rag.answer.scorer.save_scorer), with what it was trained on."""
+def export(trained: Path, weight: float, target: Path, stack: Ranker | None = None, **card: object) -> None:
+    """The trained folder as answering loads it (rag.answer.scorer.save_scorer, ``card``: its kind, first and
+    unreadable_by_hand), with what it was trained on."""
     training = json.loads((trained / "training.json").read_text(encoding="utf-8"))
     trained_on = f"{', '.join(training['trained_on'])} (left out: {', '.join(training['left_out']) or 'none'})"
-    save_scorer(trained, target, weight, trained_on, training, stack)
+    save_scorer(trained, target, weight, trained_on, training, stack, **card)  # type: ignore[arg-type]
     log.warning("wrote %s (%.1f MB)", target, (target / "model.onnx").stat().st_size / 1e6)
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.index.embedding import onnx_session
+
 log = logging.getLogger(__name__)
 
 THREADS = 2  # pairs scored side by side (onnxruntime runs one session from many threads)
@@ -35,18 +37,13 @@ class OnnxCrossEncoder:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime as ort
             from tokenizers import Tokenizer
 
             tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
             tokenizer.no_padding()
             tokenizer.enable_truncation(max_length=self.max_tokens, strategy="longest_first")
-            options = ort.SessionOptions()
-            options.log_severity_level = 3
-            options.intra_op_num_threads = 1
             log.info("loading cross-encoder %s", self.folder / "model.onnx")
-            self._session = ort.InferenceSession(str(self.folder / "model.onnx"), options,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = onnx_session(self.folder / "model.onnx")
             self._tokenizer = tokenizer
 
     def scores(self, query: str, texts: list[str]) -> np.ndarray:
@@ -63,10 +60,6 @@ class OnnxCrossEncoder:
                     "token_type_ids": np.array([e.type_ids], dtype=np.int64)}
             out[i] = float(self._session.run(None, feed)[0].reshape(-1)[0])
 
-        if len(texts) <= 1:
-            for i in range(len(texts)):
-                run(i)
-        else:
-            with ThreadPoolExecutor(min(THREADS, len(texts)), thread_name_prefix="pairs") as pool:
-                list(pool.map(run, range(len(texts))))
+        with ThreadPoolExecutor(THREADS, thread_name_prefix="pairs") as pool:
+            list(pool.map(run, range(len(texts))))
         return out

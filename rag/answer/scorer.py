@@ -33,6 +33,7 @@ SHIPPED_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "to
                  "1_Pooling/config.json")
 BI, CROSS = "bi-encoder", "cross-encoder"  # the card's "kind"
 SHIPPED_BY_KIND = {BI: SHIPPED_FILES, CROSS: ("tokenizer.json",)}
+MAX_PAIR_TOKENS = 160  # a cross-encoder card's default: question and unit together (scripts/cross_encoder.py)
 REDO = "export one again: scripts/train_scorer.py export (docs/quality.md)"
 
 
@@ -52,7 +53,7 @@ def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, tra
         (target / name).write_bytes((trained / name).read_bytes())
     card: dict[str, object] = {"kind": kind, "weight": weight, "trained_on": trained_on, "training": training or {}}
     if kind == CROSS:
-        card.update(first=first, max_tokens=int((training or {}).get("max_tokens", 160)))
+        card.update(first=first, max_tokens=int((training or {}).get("max_tokens", MAX_PAIR_TOKENS)))
     if stack is not None:
         card["stack"] = stack.to_json()
     if unreadable_by_hand:
@@ -80,7 +81,7 @@ class ScorerCard:
     stack: Ranker | None = None  # when present, what orders: a ranker over the features and both z-scores
     kind: str = BI
     first: int | None = None  # a cross-encoder reorders the hand order's first this many candidates (None: all)
-    max_tokens: int = 160  # a cross-encoder's question and unit together
+    max_tokens: int = MAX_PAIR_TOKENS  # a cross-encoder's question and unit together
     # A question the model cannot read keeps the hand order (a stack fitted beside a strong model weighs the
     # features too little to order alone: docs/quality.md); otherwise the stack orders it without the model.
     unreadable_by_hand: bool = False
@@ -108,7 +109,7 @@ class LearnedScorer:
                 raise ValueError(f"kind {kind!r} is neither {BI!r} nor {CROSS!r}")
             first = data.get("first")
             card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack, kind,
-                              None if first is None else int(first), int(data.get("max_tokens", 160)),
+                              None if first is None else int(first), int(data.get("max_tokens", MAX_PAIR_TOKENS)),
                               data.get("unreadable") == "hand")
         except FileNotFoundError as exc:
             raise ConfigError(f"The answer scorer {path} is missing; {REDO}, or order by hand: "

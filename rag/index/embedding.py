@@ -247,7 +247,6 @@ class OnnxInt8Embedder(_ModelFolder):
                 return
             if not (self.model_dir / "modules.json").is_file():
                 raise ModelMissing(f"{self.model_dir} is not a sentence-transformers model folder (no modules.json).")
-            import onnxruntime as ort
             from tokenizers import Tokenizer
 
             path = self.onnx_path
@@ -256,13 +255,8 @@ class OnnxInt8Embedder(_ModelFolder):
             tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
             tokenizer.enable_truncation(max_length=_max_seq_length(self.model_dir))
             tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
-            options = ort.SessionOptions()
-            options.log_severity_level = 3
-            # One thread per run, runs side by side (embed): a run over one short text does not keep two
-            # threads busy (indexing 11,284 chunks: 60.8 -> 94.8 chunks/s, README; the same vectors).
-            options.intra_op_num_threads = 1
             log.info("loading embedder %s", path)
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._session = onnx_session(path)
             self._tokenizer = tokenizer
 
     def _export(self, path: Path) -> None:
@@ -331,6 +325,18 @@ def _onnxruntime_logs_as_info() -> Iterator[None]:
         yield
     finally:
         root.removeFilter(quiet)
+
+
+def onnx_session(path: Path) -> Any:
+    """An onnxruntime CPU session for ``path``, quiet, one thread per run: callers run one text (or pair) per run,
+    side by side on their own threads, since a run over one short text does not keep two threads busy (indexing
+    11,284 chunks: 60.8 -> 94.8 chunks/s, README; the same vectors)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def export_onnx_int8(model_dir: Path, target: Path, ops: tuple[str, ...] = ("MatMul",), pairs: bool = False) -> None:
