@@ -9,7 +9,9 @@ untrained), trained listwise on the same candidate groups as the bi-encoder, and
 Each question is read against each candidate as one pair ('question [SEP] unit read with its heading path'); a
 group's logits go through the same listwise loss as scripts/train_scorer.py's bi-encoder. `report` scores every
 corpus with the model whose training left it out, fuses (d) with the hand order as (e) does, and stacks it with
-the features as (f) does the bi-encoder: (g). `export` writes a folder answering loads (RAG_SCORER=DIR) with (g)
+the features as (f) does the bi-encoder: (g); when every corpus also has a bi-encoder that left it out
+(scripts/train_scorer.py train --leave-out HALF, in the same --work), it adds (f) on the same pools and (h), one
+stack over the features and both models' z-scores. `export` writes a folder answering loads (RAG_SCORER=DIR) with (g)
 fitted on the hand-written pools of the corpora the model was trained on, each scored by the half model that
 left it out; scripts/scorebench.py --scorer DIR times it.
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.params import DEFAULTS
-from rag.answer.rank import Ranker
+from rag.answer.rank import STACKED, Ranker, zscores
 from rag.answer.scorer import CROSS, readable
 from rag.config import offline_environment
 from rag.index.embedding import packaged_embedder_path
@@ -59,6 +61,7 @@ from train_scorer import (
     scored,
     share,
     signature,
+    similarities,
     stacked,
     top1,
     trained,
@@ -204,6 +207,45 @@ def stacked_order(stack: Ranker, pool: Pool, x: np.ndarray) -> np.ndarray:
     return stack.score(stacked(pool, x))
 
 
+def both_rows(pool: Pool, cross: np.ndarray, bi: np.ndarray) -> np.ndarray:
+    """(h)'s rows for one pool: (g)'s (the features, the hand order's and the cross-encoder's z-scores), then the
+    bi-encoder's z-scores (none for a question the models cannot read)."""
+    weight = float(readable(share(pool.question.query), DEFAULTS.scorer_min_share))
+    return np.column_stack([stacked(pool, cross), weight * zscores(np.asarray(bi, dtype=np.float64))])
+
+
+def fit_both(counted: dict[str, list[Pool]], cross: dict[str, list[np.ndarray]], bi: dict[str, list[np.ndarray]],
+             leave_out: set[str]) -> Ranker:
+    """(h): the pairwise logistic ranker over both_rows, fitted as train_scorer.fit_stack fits (f) and (g), on the
+    hand-written training and tuning pools of the corpora not in ``leave_out``, each scored by the models that
+    left its corpus out."""
+    from fit_ranker import fit as fit_pairwise
+
+    groups = [(both_rows(p, c, b), labels(p), None) for name, ps in counted.items() if name not in leave_out
+              for p, c, b in zip(ps, cross[name], bi[name], strict=True) if p.set in WEIGHT_SETS]
+    return dataclasses.replace(fit_pairwise(groups), names=(*STACKED, "bi_z"),
+                               fitted_on=f"hand-written training and tuning pools of {len(groups)} questions")
+
+
+def both_order(stack: Ranker, pool: Pool, cross: np.ndarray, bi: np.ndarray) -> np.ndarray:
+    """(h)'s order, the hand order for a question the models cannot read (as stacked_order)."""
+    if not readable(share(pool.question.query), DEFAULTS.scorer_min_share):
+        return hand(pool)
+    return stack.score(both_rows(pool, cross, bi))
+
+
+def bi_scores(counted: dict[str, list[Pool]], work: Path, suffix: str) -> dict[str, list[np.ndarray]]:
+    """Per corpus, its pools' similarities by the bi-encoder (train_scorer.py train) whose training left it out
+    (cached beside the model); empty unless every corpus has one."""
+    found = {}
+    for name, ps in counted.items():
+        model = model_leaving_out(work, name)
+        if model is None:
+            return {}
+        found[name] = similarities(model, ps, model / f"sims-{name}{suffix}.pickle")
+    return found
+
+
 def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: int | None = None) -> None:
     """Per corpus and set, fact in the top unit by (a) the hand order, (d) the cross-encoder that left the corpus
     out, (d) fused with (a), and (g) the stacked ranker over the features, (a)'s and (d)'s z-scores, fitted on the
@@ -220,21 +262,29 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
     weight = max(WEIGHTS, key=hits)
     print(f"(d) fused weight chosen on the hand-written training and tuning pools: {weight}; candidates: "
           f"{'all' if n is None else f'the hand order first {n}'}\n")
-    print("| corpus | set | questions | fact in a candidate | (a) hand order | (d) cross-encoder, left out | "
-          "(d) fused, left out | (g) stacked, left out |")
-    print("|---|---|---|---|---|---|---|---|")
     found_counted = {name: ps for name, ps in counted.items() if name in found}
+    bi = bi_scores(found_counted, work, suffix(n))
+    extra = " (f) bi-encoder stacked, left out | (h) both stacked, left out |" if bi else ""
+    print("| corpus | set | questions | fact in a candidate | (a) hand order | (d) cross-encoder, left out | "
+          f"(d) fused, left out | (g) stacked, left out |{extra}")
+    print("|---|---|---|---|---|---|---|---|" + "---|---|" * bool(bi))
     for name, ps in found_counted.items():
         stack = fit_stack(found_counted, found, {name})
+        stacks = (fit_stack(found_counted, bi, {name}), fit_both(found_counted, found, bi, {name})) if bi else ()
         for label in sets:
             idx = [i for i, p in enumerate(ps) if p.set == label]
             if not idx:
                 continue
             q, s = [ps[i] for i in idx], [found[name][i] for i in idx]
-            print(f"| {name} | {label} | {len(q)} | {sum(int(labels(p).any()) for p in q)} | "
-                  f"{top1(q, [hand(p) for p in q])} | {top1(q, s)} | "
-                  f"{top1(q, [learned_order(p, x, weight) for p, x in zip(q, s, strict=True)])} | "
-                  f"{top1(q, [stacked_order(stack, p, x) for p, x in zip(q, s, strict=True)])} |", flush=True)
+            row = (f"| {name} | {label} | {len(q)} | {sum(int(labels(p).any()) for p in q)} | "
+                   f"{top1(q, [hand(p) for p in q])} | {top1(q, s)} | "
+                   f"{top1(q, [learned_order(p, x, weight) for p, x in zip(q, s, strict=True)])} | "
+                   f"{top1(q, [stacked_order(stack, p, x) for p, x in zip(q, s, strict=True)])} |")
+            if bi:
+                b = [bi[name][i] for i in idx]
+                row += (f" {top1(q, [stacked_order(stacks[0], p, x) for p, x in zip(q, b, strict=True)])} | "
+                        f"{top1(q, [both_order(stacks[1], p, x, y) for p, x, y in zip(q, s, b, strict=True)])} |")
+            print(row, flush=True)
 
 
 def export(model_dir: Path, target: Path, first: int | None, stack: Ranker | None) -> None:
