@@ -353,28 +353,21 @@ def export_onnx_int8(model_dir: Path, target: Path, ops: tuple[str, ...] = ("Mat
     kind = AutoModelForSequenceClassification if pairs else AutoModel
     model = kind.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
 
-    class Pooled(torch.nn.Module):
+    class Head(torch.nn.Module):
+        """The transformer's logits (``pairs``), or its mean-pooled, normalised last hidden state."""
+
         def __init__(self, inner: torch.nn.Module) -> None:
             super().__init__()
             self.inner = inner
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                     token_type_ids: torch.Tensor) -> torch.Tensor:
-            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            if pairs:
+                return out.logits
+            mask = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
+            pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-    class Logits(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    token_type_ids: torch.Tensor) -> torch.Tensor:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).logits
 
     output = "logits" if pairs else "sentence_embedding"
     example = {name: torch.ones((2, 8), dtype=torch.int64) for name in _ONNX_INPUTS}
@@ -384,7 +377,7 @@ def export_onnx_int8(model_dir: Path, target: Path, ops: tuple[str, ...] = ("Mat
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shapes; the axes below are dynamic
             torch.onnx.export(
-                (Logits if pairs else Pooled)(model), tuple(example[n] for n in _ONNX_INPUTS), str(fp32),
+                Head(model), tuple(example[n] for n in _ONNX_INPUTS), str(fp32),
                 input_names=list(_ONNX_INPUTS), output_names=[output], opset_version=17, dynamo=False,
                 dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in _ONNX_INPUTS}, output: {0: "batch"}},
             )
