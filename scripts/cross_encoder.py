@@ -5,6 +5,7 @@ untrained), trained listwise on the same candidate groups as the bi-encoder, and
     .venv/bin/python scripts/cross_encoder.py report                          # hand order, (d) and (d) fused
     .venv/bin/python scripts/cross_encoder.py report --first 16               # reordering the first 16 only
     .venv/bin/python scripts/cross_encoder.py export --leave-out L --first 16 --to DIR   # a scorer folder
+    .venv/bin/python scripts/cross_encoder.py export --leave-out L --first 16 --with-bi --to DIR   # (h)
 
 Each question is read against each candidate as one pair ('question [SEP] unit read with its heading path'); a
 group's logits go through the same listwise loss as scripts/train_scorer.py's bi-encoder. `report` scores every
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.params import DEFAULTS
-from rag.answer.rank import STACKED, Ranker, zscores
+from rag.answer.rank import STACKED_WITH_BI, Ranker, zscores
 from rag.answer.scorer import CROSS, readable
 from rag.config import offline_environment
 from rag.index.embedding import packaged_embedder_path
@@ -223,7 +224,7 @@ def fit_both(counted: dict[str, list[Pool]], cross: dict[str, list[np.ndarray]],
 
     groups = [(both_rows(p, c, b), labels(p), None) for name, ps in counted.items() if name not in leave_out
               for p, c, b in zip(ps, cross[name], bi[name], strict=True) if p.set in WEIGHT_SETS]
-    return dataclasses.replace(fit_pairwise(groups), names=(*STACKED, "bi_z"),
+    return dataclasses.replace(fit_pairwise(groups), names=STACKED_WITH_BI,
                                fitted_on=f"hand-written training and tuning pools of {len(groups)} questions")
 
 
@@ -287,11 +288,14 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
             print(row, flush=True)
 
 
-def export(model_dir: Path, target: Path, first: int | None, stack: Ranker | None) -> None:
+def export(model_dir: Path, target: Path, first: int | None, stack: Ranker | None, bi: Path | None = None) -> None:
     """The trained cross-encoder as answering loads it (train_scorer.export, kind "cross-encoder"): int8 ONNX
     (per-channel MatMul and word-embedding weights), its tokenizer, and the card naming how many of the hand
-    order's candidates it reorders and the stacked ranker (g) that orders them. Time it with scripts/scorebench.py."""
-    scorer_export(model_dir, 1.0, target, stack, kind=CROSS, first=first, unreadable_by_hand=True)
+    order's candidates it reorders and the stacked ranker that orders them: (g), or with ``bi`` (a trained
+    bi-encoder folder, exported beside it, the weights both keep from MiniLM stored once) (h). Time it with
+    scripts/scorebench.py."""
+    scorer_export(model_dir, 1.0, target, stack, kind=CROSS, first=first, unreadable_by_hand=True,
+                  **({"bi": bi} if bi else {}))
 
 
 def loco_scores(counted: dict[str, list[Pool]], work: Path, suffix: str) -> dict[str, list[np.ndarray]]:
@@ -318,6 +322,9 @@ def main() -> int:
     parser.add_argument("--without", action="append", default=[], choices=("structure", "generated"),
                         help="leave a set of training questions out of training (as train_scorer.py does)")
     parser.add_argument("--to", type=Path, help="export: the scorer folder written (RAG_SCORER=DIR loads it)")
+    parser.add_argument("--with-bi", action="store_true",
+                        help="export: (h), with the bi-encoder of the same --leave-out (train_scorer.py train, in "
+                             "--work) beside the cross-encoder")
     parser.add_argument("--first", type=int,
                         help="report, export: reorder only the hand order's first N candidates (default all)")
     args = parser.parse_args()
@@ -343,8 +350,17 @@ def main() -> int:
         missing = sorted(set(counted) - set(found))
         if missing:
             parser.error(f"no cross-encoder in {args.work} left {', '.join(missing)} out: train the halves first")
-        stack = fit_stack(counted, found, left_out_of(args.leave_out))
-        export(args.work / f"cross-{args.leave_out}", args.to, args.first, stack)
+        bi = args.work / f"loco-{args.leave_out}"
+        if not args.with_bi:
+            export(args.work / f"cross-{args.leave_out}", args.to, args.first,
+                   fit_stack(counted, found, left_out_of(args.leave_out)))
+        elif not (bi / "modules.json").is_file():
+            parser.error(f"no bi-encoder {bi}: train it first (train_scorer.py train --leave-out {args.leave_out})")
+        elif not (sims := bi_scores(counted, args.work, suffix(args.first))):
+            parser.error(f"a bi-encoder in {args.work} must leave out each corpus: train the halves first")
+        else:
+            export(args.work / f"cross-{args.leave_out}", args.to, args.first,
+                   fit_both(counted, found, sims, left_out_of(args.leave_out)), bi)
     else:
         report(pools, args.work, tuple(s for s in args.sets.split(",") if s), args.first)
     return 0

@@ -434,8 +434,11 @@ def export(trained: Path, weight: float, target: Path, stack: Ranker | None = No
     unreadable_by_hand), with what it was trained on."""
     training = json.loads((trained / "training.json").read_text(encoding="utf-8"))
     trained_on = f"{', '.join(training['trained_on'])} (left out: {', '.join(training['left_out']) or 'none'})"
+    if isinstance(bi := card.get("bi"), Path):  # a bi-encoder beside a cross-encoder: how it was trained too
+        training["bi"] = json.loads((bi / "training.json").read_text(encoding="utf-8"))
     save_scorer(trained, target, weight, trained_on, training, stack, **card)  # type: ignore[arg-type]
-    log.warning("wrote %s (%.1f MB)", target, (target / "model.onnx").stat().st_size / 1e6)
+    size = sum(f.stat().st_size for f in target.iterdir() if f.suffix in (".onnx", ".bin"))
+    log.warning("wrote %s (models %.1f MB)", target, size / 1e6)
 
 
 def fit_ranker(pools: dict[str, list[Pool]], leave_out: set[str]) -> Ranker:

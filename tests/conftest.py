@@ -287,6 +287,24 @@ def packaged_cross_scorer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def packaged_cross_bi_scorer(packaged_cross_scorer: Path) -> Path:
+    """packaged_cross_scorer's cross-encoder with the packaged MiniLM beside it as its bi-encoder (card "bi"), the
+    weights both keep from MiniLM stored once, and a stacked ranker over STACKED_WITH_BI weighing only the
+    bi-encoder's column: what scripts/cross_encoder.py export --with-bi writes, with untrained weights."""
+    from rag.answer.rank import STACKED_WITH_BI, Ranker
+    from rag.answer.scorer import CROSS, save_scorer
+    from rag.index.embedding import packaged_embedder_path
+
+    trained = packaged_cross_scorer.parent / "trained"
+    folder = packaged_cross_scorer.parent / "with-bi"
+    n = len(STACKED_WITH_BI)
+    stack = Ranker(np.zeros(n), np.ones(n), np.eye(n)[-1], "a test", STACKED_WITH_BI)
+    save_scorer(trained, folder, 1.0, "packaged all-MiniLM-L6-v2 with a fresh head, and beside it (a test)",
+                {"max_tokens": 160}, stack=stack, kind=CROSS, first=2, bi=packaged_embedder_path())
+    return folder
+
+
+@pytest.fixture(scope="session")
 def indexed_folder() -> Callable[..., IndexedFolder]:
     """make_indexed_folder, for fixtures and tests: ``indexed_folder(tmp, docs=SEEDS, files={...}, cli=False)``."""
     return make_indexed_folder

@@ -219,3 +219,47 @@ def test_a_cross_encoder_reorders_only_the_first_candidates_its_card_names(tmp_p
     assert blind.card.unreadable_by_hand
     assert list(blind.order("Какой порт у сервера по умолчанию?", table, DEFAULTS)) == [4.0, 3.0, 2.0, 1.0]
     assert np.allclose(blind.order(question, table, DEFAULTS), order)  # English as before
+
+
+def test_a_cross_encoder_with_a_bi_encoder_beside_it_stacks_both_and_keeps_shared_weights_once(
+        tmp_path: Path, packaged_cross_bi_scorer: Path, packaged_cross_scorer: Path, packaged_scorer: Path):
+    from rag.answer.candidates import candidate
+    from rag.answer.params import DEFAULTS
+    from rag.answer.rank import FEATURES, STACKED_WITH_BI
+    from rag.types import Passage
+
+    folder = packaged_cross_bi_scorer
+    files = {p.name for p in folder.iterdir()}
+    assert {"model.onnx", "bi.onnx", "weights.bin", "tokenizer.json", "modules.json"} <= files
+    # both come from MiniLM's weights: stored once, the folder is about one model's size, not two
+    one = (packaged_scorer / "model.onnx").stat().st_size
+    together = sum(p.stat().st_size for p in folder.iterdir() if p.suffix in (".onnx", ".bin"))
+    assert together < 1.1 * one
+    texts = ["The intake valve is cleaned every month.", "The default port of the server is 8080.",
+             "The server was first released in 2019.", "Ports below 1024 need root."]
+    table = [dataclasses.replace(candidate(Passage("a.txt", 0, len(t), t), 0.5, 0.5), order=o,
+                                 features=(0.0,) * len(FEATURES))
+             for t, o in zip(texts, (4.0, 3.0, 2.0, 1.0), strict=True)]
+    question = "What is the default port of the server?"
+    scorer = LearnedScorer.load(folder)
+    assert scorer.card.bi == "bi.onnx" and scorer.card.stack.names == STACKED_WITH_BI
+    # the primary score is still the cross-encoder's, unchanged by the weights moving out of its file
+    alone = LearnedScorer.load(packaged_cross_scorer)
+    assert np.allclose(scorer.similarities(question, table, DEFAULTS), alone.similarities(question, table, DEFAULTS))
+    # the stack weighs only the bi-encoder's column: the first two go by the packaged MiniLM's similarity
+    cosines = LearnedScorer.load(packaged_scorer).similarities(question, table[:2], DEFAULTS)
+    order = scorer.order(question, table, DEFAULTS)
+    assert np.allclose(order[:2], zscores(cosines))
+    assert int(np.argmax(order)) == 1  # the unit naming the port, which the hand order put second
+    assert order[2] > order[3] and order[2] < order[:2].min()
+    # a card naming a bi-encoder without a stack that reads it, or without its file, is refused with what to do
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    broken = tmp_path / "broken"
+    shutil.copytree(folder, broken)
+    (broken / CARD).write_text(json.dumps({k: v for k, v in card.items() if k != "stack"}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        LearnedScorer.load(broken)
+    (broken / CARD).write_text(json.dumps(card), encoding="utf-8")
+    (broken / "bi.onnx").unlink()
+    with pytest.raises(ConfigError, match="lacks bi.onnx"):
+        LearnedScorer.load(broken)

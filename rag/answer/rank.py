@@ -28,6 +28,8 @@ COLUMN = {name: i for i, name in enumerate(FEATURES)}
 # A stacked ranker's columns (rag.answer.scorer): the features, then the hand order's and a learned similarity's
 # z-scores among the question's candidates.
 STACKED = (*FEATURES, "hand_z", "learned_z")
+# A cross-encoder scorer's stack that also reads a bi-encoder's similarity (rag.answer.scorer, card "bi").
+STACKED_WITH_BI = (*STACKED, "bi_z")
 REDO = "restore it from the repository (git checkout models/) or refit it: make ranker"
 
 X = TypeVar("X")  # a float (one candidate) or a numpy column (many)
@@ -110,13 +112,14 @@ def fused(hand: np.ndarray, learned: np.ndarray, weight: float) -> np.ndarray:
     return zscores(hand) + weight * zscores(learned)
 
 
-def stacked_rows(features: np.ndarray, hand: np.ndarray, learned: np.ndarray, learned_weight: float) -> np.ndarray:
-    """A stacked ranker's rows (STACKED) for one question's candidates: each one's features, then the z-scores of
-    the hand order and of the learned similarity, the latter times ``learned_weight`` (0 for a question the model
-    cannot read, rag.answer.scorer.fusion_weight)."""
+def stacked_rows(features: np.ndarray, hand: np.ndarray, learned: np.ndarray, learned_weight: float,
+                 *more: np.ndarray) -> np.ndarray:
+    """A stacked ranker's rows (STACKED; with ``more`` learned scores, a column each: STACKED_WITH_BI) for one
+    question's candidates: each one's features, then the z-scores of the hand order and of each learned score,
+    the latter times ``learned_weight`` (0 for a question the models cannot read, rag.answer.scorer.fusion_weight)."""
     return np.column_stack([np.asarray(features, dtype=np.float64).reshape(len(hand), len(FEATURES)),
                             zscores(np.asarray(hand, dtype=np.float64)),
-                            learned_weight * zscores(np.asarray(learned, dtype=np.float64))])
+                            *(learned_weight * zscores(np.asarray(x, dtype=np.float64)) for x in (learned, *more))])
 
 
 def weighted_share(wanted: Iterable[str], have: set[str] | frozenset[str], weights: Mapping[str, float],

@@ -5,7 +5,9 @@ question against its candidates read with their heading paths), exported to int8
 scorer.json, names its kind: a bi-encoder fine-tuned listwise (the question's cosine similarity to each unit;
 scripts/train_scorer.py export), or a cross-encoder (one score per question and unit read together;
 rag.answer.pairs, scripts/cross_encoder.py), which reorders only the hand order's first ``first`` candidates
-(the card's) to keep within the time an answer has. Candidates are ordered by the hand order and the model's
+(the card's) to keep within the time an answer has; a cross-encoder's folder may hold a bi-encoder too (the card's
+"bi": its export beside the other, the weights both keep from MiniLM stored once), whose similarity its stacked
+ranker reads as one more column. Candidates are ordered by the hand order and the model's
 score together (rag.answer.rank.fused, with the weight the card names, less for a question the model cannot read),
 or, when the card holds a stacked ranker, by that ranker over the candidate features and both orders' z-scores
 (rag.answer.rank.stacked_rows). The index keeps its own embeddings, and the model is loaded on first use.
@@ -23,9 +25,9 @@ import numpy as np
 from rag.answer.candidates import Candidate, read_text
 from rag.answer.pairs import OnnxCrossEncoder
 from rag.answer.params import AnswerParams
-from rag.answer.rank import STACKED, Ranker, fused, stacked_rows
+from rag.answer.rank import STACKED, STACKED_WITH_BI, Ranker, fused, stacked_rows
 from rag.errors import ConfigError
-from rag.index.embedding import OnnxFolderEmbedder, export_onnx_int8, vocabulary_share
+from rag.index.embedding import OnnxFolderEmbedder, export_onnx_int8, share_weights, vocabulary_share
 
 CARD = "scorer.json"  # in the folder: the fusion weight and what the model was trained on
 # What answering reads of a sentence-transformers folder besides the ONNX export (no torch weights are kept).
@@ -33,32 +35,51 @@ SHIPPED_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "to
                  "1_Pooling/config.json")
 BI, CROSS = "bi-encoder", "cross-encoder"  # the card's "kind"
 SHIPPED_BY_KIND = {BI: SHIPPED_FILES, CROSS: ("tokenizer.json",)}
+BI_FILE = "bi.onnx"  # a cross-encoder folder's bi-encoder export, when it has one
 MAX_PAIR_TOKENS = 160  # a cross-encoder card's default: question and unit together (scripts/cross_encoder.py)
 REDO = "export one again: scripts/train_scorer.py export (docs/quality.md)"
 
 
 def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, training: dict | None = None,
                 stack: Ranker | None = None, kind: str = BI, first: int | None = None,
-                unreadable_by_hand: bool = False) -> None:
+                unreadable_by_hand: bool = False, bi: Path | None = None) -> None:
     """Write a trained model folder as answering loads it: the int8 ONNX export with its word embeddings quantised
     too (23 MB for MiniLM-L6, under the 30 MB models/ allows), the tokenizer (and a bi-encoder's configs), and the
     card (with ``stack``, a ranker over STACKED that orders the candidates in place of the fused order; for a
     cross-encoder, ``first``: how many of the hand order's candidates it reorders; ``unreadable_by_hand``: a
-    question the model cannot read keeps the hand order, the stack unused). Needs torch (scripts/
-    train_scorer.py export, scripts/cross_encoder.py export; tests)."""
+    question the model cannot read keeps the hand order, the stack unused; ``bi``: a trained bi-encoder folder
+    exported beside a cross-encoder, for a stack over STACKED_WITH_BI). Needs torch (scripts/train_scorer.py
+    export, scripts/cross_encoder.py export; tests)."""
+    if bi is not None and (kind != CROSS or stack is None or stack.names != STACKED_WITH_BI):
+        raise ValueError("a bi-encoder goes beside a cross-encoder whose stack reads its column (STACKED_WITH_BI)")
     target.mkdir(parents=True, exist_ok=True)
     export_onnx_int8(trained, target / "model.onnx", ops=("MatMul", "Gather"), pairs=kind == CROSS)
-    for name in SHIPPED_BY_KIND[kind]:
+    shipped = [(trained, name) for name in SHIPPED_BY_KIND[kind]]
+    if bi is not None:
+        if _vocabulary(bi) != _vocabulary(trained):
+            raise ValueError(f"{bi} and {trained} tokenize differently: they cannot share one tokenizer")
+        export_onnx_int8(bi, target / BI_FILE, ops=("MatMul", "Gather"))
+        shipped += [(bi, name) for name in SHIPPED_FILES if name != "tokenizer.json"]
+    for folder, name in shipped:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
-        (target / name).write_bytes((trained / name).read_bytes())
+        (target / name).write_bytes((folder / name).read_bytes())
     card: dict[str, object] = {"kind": kind, "weight": weight, "trained_on": trained_on, "training": training or {}}
     if kind == CROSS:
         card.update(first=first, max_tokens=int((training or {}).get("max_tokens", MAX_PAIR_TOKENS)))
+    if bi is not None:
+        share_weights([target / "model.onnx", target / BI_FILE])
+        card["bi"] = BI_FILE
     if stack is not None:
         card["stack"] = stack.to_json()
     if unreadable_by_hand:
         card["unreadable"] = "hand"
     (target / CARD).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+
+
+def _vocabulary(folder: Path) -> dict[str, int]:
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(folder / "tokenizer.json")).get_vocab()
 
 
 def fusion_weight(weight: float, share: float, min_share: float) -> float:
@@ -85,6 +106,7 @@ class ScorerCard:
     # A question the model cannot read keeps the hand order (a stack fitted beside a strong model weighs the
     # features too little to order alone: docs/quality.md); otherwise the stack orders it without the model.
     unreadable_by_hand: bool = False
+    bi: str | None = None  # a cross-encoder's folder: the file of the bi-encoder its stack reads too
 
 
 class LearnedScorer:
@@ -95,6 +117,7 @@ class LearnedScorer:
         self.card = card
         self._embedder = OnnxFolderEmbedder(folder) if card.kind == BI else None
         self._pairs = OnnxCrossEncoder(folder, card.max_tokens) if card.kind == CROSS else None
+        self._bi = OnnxFolderEmbedder(folder, file=card.bi) if card.bi else None
 
     @staticmethod
     def load(folder: Path) -> LearnedScorer:
@@ -103,21 +126,25 @@ class LearnedScorer:
         path = folder / CARD
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            stack = Ranker.from_json(data["stack"], STACKED) if "stack" in data else None
+            bi = data.get("bi")
             kind = str(data.get("kind", BI))
             if kind not in SHIPPED_BY_KIND:
                 raise ValueError(f"kind {kind!r} is neither {BI!r} nor {CROSS!r}")
+            if bi is not None and (kind != CROSS or "stack" not in data):
+                raise ValueError("only a cross-encoder with a stacked ranker reads a bi-encoder beside it")
+            stack = Ranker.from_json(data["stack"], STACKED_WITH_BI if bi else STACKED) if "stack" in data else None
             first = data.get("first")
             card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack, kind,
                               None if first is None else int(first), int(data.get("max_tokens", MAX_PAIR_TOKENS)),
-                              data.get("unreadable") == "hand")
+                              data.get("unreadable") == "hand", None if bi is None else str(bi))
         except FileNotFoundError as exc:
             raise ConfigError(f"The answer scorer {path} is missing; {REDO}, or order by hand: "
                               "RAG_SCORER=none.") from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"The answer scorer {path} cannot be read ({exc}); {REDO}.") from exc
-        if not (folder / "model.onnx").is_file() or not (folder / "tokenizer.json").is_file():
-            raise ConfigError(f"The answer scorer in {folder} lacks model.onnx or tokenizer.json; {REDO}.")
+        needed = ["model.onnx", "tokenizer.json", *([card.bi] if card.bi else [])]
+        if missing := [name for name in needed if not (folder / name).is_file()]:
+            raise ConfigError(f"The answer scorer in {folder} lacks {', '.join(missing)}; {REDO}.")
         return LearnedScorer(folder, card)
 
     def warm_up(self) -> None:
@@ -128,6 +155,8 @@ class LearnedScorer:
                 self._embedder.warm_up()
             if self._pairs is not None:
                 self._pairs.warm_up()
+            if self._bi is not None:
+                self._bi.warm_up()
         except Exception as exc:  # onnxruntime raises its own types for a damaged or foreign file
             raise ConfigError(f"The answer scorer's model {self.folder / 'model.onnx'} cannot be loaded ({exc}); "
                               f"{REDO}, or order by hand: RAG_SCORER=none.") from exc
@@ -135,17 +164,19 @@ class LearnedScorer:
     def similarities(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
         """The model's score of each candidate read with its heading path: a bi-encoder's cosine similarity to
         the question, or a cross-encoder's logit of the pair."""
+        return self._scores(query, [read_text(c.passage, params) for c in table])
+
+    def _scores(self, query: str, texts: list[str]) -> np.ndarray:
         self.warm_up()
-        texts = [read_text(c.passage, params) for c in table]
         if self._pairs is not None:
             return self._pairs.scores(query, texts)
         assert self._embedder is not None
-        vectors = self._embedder.embed([query] + texts)
-        return np.atleast_1d(vectors[1:] @ vectors[0])
+        return _cosines(self._embedder, query, texts)
 
     def order(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
         """Each candidate's order: the hand order (``Candidate.order``) fused with the learned score, or, when the
-        card has a stacked ranker, that ranker's score of the features and both z-scores. Candidates past the
+        card has a stacked ranker, that ranker's score of the features and the z-scores of the hand order and of
+        each model (the cross-encoder's, then the bi-encoder's beside it when the card names one). Candidates past the
         card's ``first`` keep the hand order, below the others; so do all of a question the model cannot read
         when the card says so."""
         share = vocabulary_share(self.folder, query)
@@ -154,10 +185,12 @@ class LearnedScorer:
         n = len(table) if self.card.first is None else min(self.card.first, len(table))
         head = table[:n]
         hand = np.asarray([c.order for c in head], dtype=np.float64)
-        learned = self.similarities(query, head, params).astype(np.float64)
+        texts = [read_text(c.passage, params) for c in head]
+        learned = self._scores(query, texts).astype(np.float64)
         if self.card.stack is not None:
+            more = [_cosines(self._bi, query, texts)] if self._bi else []
             rows = stacked_rows(np.asarray([c.features for c in head], dtype=np.float64), hand, learned,
-                                float(readable(share, params.scorer_min_share)))
+                                float(readable(share, params.scorer_min_share)), *more)
             ordered = self.card.stack.score(rows)
         else:
             ordered = fused(hand, learned, fusion_weight(self.card.weight, share, params.scorer_min_share))
@@ -166,3 +199,9 @@ class LearnedScorer:
             return ordered
         # below every reordered candidate, in the hand order (the table comes sorted by it)
         return np.concatenate([ordered, float(ordered.min()) - 1.0 - np.arange(len(rest), dtype=np.float64)])
+
+
+def _cosines(embedder: OnnxFolderEmbedder, query: str, texts: list[str]) -> np.ndarray:
+    """A bi-encoder's cosine similarity of each text to the query."""
+    vectors = embedder.embed([query] + texts)
+    return np.atleast_1d(vectors[1:] @ vectors[0]).astype(np.float64)
