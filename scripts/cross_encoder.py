@@ -72,7 +72,10 @@ from train_scorer import (
 from train_scorer import export as scorer_export
 
 log = logging.getLogger("cross_encoder")
-FROZEN_LAYERS = 2  # the embeddings and these lowest layers are not trained (two CPU cores)
+# The embeddings and these lowest layers are not trained: as the bi-encoder's (scripts/train_scorer.py), so a
+# scorer folder holding both keeps them once (rag.index.embedding.share_weights: under the 30 MB models/ allows).
+FROZEN_LAYERS = 3
+RECIPE = {"frozen_layers": FROZEN_LAYERS}  # in the signature: a model of another recipe is trained again
 MAX_TOKENS = 160  # question and unit together
 QUESTIONS_PER_STEP = 4
 LEARNING_RATE = 5e-5
@@ -120,7 +123,9 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
         epoch = list(groups)
         rng.shuffle(epoch)
         order += [epoch[i : i + QUESTIONS_PER_STEP] for i in range(0, len(epoch), QUESTIONS_PER_STEP)]
-    plan = signature(groups, epochs, left_out)
+    plan = signature(groups, epochs, left_out, **RECIPE)
+    for stale in [*out.glob("scores-*.pickle"), out / "int8" / "model.onnx"]:  # of a model this one replaces
+        stale.unlink(missing_ok=True)
     checkpoint = out / CHECKPOINT
     done, spent = resume(checkpoint, plan, model, optimiser, schedule)
     model.train()  # type: ignore[attr-defined]
@@ -338,7 +343,7 @@ def main() -> int:
         groups = training_groups(pools, leave_out)
         trained_on = [n for n in pools if n not in leave_out]
         out = args.work / f"cross-{args.leave_out}"
-        if trained(out, groups, args.epochs, leave_out, "config.json"):
+        if trained(out, groups, args.epochs, leave_out, "config.json", **RECIPE):
             log.warning("%s is already trained on these %d groups: kept", out, len(groups))
             return 0
         log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))

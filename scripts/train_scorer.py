@@ -127,20 +127,22 @@ CHECKPOINT = "checkpoint.pt"  # in the output folder while training runs; remove
 CHECKPOINT_EVERY = 50  # steps (about 3 minutes here)
 
 
-def signature(groups: list[Group], epochs: int, left_out: set[str]) -> dict:
-    """What a checkpoint or a finished model must match to be resumed or kept: the same training data and plan."""
+def signature(groups: list[Group], epochs: int, left_out: set[str], **recipe: object) -> dict:
+    """What a checkpoint or a finished model must match to be resumed or kept: the same training data and plan
+    (``recipe``: what else a kind of model names, as the cross-encoder its frozen layers)."""
     digest = hashlib.sha256(json.dumps([dataclasses.astuple(g) for g in groups]).encode()).hexdigest()
-    return {"groups": len(groups), "data": digest, "epochs": epochs, "left_out": sorted(left_out)}
+    return {"groups": len(groups), "data": digest, "epochs": epochs, "left_out": sorted(left_out), **recipe}
 
 
-def trained(out: Path, groups: list[Group], epochs: int, left_out: set[str], marker: str = "modules.json") -> bool:
+def trained(out: Path, groups: list[Group], epochs: int, left_out: set[str], marker: str = "modules.json",
+            **recipe: object) -> bool:
     """Whether ``out`` already holds the model this training would make (`make scorer` run again skips it);
     ``marker`` is a file every saved model of its kind has."""
     path = out / "training.json"
     if not path.is_file() or not (out / marker).is_file():
         return False
     done = json.loads(path.read_text(encoding="utf-8")).get("signature")
-    return done == signature(groups, epochs, left_out)
+    return done == signature(groups, epochs, left_out, **recipe)
 
 
 def resume(checkpoint: Path, plan: dict, model: object, optimiser: object, schedule: object) -> tuple[int, float]:

@@ -128,6 +128,12 @@ def test_the_cross_encoder_reads_every_group_once_an_epoch(tmp_path: Path, monke
     assert sorted(seen) == sorted([g.query for g in groups] * 2)
     assert sorted(seen[:12]) == sorted(g.query for g in groups)  # the first epoch is the whole set, once
     assert json.loads((tmp_path / "cross" / "training.json").read_text())["epochs"] == 2
+    # trained again (other data): the scores cached from the model it replaces, and its export, are gone
+    (tmp_path / "cross" / "scores-wiki-first16.pickle").write_bytes(b"stale")
+    ce.int8(tmp_path / "cross")
+    ce.train(groups[:4], tmp_path / "cross", set(), ["t"])
+    assert not (tmp_path / "cross" / "scores-wiki-first16.pickle").exists()
+    assert not (tmp_path / "cross" / "int8" / "model.onnx").exists()
 
 
 def test_a_killed_cross_encoder_training_resumes_from_its_checkpoint_to_the_same_model(
@@ -139,8 +145,10 @@ def test_a_killed_cross_encoder_training_resumes_from_its_checkpoint_to_the_same
     monkeypatch.setattr(ce, "CHECKPOINT_EVERY", 1)
     ce.train(groups, tmp_path / "whole", set(), ["t"])
     assert not (tmp_path / "whole" / ce.CHECKPOINT).exists()
-    assert ts.trained(tmp_path / "whole", groups, 1, set(), "config.json")
-    assert not ts.trained(tmp_path / "whole", groups[:-1], 1, set(), "config.json")
+    assert ts.trained(tmp_path / "whole", groups, 1, set(), "config.json", **ce.RECIPE)
+    assert not ts.trained(tmp_path / "whole", groups[:-1], 1, set(), "config.json", **ce.RECIPE)
+    # a model of another recipe (other frozen layers) is not kept
+    assert not ts.trained(tmp_path / "whole", groups, 1, set(), "config.json", frozen_layers=ce.FROZEN_LAYERS - 1)
 
     real_step, calls = torch.optim.AdamW.step, []
 
