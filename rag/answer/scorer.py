@@ -158,7 +158,8 @@ class LearnedScorer:
             if self._bi is not None:
                 self._bi.warm_up()
         except Exception as exc:  # onnxruntime raises its own types for a damaged or foreign file
-            raise ConfigError(f"The answer scorer's model {self.folder / 'model.onnx'} cannot be loaded ({exc}); "
+            files = " and ".join(str(self.folder / f) for f in ("model.onnx", self.card.bi) if f)
+            raise ConfigError(f"The answer scorer's model {files} cannot be loaded ({exc}); "
                               f"{REDO}, or order by hand: RAG_SCORER=none.") from exc
 
     def similarities(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:

@@ -354,20 +354,24 @@ def share_weights(models: Sequence[Path], weights: str = "weights.bin", min_byte
         raise ValueError("the models must be in one folder, beside the weights they share")
     loaded = [onnx.load(str(m)) for m in models]
     placed: dict[str, tuple[int, int]] = {}  # digest -> (offset, length) in the weights file
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".weights-", delete=False) as out:
-        for model in loaded:
-            for tensor in model.graph.initializer:
-                if not tensor.HasField("raw_data") or len(tensor.raw_data) < min_bytes:
-                    continue
-                digest = hashlib.sha256(tensor.raw_data).hexdigest()
-                if digest not in placed:
-                    out.write(b"\0" * (-out.tell() % 64))  # aligned, as onnx writes its own external data
-                    placed[digest] = (out.tell(), len(tensor.raw_data))
-                    out.write(tensor.raw_data)
-                set_external_data(tensor, weights, *placed[digest])
-                tensor.ClearField("raw_data")
-                tensor.data_location = onnx.TensorProto.EXTERNAL
-    os.replace(out.name, folder / weights)
+    out = tempfile.NamedTemporaryFile(dir=folder, prefix=".weights-", delete=False)  # noqa: SIM115
+    try:
+        with out:
+            for model in loaded:
+                for tensor in model.graph.initializer:
+                    if not tensor.HasField("raw_data") or len(tensor.raw_data) < min_bytes:
+                        continue
+                    digest = hashlib.sha256(tensor.raw_data).hexdigest()
+                    if digest not in placed:
+                        out.write(b"\0" * (-out.tell() % 64))  # aligned, as onnx writes its own external data
+                        placed[digest] = (out.tell(), len(tensor.raw_data))
+                        out.write(tensor.raw_data)
+                    set_external_data(tensor, weights, *placed[digest])
+                    tensor.ClearField("raw_data")
+                    tensor.data_location = onnx.TensorProto.EXTERNAL
+        os.replace(out.name, folder / weights)
+    finally:
+        Path(out.name).unlink(missing_ok=True)  # gone already when it was moved
     for model, path in zip(loaded, models, strict=True):
         onnx.save(model, str(path))
 
