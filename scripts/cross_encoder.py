@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.params import DEFAULTS
-from rag.answer.rank import STACKED_WITH_BI, Ranker, zscores
+from rag.answer.rank import Ranker
 from rag.answer.scorer import CROSS, readable
 from rag.config import offline_environment
 from rag.index.embedding import packaged_embedder_path
@@ -205,39 +205,12 @@ def first(pools: list[Pool], n: int | None) -> list[Pool]:
     return pools if n is None else [dataclasses.replace(p, candidates=p.candidates[:n]) for p in pools]
 
 
-def stacked_order(stack: Ranker, pool: Pool, x: np.ndarray) -> np.ndarray:
+def stacked_order(stack: Ranker, pool: Pool, x: np.ndarray, bi: np.ndarray | None = None) -> np.ndarray:
     """(g) as answering orders (rag.answer.scorer.LearnedScorer.order with the card's "unreadable": "hand"): the
-    stack's score, or the hand order for a question the model cannot read."""
+    stack's score, or the hand order for a question the model cannot read; with ``bi``, (h)."""
     if not readable(share(pool.question.query), DEFAULTS.scorer_min_share):
         return hand(pool)
-    return stack.score(stacked(pool, x))
-
-
-def both_rows(pool: Pool, cross: np.ndarray, bi: np.ndarray) -> np.ndarray:
-    """(h)'s rows for one pool: (g)'s (the features, the hand order's and the cross-encoder's z-scores), then the
-    bi-encoder's z-scores (none for a question the models cannot read)."""
-    weight = float(readable(share(pool.question.query), DEFAULTS.scorer_min_share))
-    return np.column_stack([stacked(pool, cross), weight * zscores(np.asarray(bi, dtype=np.float64))])
-
-
-def fit_both(counted: dict[str, list[Pool]], cross: dict[str, list[np.ndarray]], bi: dict[str, list[np.ndarray]],
-             leave_out: set[str]) -> Ranker:
-    """(h): the pairwise logistic ranker over both_rows, fitted as train_scorer.fit_stack fits (f) and (g), on the
-    hand-written training and tuning pools of the corpora not in ``leave_out``, each scored by the models that
-    left its corpus out."""
-    from fit_ranker import fit as fit_pairwise
-
-    groups = [(both_rows(p, c, b), labels(p), None) for name, ps in counted.items() if name not in leave_out
-              for p, c, b in zip(ps, cross[name], bi[name], strict=True) if p.set in WEIGHT_SETS]
-    return dataclasses.replace(fit_pairwise(groups), names=STACKED_WITH_BI,
-                               fitted_on=f"hand-written training and tuning pools of {len(groups)} questions")
-
-
-def both_order(stack: Ranker, pool: Pool, cross: np.ndarray, bi: np.ndarray) -> np.ndarray:
-    """(h)'s order, the hand order for a question the models cannot read (as stacked_order)."""
-    if not readable(share(pool.question.query), DEFAULTS.scorer_min_share):
-        return hand(pool)
-    return stack.score(both_rows(pool, cross, bi))
+    return stack.score(stacked(pool, x, bi))
 
 
 def bi_scores(counted: dict[str, list[Pool]], work: Path, suffix: str) -> dict[str, list[np.ndarray]]:
@@ -276,7 +249,7 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
     print("|---|---|---|---|---|---|---|---|" + "---|---|" * bool(bi))
     for name, ps in found_counted.items():
         stack = fit_stack(found_counted, found, {name})
-        stacks = (fit_stack(found_counted, bi, {name}), fit_both(found_counted, found, bi, {name})) if bi else ()
+        stacks = (fit_stack(found_counted, bi, {name}), fit_stack(found_counted, found, {name}, bi)) if bi else ()
         for label in sets:
             idx = [i for i, p in enumerate(ps) if p.set == label]
             if not idx:
@@ -289,7 +262,7 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
             if bi:
                 b = [bi[name][i] for i in idx]
                 row += (f" {top1(q, [stacked_order(stacks[0], p, x) for p, x in zip(q, b, strict=True)])} | "
-                        f"{top1(q, [both_order(stacks[1], p, x, y) for p, x, y in zip(q, s, b, strict=True)])} |")
+                        f"{top1(q, [stacked_order(stacks[1], p, x, y) for p, x, y in zip(q, s, b, strict=True)])} |")
             print(row, flush=True)
 
 
@@ -365,7 +338,7 @@ def main() -> int:
             parser.error(f"a bi-encoder in {args.work} must leave out each corpus: train the halves first")
         else:
             export(args.work / f"cross-{args.leave_out}", args.to, args.first,
-                   fit_both(counted, found, sims, left_out_of(args.leave_out)), bi)
+                   fit_stack(counted, found, left_out_of(args.leave_out), sims), bi)
     else:
         report(pools, args.work, tuple(s for s in args.sets.split(",") if s), args.first)
     return 0

@@ -51,7 +51,7 @@ import numpy as np
 
 from rag.answer.candidates import read_text
 from rag.answer.params import DEFAULTS
-from rag.answer.rank import FEATURES, STACKED, Ranker, fused, stacked_rows
+from rag.answer.rank import FEATURES, STACKED, STACKED_WITH_BI, Ranker, fused, stacked_rows
 from rag.answer.scorer import fusion_weight, readable, save_scorer
 from rag.config import PROJECT_ROOT, offline_environment
 from rag.evaluation import unit_holds
@@ -335,24 +335,30 @@ def learned_order(pool: Pool, sims: np.ndarray, weight: float) -> np.ndarray:
     return fused(hand(pool), sims, fusion_weight(weight, share(pool.question.query), DEFAULTS.scorer_min_share))
 
 
-def stacked(pool: Pool, sims: np.ndarray) -> np.ndarray:
+def stacked(pool: Pool, sims: np.ndarray, bi: np.ndarray | None = None) -> np.ndarray:
     """(f)'s rows for one pool, as rag.answer.scorer.LearnedScorer.order builds them: the features, the hand order's
-    z-scores and the learned similarity's (none for a question the model cannot read)."""
+    z-scores and the learned similarity's (none for a question the model cannot read); with ``bi``, (h)'s: a
+    bi-encoder's z-scores after a cross-encoder's (STACKED_WITH_BI)."""
     return stacked_rows(feature_table(pool), hand(pool), sims,
-                        float(readable(share(pool.question.query), DEFAULTS.scorer_min_share)))
+                        float(readable(share(pool.question.query), DEFAULTS.scorer_min_share)),
+                        *([] if bi is None else [bi]))
 
 
-def fit_stack(counted: dict[str, list[Pool]], sims: dict[str, list[np.ndarray | None]], leave_out: set[str]
-              ) -> Ranker:
+def fit_stack(counted: dict[str, list[Pool]], sims: dict[str, list[np.ndarray | None]], leave_out: set[str],
+              bi: dict[str, list[np.ndarray]] | None = None) -> Ranker:
     """(f): the pairwise logistic ranker over the features and both z-scores, fitted on the hand-written training
     and tuning pools (WEIGHT_SETS) of the corpora not in ``leave_out``, each pool's similarity by the model that
-    left its corpus out, so the fit learns how far a similarity on unseen questions is to be trusted."""
+    left its corpus out, so the fit learns how far a similarity on unseen questions is to be trusted. With ``bi``
+    (a bi-encoder's similarities beside a cross-encoder's ``sims``, each by the model that left the corpus out),
+    (h), over STACKED_WITH_BI."""
     from fit_ranker import fit as fit_pairwise
 
-    groups = [(stacked(p, s), labels(p), None) for name, ps in counted.items() if name not in leave_out
-              for p, s in zip(ps, sims.get(name, []), strict=False) if s is not None and p.set in WEIGHT_SETS]
+    groups = [(stacked(p, s, None if bi is None else bi[name][i]), labels(p), None)
+              for name, ps in counted.items() if name not in leave_out
+              for i, (p, s) in enumerate(zip(ps, sims.get(name, []), strict=False))
+              if s is not None and p.set in WEIGHT_SETS]
     ranker = fit_pairwise(groups)
-    return dataclasses.replace(ranker, names=STACKED,
+    return dataclasses.replace(ranker, names=STACKED if bi is None else STACKED_WITH_BI,
                                fitted_on=f"hand-written training and tuning pools of {len(groups)} questions")
 
 
