@@ -75,6 +75,33 @@ def test_a_missing_or_stale_model_file_is_a_clear_error(tmp_path: Path):
         ConfidenceModel.load(tmp_path / "broken.json")
 
 
+def test_a_model_fitted_on_some_of_the_features_reads_the_columns_it_names(tmp_path: Path):
+    names = ("margin", "top_order")  # any of FEATURES, in any order
+    model = ConfidenceModel(names, (0.0, 0.0), (1.0, 1.0), (0.0, 2.0), 0.0, 0.5)
+    (tmp_path / "some.json").write_text(json.dumps(model.to_json()))
+    loaded = ConfidenceModel.load(tmp_path / "some.json")
+    row = [0.0] * len(FEATURES)
+    row[FEATURES.index("top_order")] = 1.0
+    assert loaded.probability(row) == pytest.approx(1 / (1 + math.exp(-2.0)))
+    row[FEATURES.index("margin")] = 5.0  # its weight is zero
+    row[FEATURES.index("top_learned")] = 9.0  # not a column it reads
+    assert loaded.probability(row) == pytest.approx(1 / (1 + math.exp(-2.0)))
+    twice = dict(model.to_json(), names=["margin", "margin"])
+    (tmp_path / "twice.json").write_text(json.dumps(twice))
+    with pytest.raises(ConfigError, match="other features"):
+        ConfidenceModel.load(tmp_path / "twice.json")
+
+
+def test_the_learned_scorers_own_scores_are_read_off_the_table():
+    top = dataclasses.replace(_c("Trade reached $5.54 billion in 2021.", 0.8), learned=3.5)
+    second = dataclasses.replace(_c("Trade grew.", 0.7, "b.txt"), learned=1.0)
+    unscored = _c("Trade reached $7.1 billion in 2021.", 0.6, "c.txt")
+    row = _row([top, second, unscored])
+    assert row["learned_scored"] == 1.0 and row["top_learned"] == 3.5 and row["learned_margin"] == 2.5
+    by_hand = _row([unscored, second])  # the top unit is one no model scored (the hand order's)
+    assert by_hand["learned_scored"] == 0.0 and by_hand["top_learned"] == 0.0 and by_hand["learned_margin"] == 0.0
+
+
 def test_the_shipped_model_loads_and_round_trips(tmp_path: Path):
     shipped = ConfidenceModel.load(PROJECT_ROOT / "models" / "confidence.json")
     assert 0.0 < shipped.point < 1.0

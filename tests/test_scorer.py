@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.answer.confidence import FEATURES
 from rag.answer.rank import fused, zscores
 from rag.answer.scorer import CARD, LearnedScorer, fusion_weight
 from rag.config import HAND_ORDER, PROJECT_ROOT, load_settings
@@ -86,8 +87,21 @@ def test_the_pipeline_orders_candidates_by_the_scorer_it_is_given(tmp_path: Path
     assert orders == sorted(orders, reverse=True)
     # the orders are fused z-scores: they centre on zero among the question's candidates
     assert abs(float(np.mean(orders))) < 1e-6
-    (tmp_path / "hand" / "docs").mkdir(parents=True)
-    assert fake_app(tmp_path / "hand", scorer=HAND_ORDER).pipeline.scorer() is None
+    # each candidate carries the model's own score of it (a cosine here), which the confidence reads
+    learned = [c.learned for c in decision.candidates]
+    assert all(v is not None for v in learned)
+    assert np.allclose(learned, scorer.similarities("When was Ann Lee born?", decision.candidates,
+                                                    app.pipeline.params), atol=1e-5)
+    row = dict(zip(FEATURES, decision.confidence_features, strict=True))
+    assert row["learned_scored"] == 1.0 and row["top_learned"] == pytest.approx(learned[0])
+    assert row["learned_margin"] == pytest.approx(learned[0] - max(learned[1:]))
+    (tmp_path / "hand").mkdir()
+    ann_lee_docs(tmp_path / "hand")
+    hand = fake_app(tmp_path / "hand", scorer=HAND_ORDER)
+    assert hand.pipeline.scorer() is None
+    by_hand = hand.pipeline.decide("When was Ann Lee born?")
+    assert by_hand.candidates and all(c.learned is None for c in by_hand.candidates)
+    assert dict(zip(FEATURES, by_hand.confidence_features, strict=True))["learned_scored"] == 0.0
 
 
 def test_a_scorer_folder_moved_elsewhere_still_loads_and_scores_alike(tmp_path: Path, packaged_scorer: Path):
@@ -207,7 +221,11 @@ def test_a_cross_encoder_reorders_only_the_first_candidates_its_card_names(tmp_p
     folder = tmp_path / "learned_z"
     shutil.copytree(packaged_cross_scorer, folder)
     (folder / CARD).write_text(json.dumps({**card, "stack": _stack_only("learned_z")}), encoding="utf-8")
-    order = LearnedScorer.load(folder).order(question, table, DEFAULTS)
+    ranked = LearnedScorer.load(folder).rank(question, table, DEFAULTS)
+    order = ranked.order
+    assert np.allclose(order, LearnedScorer.load(folder).order(question, table, DEFAULTS))
+    # the model's own scores come with the order, for the confidence: the first two's logits, none past them
+    assert np.allclose(ranked.learned[:2], scores[:2]) and np.isnan(ranked.learned[2:]).all()
     # the first two are ordered by the model alone; the last two stay below them, in the hand order
     assert int(np.argmax(order[:2])) == int(np.argmax(scores[:2]))
     assert order[2] > order[3] and order[2] < order[:2].min()
@@ -217,7 +235,8 @@ def test_a_cross_encoder_reorders_only_the_first_candidates_its_card_names(tmp_p
                                encoding="utf-8")
     blind = LearnedScorer.load(folder)
     assert blind.card.unreadable_by_hand
-    assert list(blind.order("Какой порт у сервера по умолчанию?", table, DEFAULTS)) == [4.0, 3.0, 2.0, 1.0]
+    russian = blind.rank("Какой порт у сервера по умолчанию?", table, DEFAULTS)
+    assert list(russian.order) == [4.0, 3.0, 2.0, 1.0] and np.isnan(russian.learned).all()
     assert np.allclose(blind.order(question, table, DEFAULTS), order)  # English as before
 
 

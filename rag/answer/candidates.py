@@ -54,6 +54,7 @@ class Candidate:
     score: float  # rag.answer.rank.hand_score: what the refusal threshold is set on
     order: float  # rag.answer.rank.hand_order: what candidates are ranked by
     features: tuple[float, ...] = ()  # its row of rag.answer.rank.FEATURES
+    learned: float | None = None  # the learned scorer's own score of it (None: no model scored it)
 
     @property
     def read(self) -> float:
@@ -220,13 +221,16 @@ def build_candidates(question: Question, passages: list[Passage], embedder: Embe
     if ranker is not None and table:
         table = _reordered(table, ranker.score(np.asarray([c.features for c in table], dtype=np.float64)))
     if scorer is not None and len(table) > 1:
-        table = _reordered(table, scorer.order(question.query, table, params))
+        ranked = scorer.rank(question.query, table, params)
+        table = _reordered(table, ranked.order, ranked.learned)
     return table
 
 
-def _reordered(table: list[Candidate], orders: np.ndarray) -> list[Candidate]:
-    """The candidates with these orders, best first."""
-    return sorted((replace(c, order=float(o)) for c, o in zip(table, orders, strict=True)),
+def _reordered(table: list[Candidate], orders: np.ndarray, learned: np.ndarray | None = None) -> list[Candidate]:
+    """The candidates with these orders (and the learned model's scores, NaN where it scored none), best first."""
+    scores = [None if learned is None or math.isnan(v) else float(v)
+              for v in (learned if learned is not None else [math.nan] * len(table))]
+    return sorted((replace(c, order=float(o), learned=v) for c, o, v in zip(table, orders, scores, strict=True)),
                   key=lambda c: c.order, reverse=True)
 
 

@@ -2,7 +2,8 @@
 
 The inputs are what deciding already knows, read off the candidate table (rag.answer.candidates): the scores of
 the top unit and of the unit the answer would quote, their margin over the next, whether the best candidates
-agree on the value, retrieval's best similarity, the question's kind. A logistic model fitted on questions the
+agree on the value, retrieval's best similarity, the question's kind, and the learned scorer's own score of the
+top unit (rag.answer.scorer). A logistic model fitted on questions the
 ranking was not tuned on (scripts/fit_confidence.py, models/confidence.md) turns them into a probability; below
 the operating point the answer is shown as "not sure" with the passages most likely to hold it.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from rag.answer.candidates import Candidate
@@ -28,7 +30,8 @@ log = logging.getLogger(__name__)
 KINDS = ("number", "date", "version", "name")  # an open question (kind None) is the base
 FEATURES = ("top_order", "top_score", "margin", "quote_score", "quote_margin", "quote_is_top", "quote_read",
             "quote_lexical", "quote_typed", "quote_local", "quote_path", "quote_named", "agreement",
-            "retrieval", "same_file_top2", "candidates", *(f"kind_{k}" for k in KINDS))
+            "retrieval", "same_file_top2", "candidates", *(f"kind_{k}" for k in KINDS),
+            "learned_scored", "top_learned", "learned_margin")
 STATUSES = ("answered", "not_sure", "refused")
 
 
@@ -53,6 +56,7 @@ def features(q: Question, candidates: list[Candidate], passages: list[Passage], 
     mine = _values(q, quote)
     peers = [c for c in candidates[:evidence_k] if c is not quote]
     agree = sum(1 for c in peers if mine & _values(q, c)) / len(peers) if peers and mine else 0.0
+    others = [c.learned for c in candidates[1:] if c.learned is not None]
     return [
         top.order,
         top.score,
@@ -71,6 +75,11 @@ def features(q: Question, candidates: list[Candidate], passages: list[Passage], 
         1.0 if second is not None and second.passage.source == top.passage.source else 0.0,
         math.log1p(len(candidates)),
         *(1.0 if q.kind == k else 0.0 for k in KINDS),
+        # the learned scorer's own score of the top unit (a cross-encoder's logit: unlike the orders, not a z-score
+        # among this question's candidates) and its lead over the best other it scored
+        0.0 if top.learned is None else 1.0,
+        top.learned or 0.0,
+        top.learned - max(others) if top.learned is not None and others else 0.0,
     ]
 
 
@@ -103,10 +112,11 @@ class DraftStage:
 
 @dataclass(frozen=True)
 class ConfidenceModel:
-    """A logistic model over standardised FEATURES, with the operating point it was shipped with, and what the
-    model's draft adds (None: the confidence is final before generation)."""
+    """A logistic model over standardised features, with the operating point it was shipped with, and what the
+    model's draft adds (None: the confidence is final before generation). It reads the columns of FEATURES it
+    names, so a model fitted before a feature was added still loads and scores as it did."""
 
-    names: tuple[str, ...]
+    names: tuple[str, ...]  # of FEATURES
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     coef: tuple[float, ...]
@@ -115,10 +125,14 @@ class ConfidenceModel:
     fitted_on: str = ""  # what it was fitted on (the card says more)
     draft: DraftStage | None = None
 
+    @cached_property
+    def _columns(self) -> tuple[int, ...]:
+        return tuple(FEATURES.index(n) for n in self.names)
+
     def probability(self, row: list[float]) -> float:
-        """The confidence before generation."""
-        z = self.intercept + sum((x - m) / s * w for x, m, s, w in zip(row, self.mean, self.scale, self.coef,
-                                                                       strict=True))
+        """The confidence before generation, of a row of FEATURES (the model reads the columns it names)."""
+        z = self.intercept + sum((row[i] - m) / s * w for i, m, s, w in zip(self._columns, self.mean, self.scale,
+                                                                            self.coef, strict=True))
         return _sigmoid(z)
 
     def after_draft(self, before: float, held_up: bool) -> float:
@@ -150,5 +164,5 @@ class ConfidenceModel:
 
         model = load_fitted(path, "confidence model", FEATURES, make,
                             "restore it from the repository (git checkout models/) or refit it: "
-                            ".venv/bin/python scripts/fit_confidence.py")
+                            ".venv/bin/python scripts/fit_confidence.py", subset=True)
         return model

@@ -13,10 +13,11 @@ T = TypeVar("T")
 
 
 def load_fitted(path: Path, what: str, features: tuple[str, ...], make: Callable[[dict[str, Any]], T],
-                redo: str, missing_hint: str = "") -> T:
+                redo: str, missing_hint: str = "", subset: bool = False) -> T:
     """``make`` applied to the JSON object at ``path``, fitted on ``features``. Raises ConfigError naming ``what``
     and ``redo`` (how to restore or refit it) when the file is missing (plus ``missing_hint``), unreadable, or
-    fitted on other features than this code computes."""
+    fitted on other features than this code computes (with ``subset``, on features it does not compute: such a
+    model reads the columns it names)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         names = tuple(data["names"])
@@ -25,6 +26,6 @@ def load_fitted(path: Path, what: str, features: tuple[str, ...], make: Callable
         raise ConfigError(f"The {what} {path} is missing; {redo}{missing_hint}.") from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"The {what} {path} cannot be read ({exc}); {redo}.") from exc
-    if names != features:
+    if names != features and not (subset and set(names) <= set(features) and len(set(names)) == len(names)):
         raise ConfigError(f"The {what} {path} was fitted on other features than this version computes; {redo}.")
     return model

@@ -175,14 +175,19 @@ class LearnedScorer:
         return _cosines(self._embedder, query, texts)
 
     def order(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
+        """Each candidate's order (:meth:`rank`)."""
+        return self.rank(query, table, params).order
+
+    def rank(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> Ranking:
         """Each candidate's order: the hand order (``Candidate.order``) fused with the learned score, or, when the
         card has a stacked ranker, that ranker's score of the features and the z-scores of the hand order and of
         each model (the cross-encoder's, then the bi-encoder's beside it when the card names one). Candidates past the
         card's ``first`` keep the hand order, below the others; so do all of a question the model cannot read
-        when the card says so."""
+        when the card says so. With each order, the model's own score of the candidate (NaN where it scored none):
+        what the confidence reads of it (NaN too for a question it cannot read)."""
         share = vocabulary_share(self.folder, query)
         if self.card.unreadable_by_hand and not readable(share, params.scorer_min_share):
-            return np.asarray([c.order for c in table], dtype=np.float64)
+            return Ranking(np.asarray([c.order for c in table], dtype=np.float64), np.full(len(table), np.nan))
         n = len(table) if self.card.first is None else min(self.card.first, len(table))
         head = table[:n]
         hand = np.asarray([c.order for c in head], dtype=np.float64)
@@ -195,11 +200,23 @@ class LearnedScorer:
             ordered = self.card.stack.score(rows)
         else:
             ordered = fused(hand, learned, fusion_weight(self.card.weight, share, params.scorer_min_share))
+        if not readable(share, params.scorer_min_share):  # its scores of a question it cannot read tell nothing
+            learned = np.full(n, np.nan)
         rest = np.asarray([c.order for c in table[n:]], dtype=np.float64)
+        unscored = np.full(len(rest), np.nan)
         if not len(rest):
-            return ordered
+            return Ranking(ordered, learned)
         # below every reordered candidate, in the hand order (the table comes sorted by it)
-        return np.concatenate([ordered, float(ordered.min()) - 1.0 - np.arange(len(rest), dtype=np.float64)])
+        return Ranking(np.concatenate([ordered, float(ordered.min()) - 1.0 - np.arange(len(rest), dtype=np.float64)]),
+                       np.concatenate([learned, unscored]))
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One question's candidates as a learned scorer ranks them, in the table's order."""
+
+    order: np.ndarray  # what they are sorted by, best highest
+    learned: np.ndarray  # the model's own score of each (a cross-encoder's logit, a bi-encoder's cosine); NaN: none
 
 
 def _cosines(embedder: OnnxFolderEmbedder, query: str, texts: list[str]) -> np.ndarray:
