@@ -228,8 +228,7 @@ def build_candidates(question: Question, passages: list[Passage], embedder: Embe
 
 def _reordered(table: list[Candidate], orders: np.ndarray, learned: np.ndarray | None = None) -> list[Candidate]:
     """The candidates with these orders (and the learned model's scores, NaN where it scored none), best first."""
-    scores = [None if learned is None or math.isnan(v) else float(v)
-              for v in (learned if learned is not None else [math.nan] * len(table))]
+    scores = [None] * len(table) if learned is None else [None if math.isnan(v) else float(v) for v in learned]
     return sorted((replace(c, order=float(o), learned=v) for c, o, v in zip(table, orders, scores, strict=True)),
                   key=lambda c: c.order, reverse=True)
 
