@@ -186,7 +186,8 @@ class LearnedScorer:
         when the card says so. With each order, the model's own score of the candidate (NaN where it scored none):
         what the confidence reads of it (NaN too for a question it cannot read)."""
         share = vocabulary_share(self.folder, query)
-        if self.card.unreadable_by_hand and not readable(share, params.scorer_min_share):
+        can_read = readable(share, params.scorer_min_share)
+        if self.card.unreadable_by_hand and not can_read:
             return Ranking(np.asarray([c.order for c in table], dtype=np.float64), np.full(len(table), np.nan))
         n = len(table) if self.card.first is None else min(self.card.first, len(table))
         head = table[:n]
@@ -196,19 +197,14 @@ class LearnedScorer:
         if self.card.stack is not None:
             more = [_cosines(self._bi, query, texts)] if self._bi else []
             rows = stacked_rows(np.asarray([c.features for c in head], dtype=np.float64), hand, learned,
-                                float(readable(share, params.scorer_min_share)), *more)
+                                float(can_read), *more)
             ordered = self.card.stack.score(rows)
         else:
             ordered = fused(hand, learned, fusion_weight(self.card.weight, share, params.scorer_min_share))
-        if not readable(share, params.scorer_min_share):  # its scores of a question it cannot read tell nothing
-            learned = np.full(n, np.nan)
-        rest = np.asarray([c.order for c in table[n:]], dtype=np.float64)
-        unscored = np.full(len(rest), np.nan)
-        if not len(rest):
-            return Ranking(ordered, learned)
-        # below every reordered candidate, in the hand order (the table comes sorted by it)
-        return Ranking(np.concatenate([ordered, float(ordered.min()) - 1.0 - np.arange(len(rest), dtype=np.float64)]),
-                       np.concatenate([learned, unscored]))
+        rest = len(table) - n  # below every reordered candidate, in the hand order (the table comes sorted by it)
+        return Ranking(np.concatenate([ordered, float(ordered.min()) - 1.0 - np.arange(rest, dtype=np.float64)]),
+                       # its scores of a question it cannot read tell nothing
+                       np.concatenate([learned if can_read else np.full(n, np.nan), np.full(rest, np.nan)]))
 
 
 @dataclass(frozen=True)
