@@ -33,7 +33,7 @@ import numpy as np
 
 from rag.answer.params import DEFAULTS
 from rag.answer.rank import Ranker
-from rag.answer.scorer import CROSS, readable
+from rag.answer.scorer import CROSS, EXPORT_OPS, readable
 from rag.config import offline_environment
 from rag.index.embedding import packaged_embedder_path
 
@@ -169,7 +169,7 @@ def int8(model_dir: Path) -> Path:
 
     target = model_dir / "int8"
     if not (target / "model.onnx").is_file():
-        export_onnx_int8(model_dir, target / "model.onnx", ops=("MatMul", "Gather"), pairs=True)
+        export_onnx_int8(model_dir, target / "model.onnx", ops=EXPORT_OPS, pairs=True)
     if not (target / "tokenizer.json").is_file():
         (target / "tokenizer.json").write_bytes((model_dir / "tokenizer.json").read_bytes())
     return target

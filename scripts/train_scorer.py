@@ -52,7 +52,7 @@ import numpy as np
 from rag.answer.candidates import read_text
 from rag.answer.params import DEFAULTS
 from rag.answer.rank import FEATURES, STACKED, STACKED_WITH_BI, Ranker, fused, stacked_rows
-from rag.answer.scorer import fusion_weight, readable, save_scorer
+from rag.answer.scorer import EXPORT_OPS, fusion_weight, readable, save_scorer
 from rag.config import PROJECT_ROOT, offline_environment
 from rag.evaluation import unit_holds
 from rag.index.embedding import SentenceTransformerEmbedder, packaged_embedder_path
@@ -195,8 +195,8 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
     plan = signature(groups, epochs, left_out)
-    for stale in out.glob("sims-*.pickle"):  # similarities cached from a model this one replaces (similarities())
-        stale.unlink()
+    for stale in [*out.glob("sims-*.pickle"), out / "int8" / "model.onnx"]:  # of a model this one replaces
+        stale.unlink(missing_ok=True)
     checkpoint = out / CHECKPOINT
     step, spent = resume(checkpoint, plan, model, optimiser, schedule)
     rng = random.Random(SEED)
@@ -252,10 +252,11 @@ def read_units(pools: list[Pool]) -> list[list[str]]:
     return [[read_text(c.passage, DEFAULTS) for c in p.candidates] for p in pools]
 
 
-def pools_digest(pools: list[Pool], read: list[list[str]]) -> str:
-    """What a cache of per-candidate scores was computed for: the questions and the units, in order."""
+def pools_digest(pools: list[Pool], read: list[list[str]], how: str = "") -> str:
+    """What a cache of per-candidate scores was computed for: the questions and the units, in order, and ``how``
+    (the model's export, when the scores depend on which)."""
     return hashlib.sha256(json.dumps([[p.question.query, units] for p, units in zip(pools, read, strict=True)]
-                                     ).encode()).hexdigest()
+                                     + ([how] if how else [])).encode()).hexdigest()
 
 
 def cached_scores(cache: Path | None, digest: str) -> list[np.ndarray] | None:
@@ -279,19 +280,45 @@ def keep_scores(cache: Path | None, digest: str, scores: list[np.ndarray]) -> No
         cache.write_bytes(pickle.dumps({"digest": digest, "scores": scores}))
 
 
+# How a trained bi-encoder is exported where answering runs it (rag.answer.scorer.EXPORT_OPS). The similarities a
+# stack is fitted on come from the same export: quantising the word embeddings too moves a cosine by up to 0.09
+# (a text's vector by the two exports: cosine 0.992), and the two exports put another unit first for 11 of 120
+# pydocs questions (docs/quality.md).
+SHIPPED_EXPORT = f"int8 {'+'.join(EXPORT_OPS)}"
+
+
+def shipped_int8(model_dir: Path) -> Path:
+    """A trained bi-encoder's int8 export as a scorer folder ships it, beside it in model_dir/int8 (made once;
+    train() deletes it when the model is retrained): what its similarities are measured with."""
+    from rag.answer.scorer import SHIPPED_FILES
+    from rag.index.embedding import export_onnx_int8
+
+    target = model_dir / "int8"
+    if not (target / "model.onnx").is_file():
+        export_onnx_int8(model_dir, target / "model.onnx", ops=EXPORT_OPS)
+    for name in SHIPPED_FILES:
+        if not (target / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).write_bytes((model_dir / name).read_bytes())
+    return target
+
+
 def similarities(model_dir: Path | None, pools: list[Pool], cache: Path | None = None) -> list[np.ndarray]:
-    """Per pool, the cosine similarity of the question to each candidate read with its path, by the model's int8
-    ONNX export (what answering would run; rag.index.embedding.OnnxInt8Embedder), each distinct text embedded
-    once; kept in ``cache`` with a digest of what was embedded, and computed again when the pools are not those
-    (a set added or decided again). A model folder's caches are stale once it is retrained: train() deletes them."""
-    from rag.index.embedding import OnnxInt8Embedder
+    """Per pool, the cosine similarity of the question to each candidate read with its path, as answering computes
+    it: by a trained model's int8 export as a scorer folder ships it (shipped_int8: word embeddings quantised too),
+    or with ``model_dir`` None by the packaged embedder as the index runs it (rag.index.embedding
+    .OnnxInt8Embedder); each distinct text embedded once; kept in ``cache`` with a digest of what was embedded and
+    how, and computed again when the pools are not those (a set added or decided again). A model folder's caches
+    and export are stale once it is retrained: train() deletes them."""
+    from rag.index.embedding import OnnxFolderEmbedder, OnnxInt8Embedder
 
     read = read_units(pools)
-    digest = pools_digest(pools, read)
+    digest = pools_digest(pools, read, "" if model_dir is None else SHIPPED_EXPORT)
     if (kept := cached_scores(cache, digest)) is not None:
         return kept
 
-    model = OnnxInt8Embedder(WORK / "onnx", model_dir or packaged_embedder_path())
+    model = (OnnxInt8Embedder(WORK / "onnx", packaged_embedder_path()) if model_dir is None
+             else OnnxFolderEmbedder(shipped_int8(model_dir)))
     texts = sorted({p.question.query for p in pools} | {t for units in read for t in units})
     log.warning("embedding %d distinct texts of %d pools with %s", len(texts), len(pools), model.name)
     vectors = dict(zip(texts, model.embed(texts), strict=True))

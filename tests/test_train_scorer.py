@@ -67,8 +67,11 @@ def test_a_finished_model_is_kept_only_for_the_same_data(tmp_path: Path, monkeyp
     assert not ts.trained(out, groups, 1, set())
     out.mkdir()
     (out / "sims-wiki.pickle").write_bytes(b"similarities of an earlier model")
+    (out / "int8").mkdir()
+    (out / "int8" / "model.onnx").write_bytes(b"the export of an earlier model")
     ts.train(groups, out, 1, set(), ["t"])
     assert not (out / "sims-wiki.pickle").exists()  # they would be stale: export computes them again
+    assert not (out / "int8" / "model.onnx").exists()
     assert ts.trained(out, groups, 1, set())
     assert not ts.trained(out, groups[:-1], 1, set())  # a question more or less: train again
     assert not ts.trained(out, groups, 2, set())
@@ -100,6 +103,32 @@ def test_cached_similarities_serve_only_the_pools_they_were_computed_for(tmp_pat
     assert len(again) == 3 and all((a == b).all() for a, b in zip(first, again[:2], strict=False))
     redecided = [_pool(0, ("Server 0 listens on port 8000.",)), *grown[1:]]  # a pool decided again
     assert len(ts.similarities(None, redecided, cache)[0]) == 1
+
+
+def test_a_trained_models_similarities_are_those_of_the_export_answering_runs(tmp_path: Path, packaged_scorer: Path):
+    """What a stack is fitted on must be what answering computes: the scorer folder's int8 export quantises the word
+    embeddings too, which moves a cosine by up to 0.09 against the export the packaged embedder runs."""
+    import shutil
+
+    import numpy as np
+
+    from rag.answer.params import DEFAULTS
+    from rag.answer.scorer import LearnedScorer
+    from rag.index.embedding import packaged_embedder_path
+
+    model = tmp_path / "loco"  # a trained bi-encoder's folder (here the packaged weights, as conftest exports them)
+    shutil.copytree(packaged_embedder_path(), model)
+    pools = [_pool(i, (f"Server {i} listens on port {8000 + i}.", "It was built in 1990.", "Ports are numbers."))
+             for i in range(2)]
+    stale = tmp_path / "sims.pickle"  # kept by the earlier recipe, for these very pools: not served
+    ts.keep_scores(stale, ts.pools_digest(pools, ts.read_units(pools)), [np.zeros(3), np.zeros(3)])
+    sims = ts.similarities(model, pools, stale)
+    shipped = LearnedScorer.load(packaged_scorer)
+    for p, s in zip(pools, sims, strict=True):
+        assert np.allclose(s, shipped.similarities(p.question.query, p.candidates, DEFAULTS), atol=1e-6)
+    assert (model / "int8" / "model.onnx").is_file()  # made once, beside the model
+    packaged = ts.similarities(None, pools)  # the index's embedder: the other export, other cosines
+    assert not all(np.allclose(a, b, atol=1e-3) for a, b in zip(packaged, sims, strict=True))
 
 
 def test_sets_left_out_of_training_are_kept_to_be_scored():

@@ -36,6 +36,9 @@ SHIPPED_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "to
 BI, CROSS = "bi-encoder", "cross-encoder"  # the card's "kind"
 SHIPPED_BY_KIND = {BI: SHIPPED_FILES, CROSS: ("tokenizer.json",)}
 BI_FILE = "bi.onnx"  # a cross-encoder folder's bi-encoder export, when it has one
+# The weights quantised to int8 in a scorer's export: the word embeddings too (Gather), so MiniLM fits in 23 MB.
+# What a model is measured with in training (scripts/train_scorer.py, cross_encoder.py) is exported the same way.
+EXPORT_OPS = ("MatMul", "Gather")
 MAX_PAIR_TOKENS = 160  # a cross-encoder card's default: question and unit together (scripts/cross_encoder.py)
 REDO = "export one again: scripts/train_scorer.py export (docs/quality.md)"
 
@@ -53,12 +56,12 @@ def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, tra
     if bi is not None and (kind != CROSS or stack is None or stack.names != STACKED_WITH_BI):
         raise ValueError("a bi-encoder goes beside a cross-encoder whose stack reads its column (STACKED_WITH_BI)")
     target.mkdir(parents=True, exist_ok=True)
-    export_onnx_int8(trained, target / "model.onnx", ops=("MatMul", "Gather"), pairs=kind == CROSS)
+    export_onnx_int8(trained, target / "model.onnx", ops=EXPORT_OPS, pairs=kind == CROSS)
     shipped = [(trained, name) for name in SHIPPED_BY_KIND[kind]]
     if bi is not None:
         if _vocabulary(bi) != _vocabulary(trained):
             raise ValueError(f"{bi} and {trained} tokenize differently: they cannot share one tokenizer")
-        export_onnx_int8(bi, target / BI_FILE, ops=("MatMul", "Gather"))
+        export_onnx_int8(bi, target / BI_FILE, ops=EXPORT_OPS)
         shipped += [(bi, name) for name in SHIPPED_FILES if name != "tokenizer.json"]
     for folder, name in shipped:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
