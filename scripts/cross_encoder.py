@@ -228,7 +228,8 @@ def bi_scores(counted: dict[str, list[Pool]], work: Path, suffix: str) -> dict[s
 def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: int | None = None) -> None:
     """Per corpus and set, fact in the top unit by (a) the hand order, (d) the cross-encoder that left the corpus
     out, (d) fused with (a), and (g) the stacked ranker over the features, (a)'s and (d)'s z-scores, fitted on the
-    hand-written pools of the other corpora (train_scorer.fit_stack, as (f) is with the bi-encoder)."""
+    hand-written pools of the other corpora (train_scorer.fit_stack, as (f) is with the bi-encoder); with the
+    bi-encoders, (f) and (h), and where (h)'s misses stand (where_missed)."""
     counted = {n_: first([p for p in scored(ps) if p.set in sets], n) for n_, ps in pools.items()}
     counted = {name: ps for name, ps in counted.items() if ps}
     found = loco_scores(counted, work, suffix(n))
@@ -247,6 +248,7 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
     print("| corpus | set | questions | fact in a candidate | (a) hand order | (d) cross-encoder, left out | "
           f"(d) fused, left out | (g) stacked, left out |{extra}")
     print("|---|---|---|---|---|---|---|---|" + "---|---|" * bool(bi))
+    misses: dict[tuple[str, str], tuple[int, int, int, int]] = {}
     for name, ps in found_counted.items():
         stack = fit_stack(found_counted, found, {name})
         stacks = (fit_stack(found_counted, bi, {name}), fit_stack(found_counted, found, {name}, bi)) if bi else ()
@@ -261,9 +263,37 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
                    f"{top1(q, [stacked_order(stack, p, x) for p, x in zip(q, s, strict=True)])} |")
             if bi:
                 b = [bi[name][i] for i in idx]
-                row += (f" {top1(q, [stacked_order(stacks[0], p, x) for p, x in zip(q, b, strict=True)])} | "
-                        f"{top1(q, [stacked_order(stacks[1], p, x, y) for p, x, y in zip(q, s, b, strict=True)])} |")
+                f = [stacked_order(stacks[0], p, x) for p, x in zip(q, b, strict=True)]
+                h = [stacked_order(stacks[1], p, x, y) for p, x, y in zip(q, s, b, strict=True)]
+                row += f" {top1(q, f)} | {top1(q, h)} |"
+                misses[(name, label)] = where_missed(q, h)
             print(row, flush=True)
+    if misses:
+        print("\n(h)'s misses (the fact in a candidate, not in its top unit): where the unit holding the fact stands\n")
+        print("| corpus | set | misses | the unit just before or after the top unit | within 400 characters of it "
+              "| under the same heading path, same file |")
+        print("|---|---|---|---|---|---|")
+        for (name, label), m in misses.items():
+            print(f"| {name} | {label} | {' | '.join(str(x) for x in m)} |")
+
+
+def where_missed(pools: list[Pool], orders: list[np.ndarray], near: int = 400) -> tuple[int, int, int, int]:
+    """Of the questions whose fact is in a candidate but not in the top unit of ``orders``: how many, and how many
+    of those have it in a unit right before or after the top unit, within ``near`` characters of it, and under
+    its heading path in its file (a wrong choice within the right section, not a wrong section)."""
+    missed = adjacent = close = section = 0
+    for p, order in zip(pools, orders, strict=True):
+        held = labels(p)
+        top = int(np.argmax(order))
+        if not held.any() or held[top]:
+            continue
+        a = p.candidates[top].passage
+        right = [p.candidates[i].passage for i in np.flatnonzero(held) if p.candidates[i].passage.source == a.source]
+        missed += 1
+        adjacent += any(0 <= r.start - a.end <= 4 or 0 <= a.start - r.end <= 4 for r in right)
+        close += any(abs(r.start - a.start) <= near for r in right)
+        section += any(r.path == a.path for r in right)
+    return missed, adjacent, close, section
 
 
 def export(model_dir: Path, target: Path, first: int | None, stack: Ranker | None, bi: Path | None = None) -> None:

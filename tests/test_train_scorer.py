@@ -249,3 +249,27 @@ def test_the_cross_encoders_int8_export_scores_as_the_trained_model(tmp_path: Pa
     answering = OnnxCrossEncoder(tmp_path / "export", ce.MAX_TOKENS).scores(query, texts)
     assert np.corrcoef(want, answering)[0, 1] > 0.95
     assert int(np.argmax(answering)) == int(np.argmax(want))
+
+
+def test_where_a_missed_fact_stands_next_to_the_top_unit():
+    """cross_encoder.where_missed: a miss whose fact is in the next sentence of the top unit counts as adjacent,
+    near and in its section; one in another section of the same file far away counts as a miss only."""
+    from types import SimpleNamespace
+
+    import cross_encoder as ce
+    import numpy as np
+
+    from rag.types import Passage
+
+    def pool(units: list[tuple[int, tuple[str, ...], str]]) -> ts.Pool:
+        cands = tuple(SimpleNamespace(passage=Passage("f.rst", at, at + len(text), text, path=path), shown=text)
+                      for at, path, text in units)
+        return ts.Pool("c", "training", "q", "", True, ("isqrt",), SimpleNamespace(query="Which function?"), (),
+                       cands, None)
+
+    entry = ("math", "isqrt")
+    next_sentence = pool([(100, entry, "Return the integer square root."), (132, entry, "isqrt(n) is new.")])
+    elsewhere = pool([(100, entry, "Return the integer square root."), (5000, ("math", "notes"), "See isqrt.")])
+    right = pool([(100, entry, "isqrt(n) is new."), (5000, ("math", "notes"), "Other.")])
+    first_wins = np.asarray([1.0, 0.0])
+    assert ce.where_missed([next_sentence, elsewhere, right], [first_wins] * 3) == (2, 1, 1, 1)
