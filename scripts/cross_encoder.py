@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.candidates import READS
 from rag.answer.params import DEFAULTS
 from rag.answer.rank import Ranker
 from rag.answer.scorer import CROSS, EXPORT_OPS, readable
@@ -97,7 +98,8 @@ def logits(tokenizer: object, model: object, query: str, texts: list[str]) -> ob
     return model(**batch).logits.squeeze(-1)  # type: ignore[operator]
 
 
-def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[str], epochs: int = 1) -> None:
+def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[str], epochs: int = 1,
+          reads: str = "unit") -> None:
     """Train (d) on ``groups`` into ``out``. Every CHECKPOINT_EVERY steps the state is saved to out/CHECKPOINT; a
     run killed midway resumes there when started again with the same data (as train_scorer.train does)."""
     import torch
@@ -157,7 +159,7 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
     (out / "training.json").write_text(json.dumps({
         "groups": len(groups), "frozen_layers": FROZEN_LAYERS, "max_tokens": MAX_TOKENS, "learning_rate":
         LEARNING_RATE, "head_learning_rate": HEAD_LEARNING_RATE, "questions_per_step": QUESTIONS_PER_STEP,
-        "epochs": epochs, "seed": SEED, "left_out": sorted(left_out), "trained_on": trained_on,
+        "epochs": epochs, "seed": SEED, "left_out": sorted(left_out), "trained_on": trained_on, "reads": reads,
         "seconds": round(spent + time.perf_counter() - started), "signature": plan}, indent=1))
     checkpoint.unlink(missing_ok=True)
 
@@ -175,13 +177,13 @@ def int8(model_dir: Path) -> Path:
     return target
 
 
-def scores(model_dir: Path, pools: list[Pool], cache: Path) -> list[np.ndarray]:
+def scores(model_dir: Path, pools: list[Pool], cache: Path, reads: str = "unit") -> list[np.ndarray]:
     """Per pool, the cross-encoder's score of each candidate by its int8 export, as answering computes it
     (rag.answer.pairs), kept in ``cache`` with a digest of the pools and computed again for other pools (as
     train_scorer.similarities does)."""
     from rag.answer.pairs import OnnxCrossEncoder
 
-    read = read_units(pools)
+    read = read_units(pools, reads)
     digest = pools_digest(pools, read)
     if (kept := cached_scores(cache, digest)) is not None:
         return kept
@@ -303,16 +305,23 @@ def export(model_dir: Path, target: Path, first: int | None, stack: Ranker | Non
     bi-encoder folder, exported beside it, the weights both keep from MiniLM stored once) (h). Time it with
     scripts/scorebench.py."""
     scorer_export(model_dir, 1.0, target, stack, kind=CROSS, first=first, unreadable_by_hand=True,
-                  **({"bi": bi} if bi else {}))
+                  reads=reads_of(model_dir), **({"bi": bi} if bi else {}))
+
+
+def reads_of(model_dir: Path) -> str:
+    """What a trained cross-encoder reads of a candidate (its training.json; "unit" for one trained before the
+    choice existed)."""
+    return str(json.loads((model_dir / "training.json").read_text(encoding="utf-8")).get("reads", "unit"))
 
 
 def loco_scores(counted: dict[str, list[Pool]], work: Path, suffix: str) -> dict[str, list[np.ndarray]]:
-    """Per corpus, its pools' scores by the cross-encoder whose training left it out (cached beside the model)."""
+    """Per corpus, its pools' scores by the cross-encoder whose training left it out (cached beside the model),
+    each candidate read as that model was trained to read it."""
     found = {}
     for name, ps in counted.items():
         model = model_leaving_out(work, name, "cross-", "config.json")
         if model is not None:
-            found[name] = scores(model, ps, model / f"scores-{name}{suffix}.pickle")
+            found[name] = scores(model, ps, model / f"scores-{name}{suffix}.pickle", reads_of(model))
     return found
 
 
@@ -333,6 +342,9 @@ def main() -> int:
     parser.add_argument("--with-bi", action="store_true",
                         help="export: (h), with the bi-encoder of the same --leave-out (train_scorer.py train, in "
                              "--work) beside the cross-encoder")
+    parser.add_argument("--reads", choices=READS, default="unit",
+                        help="train: what the model reads of a candidate (rag.answer.candidates.READS); a model "
+                             "of each kind in its own --work, as report and export find models by name there")
     parser.add_argument("--first", type=int,
                         help="report, export: reorder only the hand order's first N candidates (default all)")
     args = parser.parse_args()
@@ -343,14 +355,14 @@ def main() -> int:
     pools = without(load_pools(args.index_root, args.corpus), args.without)
     if args.action == "train":
         leave_out = left_out_of(args.leave_out)
-        groups = training_groups(pools, leave_out)
+        groups = training_groups(pools, leave_out, args.reads)
         trained_on = [n for n in pools if n not in leave_out]
         out = args.work / f"cross-{args.leave_out}"
         if trained(out, groups, args.epochs, leave_out, "config.json", **RECIPE):
             log.warning("%s is already trained on these %d groups: kept", out, len(groups))
             return 0
         log.warning("training on %d groups from %s", len(groups), ", ".join(trained_on))
-        train(groups, out, leave_out, trained_on, args.epochs)
+        train(groups, out, leave_out, trained_on, args.epochs, args.reads)
     elif args.action == "export":  # the stack, fitted on the pools of the corpora the model was trained on
         sets = tuple(s for s in args.sets.split(",") if s)  # as report scored them: its cached scores serve
         counted = {name: first([p for p in scored(ps) if p.set in sets], args.first) for name, ps in pools.items()}

@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.candidates import read_text
+from rag.answer.candidates import model_text
 from rag.answer.params import DEFAULTS
 from rag.answer.rank import FEATURES, STACKED, STACKED_WITH_BI, Ranker, fused, stacked_rows
 from rag.answer.scorer import EXPORT_OPS, fusion_weight, readable, save_scorer
@@ -95,8 +95,9 @@ def labels(pool: Pool) -> np.ndarray:
     return np.asarray([unit_holds(c, list(pool.facts)) for c in pool.candidates], dtype=int)
 
 
-def group_of(pool: Pool) -> Group | None:
-    """The training group of one pool, or None when it teaches nothing (no unit, or every unit, holds the facts)."""
+def group_of(pool: Pool, reads: str = "unit") -> Group | None:
+    """The training group of one pool, or None when it teaches nothing (no unit, or every unit, holds the facts);
+    each unit as a model reading ``reads`` reads it (rag.answer.candidates.model_text)."""
     if not pool.answerable or pool.refusal is not None or not pool.candidates:
         return None
     y = labels(pool)
@@ -105,13 +106,13 @@ def group_of(pool: Pool) -> Group | None:
     pos = [i for i in range(len(y)) if y[i]][:MAX_POSITIVES]
     neg = [i for i in range(len(y)) if not y[i]][: GROUP - len(pos)]
     keep = pos + neg
-    return Group(pool.question.query, tuple(read_text(pool.candidates[i].passage, DEFAULTS) for i in keep),
+    return Group(pool.question.query, tuple(model_text(pool.candidates[i], reads) for i in keep),
                  tuple(int(y[i]) for i in keep))
 
 
-def training_groups(pools: dict[str, list[Pool]], leave_out: set[str]) -> list[Group]:
+def training_groups(pools: dict[str, list[Pool]], leave_out: set[str], reads: str = "unit") -> list[Group]:
     return [g for name, ps in pools.items() if name not in leave_out for p in ps if p.set in TRAIN_SETS
-            if (g := group_of(p)) is not None]
+            if (g := group_of(p, reads)) is not None]
 
 
 def frozen_below(model: object, layers: int) -> None:
@@ -247,9 +248,9 @@ def train(groups: list[Group], out: Path, epochs: int, left_out: set[str], train
 # ------------------------------------------------------------------------------------------------- measuring
 
 
-def read_units(pools: list[Pool]) -> list[list[str]]:
-    """Each pool's candidates read with their heading paths: what a learned model scores."""
-    return [[read_text(c.passage, DEFAULTS) for c in p.candidates] for p in pools]
+def read_units(pools: list[Pool], reads: str = "unit") -> list[list[str]]:
+    """Each pool's candidates as a learned model reading ``reads`` scores them (read with their heading paths)."""
+    return [[model_text(c, reads) for c in p.candidates] for p in pools]
 
 
 def pools_digest(pools: list[Pool], read: list[list[str]], how: str = "") -> str:

@@ -282,3 +282,41 @@ def test_a_cross_encoder_with_a_bi_encoder_beside_it_stacks_both_and_keeps_share
     (broken / "bi.onnx").unlink()
     with pytest.raises(ConfigError, match="lacks bi.onnx"):
         LearnedScorer.load(broken)
+
+
+def test_a_cross_encoder_reading_the_sentence_before_gets_it_and_its_bi_encoder_does_not(
+        tmp_path: Path, packaged_cross_bi_scorer: Path, packaged_scorer: Path):
+    """A card with "reads": "unit+before" (scripts/cross_encoder.py train --reads): the cross-encoder reads each
+    unit and then the sentence before it after MiniLM's separator token, as it was trained; the bi-encoder beside
+    it reads the unit as it was trained to. An unknown "reads" is refused at start-up."""
+    from rag.answer.candidates import candidate, model_text
+    from rag.answer.pairs import OnnxCrossEncoder
+    from rag.answer.params import DEFAULTS
+    from rag.answer.rank import FEATURES
+    from rag.types import Passage
+
+    units = [("The default is 8080.", "The server listens on one port."), ("It was released in 2019.", "")]
+    table = [dataclasses.replace(candidate(Passage("a.txt", 0, len(t), t), 0.5, 0.5, before=b), order=o,
+                                 features=(0.0,) * len(FEATURES))
+             for (t, b), o in zip(units, (2.0, 1.0), strict=True)]
+    assert model_text(table[0], "unit+before") == "The default is 8080. [SEP] The server listens on one port."
+    assert model_text(table[0]) == "The default is 8080."  # as every card before "reads" existed
+    assert model_text(table[1], "unit+before") == "It was released in 2019."  # nothing before it: the unit alone
+    question = "Which port does the server listen on?"
+    card = json.loads((packaged_cross_bi_scorer / CARD).read_text(encoding="utf-8"))
+    folder = tmp_path / "before"
+    shutil.copytree(packaged_cross_bi_scorer, folder)
+    (folder / CARD).write_text(json.dumps({**card, "reads": "unit+before"}), encoding="utf-8")
+    scorer = LearnedScorer.load(folder)
+    assert scorer.card.reads == "unit+before"
+    pairs = OnnxCrossEncoder(folder, scorer.card.max_tokens)
+    read = [model_text(c, "unit+before") for c in table]
+    assert np.allclose(scorer.similarities(question, table, DEFAULTS), pairs.scores(question, read))
+    assert not np.allclose(pairs.scores(question, read)[0], pairs.scores(question, [units[0][0]])[0])
+    assert np.allclose(scorer.rank(question, table, DEFAULTS).learned, pairs.scores(question, read))
+    # the stack reads only the bi-encoder's column here: the units alone, as the packaged MiniLM embeds them
+    cosines = LearnedScorer.load(packaged_scorer).similarities(question, table, DEFAULTS)
+    assert np.allclose(scorer.order(question, table, DEFAULTS), zscores(cosines))
+    (folder / CARD).write_text(json.dumps({**card, "reads": "the whole file"}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="reads"):
+        LearnedScorer.load(folder)

@@ -273,3 +273,26 @@ def test_where_a_missed_fact_stands_next_to_the_top_unit():
     right = pool([(100, entry, "isqrt(n) is new."), (5000, ("math", "notes"), "Other.")])
     first_wins = np.asarray([1.0, 0.0])
     assert ce.where_missed([next_sentence, elsewhere, right], [first_wins] * 3) == (2, 1, 1, 1)
+
+
+def test_a_unit_read_with_the_sentence_before_is_tokenised_alike_in_training_and_answering():
+    """model_text's '[SEP]' is MiniLM's separator token for both tokenizers: transformers' in training
+    (cross_encoder.logits) and tokenizers' in answering (rag.answer.pairs), with the same truncation."""
+    import cross_encoder as ce
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+
+    from rag.index.embedding import packaged_embedder_path
+
+    query = "Which port does the server listen on?"
+    text = "server > ports: The default is 8080. [SEP] " + "The server listens on one port only. " * 30
+    training = AutoTokenizer.from_pretrained(str(packaged_embedder_path()), local_files_only=True)
+    want = training(query, text, truncation="longest_first", max_length=ce.MAX_TOKENS)["input_ids"]
+    answering = Tokenizer.from_file(str(packaged_embedder_path() / "tokenizer.json"))
+    answering.enable_truncation(max_length=ce.MAX_TOKENS, strategy="longest_first")
+    got = answering.encode(query, text).ids
+    sep = training.sep_token_id
+    assert got == want and len(got) == ce.MAX_TOKENS
+    assert got.count(sep) == 3  # after the question, between the unit and the sentence before, at the end
+    assert got[-1] == sep and got[got.index(sep) + 1 : got.index(sep) + 3] == training.convert_tokens_to_ids(
+        ["server", ">"])  # the unit stands whole; the cut took the sentence before's end

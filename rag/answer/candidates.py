@@ -108,6 +108,19 @@ def read_text(unit: Passage, params: AnswerParams = DEFAULTS) -> str:
     return f"{' > '.join(unit.path[-params.path_parts:])}: {unit.text}"
 
 
+# What a learned model reads of a candidate (a scorer card's "reads"): the unit with its heading path, or that and
+# then the prose sentence before it in its section (Candidate.before), after MiniLM's separator token.
+READS = ("unit", "unit+before")
+
+
+def model_text(c: Candidate, reads: str = "unit", params: AnswerParams = DEFAULTS) -> str:
+    """A candidate as a learned model reads it (``reads``, one of READS): 'json > Repeated Names: By default, ...'
+    or, with the sentence before it, '... [SEP] The sentence before.' (the unit first, so a cut at the model's
+    token limit takes the sentence before, not the unit)."""
+    text = read_text(c.passage, params)
+    return f"{text} [SEP] {c.before}" if reads == "unit+before" and c.before else text
+
+
 def term_weights(question: Question, stats: CorpusStats, params: AnswerParams) -> dict[str, float]:
     """Each question term's weight in coverage: its IDF (floored), less for a term only a previous question
     gives (a follow-up's own words say what it asks; the previous question's only say what it is about). A

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.candidates import Candidate, read_text
+from rag.answer.candidates import READS, Candidate, model_text, read_text
 from rag.answer.pairs import OnnxCrossEncoder
 from rag.answer.params import AnswerParams
 from rag.answer.rank import STACKED, STACKED_WITH_BI, Ranker, fused, stacked_rows
@@ -45,13 +45,14 @@ REDO = "export one again: scripts/train_scorer.py export (docs/quality.md)"
 
 def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, training: dict | None = None,
                 stack: Ranker | None = None, kind: str = BI, first: int | None = None,
-                unreadable_by_hand: bool = False, bi: Path | None = None) -> None:
+                unreadable_by_hand: bool = False, bi: Path | None = None, reads: str = "unit") -> None:
     """Write a trained model folder as answering loads it: the int8 ONNX export with its word embeddings quantised
     too (23 MB for MiniLM-L6, under the 30 MB models/ allows), the tokenizer (and a bi-encoder's configs), and the
     card (with ``stack``, a ranker over STACKED that orders the candidates in place of the fused order; for a
     cross-encoder, ``first``: how many of the hand order's candidates it reorders; ``unreadable_by_hand``: a
     question the model cannot read keeps the hand order, the stack unused; ``bi``: a trained bi-encoder folder
-    exported beside a cross-encoder, for a stack over STACKED_WITH_BI). Needs torch (scripts/train_scorer.py
+    exported beside a cross-encoder, for a stack over STACKED_WITH_BI; ``reads``: what the model reads of a
+    candidate, rag.answer.candidates.READS). Needs torch (scripts/train_scorer.py
     export, scripts/cross_encoder.py export; tests)."""
     if bi is not None and (kind != CROSS or stack is None or stack.names != STACKED_WITH_BI):
         raise ValueError("a bi-encoder goes beside a cross-encoder whose stack reads its column (STACKED_WITH_BI)")
@@ -76,6 +77,8 @@ def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, tra
         card["stack"] = stack.to_json()
     if unreadable_by_hand:
         card["unreadable"] = "hand"
+    if reads != "unit":
+        card["reads"] = reads
     (target / CARD).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
 
 
@@ -110,6 +113,7 @@ class ScorerCard:
     # features too little to order alone: docs/quality.md); otherwise the stack orders it without the model.
     unreadable_by_hand: bool = False
     bi: str | None = None  # a cross-encoder's folder: the file of the bi-encoder its stack reads too
+    reads: str = "unit"  # what the model (a bi-encoder beside it: always "unit") reads of a candidate (READS)
 
 
 class LearnedScorer:
@@ -137,9 +141,12 @@ class LearnedScorer:
                 raise ValueError("only a cross-encoder with a stacked ranker reads a bi-encoder beside it")
             stack = Ranker.from_json(data["stack"], STACKED_WITH_BI if bi else STACKED) if "stack" in data else None
             first = data.get("first")
+            reads = str(data.get("reads", "unit"))
+            if reads not in READS:
+                raise ValueError(f"reads {reads!r} is none of {', '.join(READS)}")
             card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack, kind,
                               None if first is None else int(first), int(data.get("max_tokens", MAX_PAIR_TOKENS)),
-                              data.get("unreadable") == "hand", None if bi is None else str(bi))
+                              data.get("unreadable") == "hand", None if bi is None else str(bi), reads)
         except FileNotFoundError as exc:
             raise ConfigError(f"The answer scorer {path} is missing; {REDO}, or order by hand: "
                               "RAG_SCORER=none.") from exc
@@ -168,7 +175,7 @@ class LearnedScorer:
     def similarities(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
         """The model's score of each candidate read with its heading path: a bi-encoder's cosine similarity to
         the question, or a cross-encoder's logit of the pair."""
-        return self._scores(query, [read_text(c.passage, params) for c in table])
+        return self._scores(query, [model_text(c, self.card.reads, params) for c in table])
 
     def _scores(self, query: str, texts: list[str]) -> np.ndarray:
         self.warm_up()
@@ -195,10 +202,10 @@ class LearnedScorer:
         n = len(table) if self.card.first is None else min(self.card.first, len(table))
         head = table[:n]
         hand = np.asarray([c.order for c in head], dtype=np.float64)
-        texts = [read_text(c.passage, params) for c in head]
+        texts = [model_text(c, self.card.reads, params) for c in head]
         learned = self._scores(query, texts).astype(np.float64)
         if self.card.stack is not None:
-            more = [_cosines(self._bi, query, texts)] if self._bi else []
+            more = [_cosines(self._bi, query, [read_text(c.passage, params) for c in head])] if self._bi else []
             rows = stacked_rows(np.asarray([c.features for c in head], dtype=np.float64), hand, learned,
                                 float(can_read), *more)
             ordered = self.card.stack.score(rows)
