@@ -6,15 +6,17 @@ untrained), trained listwise on the same candidate groups as the bi-encoder, and
     .venv/bin/python scripts/cross_encoder.py report --first 16               # reordering the first 16 only
     .venv/bin/python scripts/cross_encoder.py export --leave-out L --first 16 --to DIR   # a scorer folder
     .venv/bin/python scripts/cross_encoder.py export --leave-out L --first 16 --with-bi --to DIR   # (h)
+    .venv/bin/python scripts/cross_encoder.py train --leave-out L --reads unit+before --work W   # and the sentence
+                                                                   # before each unit (its own --work: see --reads)
 
 Each question is read against each candidate as one pair ('question [SEP] unit read with its heading path'); a
 group's logits go through the same listwise loss as scripts/train_scorer.py's bi-encoder. `report` scores every
 corpus with the model whose training left it out, fuses (d) with the hand order as (e) does, and stacks it with
 the features as (f) does the bi-encoder: (g); when every corpus also has a bi-encoder that left it out
 (scripts/train_scorer.py train --leave-out HALF, in the same --work), it adds (f) on the same pools and (h), one
-stack over the features and both models' z-scores. `export` writes a folder answering loads (RAG_SCORER=DIR) with (g)
-fitted on the hand-written pools of the corpora the model was trained on, each scored by the half model that
-left it out; scripts/scorebench.py --scorer DIR times it.
+stack over the features and both models' z-scores, and where (h)'s misses stand. `export` writes a folder
+answering loads (RAG_SCORER=DIR) with (g) fitted on the hand-written pools of the corpora the model was trained
+on, each scored by the half model that left it out; scripts/scorebench.py --scorer DIR times it.
 """
 
 from __future__ import annotations

@@ -173,8 +173,9 @@ class LearnedScorer:
                               f"{REDO}, or order by hand: RAG_SCORER=none.") from exc
 
     def similarities(self, query: str, table: Sequence[Candidate], params: AnswerParams) -> np.ndarray:
-        """The model's score of each candidate read with its heading path: a bi-encoder's cosine similarity to
-        the question, or a cross-encoder's logit of the pair."""
+        """The model's score of each candidate read as its card says (with its heading path, and the sentence
+        before it for "reads": "unit+before"): a bi-encoder's cosine similarity to the question, or a
+        cross-encoder's logit of the pair."""
         return self._scores(query, [model_text(c, self.card.reads, params) for c in table])
 
     def _scores(self, query: str, texts: list[str]) -> np.ndarray:
