@@ -320,3 +320,9 @@ def test_a_cross_encoder_reading_the_sentence_before_gets_it_and_its_bi_encoder_
     (folder / CARD).write_text(json.dumps({**card, "reads": "the whole file"}), encoding="utf-8")
     with pytest.raises(ConfigError, match="reads"):
         LearnedScorer.load(folder)
+    bi_card = json.loads((packaged_scorer / CARD).read_text(encoding="utf-8"))
+    bi_folder = tmp_path / "bi-before"
+    shutil.copytree(packaged_scorer, bi_folder)
+    (bi_folder / CARD).write_text(json.dumps({**bi_card, "reads": "unit+before"}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="reads"):  # a bi-encoder was never trained to read the sentence before
+        LearnedScorer.load(bi_folder)

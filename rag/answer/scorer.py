@@ -142,8 +142,9 @@ class LearnedScorer:
             stack = Ranker.from_json(data["stack"], STACKED_WITH_BI if bi else STACKED) if "stack" in data else None
             first = data.get("first")
             reads = str(data.get("reads", "unit"))
-            if reads not in READS:
-                raise ValueError(f"reads {reads!r} is none of {', '.join(READS)}")
+            if reads not in READS or (reads != "unit" and kind != CROSS):
+                raise ValueError(f"reads {reads!r}: a cross-encoder reads one of {', '.join(READS)}, a bi-encoder "
+                                 "the unit")
             card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack, kind,
                               None if first is None else int(first), int(data.get("max_tokens", MAX_PAIR_TOKENS)),
                               data.get("unreadable") == "hand", None if bi is None else str(bi), reads)
