@@ -36,7 +36,7 @@ import numpy as np
 from rag.answer.candidates import READS
 from rag.answer.params import DEFAULTS
 from rag.answer.rank import Ranker
-from rag.answer.scorer import CROSS, EXPORT_OPS, readable
+from rag.answer.scorer import CROSS, readable
 from rag.config import offline_environment
 from rag.index.embedding import packaged_embedder_path
 
@@ -64,6 +64,7 @@ from train_scorer import (
     save_checkpoint,
     scored,
     share,
+    shipped_int8,
     signature,
     similarities,
     stacked,
@@ -166,19 +167,6 @@ def train(groups: list[Group], out: Path, left_out: set[str], trained_on: list[s
     checkpoint.unlink(missing_ok=True)
 
 
-def int8(model_dir: Path) -> Path:
-    """The trained model's int8 ONNX export beside it (model_dir/int8, made once): what answering runs, and what
-    the pools are scored with (faster than the float model; docs/quality.md has the figures)."""
-    from rag.index.embedding import export_onnx_int8
-
-    target = model_dir / "int8"
-    if not (target / "model.onnx").is_file():
-        export_onnx_int8(model_dir, target / "model.onnx", ops=EXPORT_OPS, pairs=True)
-    if not (target / "tokenizer.json").is_file():
-        (target / "tokenizer.json").write_bytes((model_dir / "tokenizer.json").read_bytes())
-    return target
-
-
 def scores(model_dir: Path, pools: list[Pool], cache: Path, reads: str = "unit") -> list[np.ndarray]:
     """Per pool, the cross-encoder's score of each candidate by its int8 export, as answering computes it
     (rag.answer.pairs), kept in ``cache`` with a digest of the pools and computed again for other pools (as
@@ -189,7 +177,7 @@ def scores(model_dir: Path, pools: list[Pool], cache: Path, reads: str = "unit")
     digest = pools_digest(pools, read)
     if (kept := cached_scores(cache, digest)) is not None:
         return kept
-    model = OnnxCrossEncoder(int8(model_dir), MAX_TOKENS)
+    model = OnnxCrossEncoder(shipped_int8(model_dir, pairs=True), MAX_TOKENS)
     out, started = [], time.perf_counter()
     for i, (p, texts) in enumerate(zip(pools, read, strict=True), 1):
         out.append(model.scores(p.question.query, texts))

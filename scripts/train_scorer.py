@@ -288,16 +288,17 @@ def keep_scores(cache: Path | None, digest: str, scores: list[np.ndarray]) -> No
 SHIPPED_EXPORT = f"int8 {'+'.join(EXPORT_OPS)}"
 
 
-def shipped_int8(model_dir: Path) -> Path:
-    """A trained bi-encoder's int8 export as a scorer folder ships it, beside it in model_dir/int8 (made once;
-    train() deletes it when the model is retrained): what its similarities are measured with."""
+def shipped_int8(model_dir: Path, pairs: bool = False) -> Path:
+    """A trained model's int8 export as a scorer folder ships it, beside it in model_dir/int8 (made once; train()
+    deletes it when the model is retrained): what its similarities, or with ``pairs`` (a cross-encoder) its scores,
+    are measured with, and what answering runs."""
     from rag.answer.scorer import SHIPPED_FILES
     from rag.index.embedding import export_onnx_int8
 
     target = model_dir / "int8"
     if not (target / "model.onnx").is_file():
-        export_onnx_int8(model_dir, target / "model.onnx", ops=EXPORT_OPS)
-    for name in SHIPPED_FILES:
+        export_onnx_int8(model_dir, target / "model.onnx", ops=EXPORT_OPS, pairs=pairs)
+    for name in ("tokenizer.json",) if pairs else SHIPPED_FILES:
         if not (target / name).is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             (target / name).write_bytes((model_dir / name).read_bytes())

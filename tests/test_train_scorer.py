@@ -159,7 +159,7 @@ def test_the_cross_encoder_reads_every_group_once_an_epoch(tmp_path: Path, monke
     assert json.loads((tmp_path / "cross" / "training.json").read_text())["epochs"] == 2
     # trained again (other data): the scores cached from the model it replaces, and its export, are gone
     (tmp_path / "cross" / "scores-wiki-first16.pickle").write_bytes(b"stale")
-    ce.int8(tmp_path / "cross")
+    ce.shipped_int8(tmp_path / "cross", pairs=True)
     ce.train(groups[:4], tmp_path / "cross", set(), ["t"])
     assert not (tmp_path / "cross" / "scores-wiki-first16.pickle").exists()
     assert not (tmp_path / "cross" / "int8" / "model.onnx").exists()
@@ -215,7 +215,7 @@ def test_cached_cross_encoder_scores_serve_only_the_pools_they_were_computed_for
     first = ce.scores(model, pools, cache)
     assert [len(s) for s in first] == [2, 2]
     with monkeypatch.context() as m:
-        m.setattr(ce, "int8", None)  # no model may be loaded: read from the cache
+        m.setattr(ce, "shipped_int8", None)  # no model may be loaded: read from the cache
         assert all((a == b).all() for a, b in zip(ce.scores(model, pools, cache), first, strict=True))
     grown = [*pools, _pool(2, ("Server 2 listens on port 8002.",))]  # a set added since
     again = ce.scores(model, grown, cache)

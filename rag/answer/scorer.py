@@ -204,10 +204,11 @@ class LearnedScorer:
         n = len(table) if self.card.first is None else min(self.card.first, len(table))
         head = table[:n]
         hand = np.asarray([c.order for c in head], dtype=np.float64)
-        texts = [model_text(c, self.card.reads, params) for c in head]
+        units = [read_text(c.passage, params) for c in head]  # each read with its path once, for both models
+        texts = units if self.card.reads == "unit" else [model_text(c, self.card.reads, params) for c in head]
         learned = self._scores(query, texts).astype(np.float64)
         if self.card.stack is not None:
-            more = [_cosines(self._bi, query, [read_text(c.passage, params) for c in head])] if self._bi else []
+            more = [_cosines(self._bi, query, units)] if self._bi else []
             rows = stacked_rows(np.asarray([c.features for c in head], dtype=np.float64), hand, learned,
                                 float(can_read), *more)
             ordered = self.card.stack.score(rows)
