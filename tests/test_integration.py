@@ -101,3 +101,21 @@ def test_the_learned_scorer_quotes_the_unit_the_hand_order_ranks_below_a_wrong_o
     assert hand.scorer() is None
     assert right not in hand.decide(question).candidates[0].passage.text
     assert not any(right in q for q in quoted_units(hand.ask(question)))
+
+
+def test_a_quote_from_an_api_entry_names_the_entry_it_describes(indexed_folder, tmp_path):
+    """tests/data/pydocs tuning p57, with the real embedder and model: the sentence that answers ('Create an object
+    that operates like a regular reader but maps ... to a dict') never names DictReader; its entry does. The answer
+    shows it with the entry's name, and the citation still holds exactly the file's characters of the sentence."""
+    docs = tmp_path / "src"
+    docs.mkdir()
+    for name in ("csv.rst.txt", "json.rst.txt"):
+        shutil.copy(PROJECT_ROOT / "tests" / "data" / "pydocs" / "docs" / "library" / name, docs / name)
+    app = indexed_folder(tmp_path / "folder", docs=docs).app
+    answer = app.pipeline.ask("In the csv module, what should I use to read each row as a dict keyed by column name?")
+    assert not answer.refused
+    assert "DictReader: Create an object that operates like a regular reader" in answer.answer, answer.answer
+    cited = [c for c in answer.citations if "operates like a regular reader" in c.quote]
+    assert cited and all("DictReader" not in c.quote and c.shown.startswith("DictReader: ") for c in cited)
+    for c in answer.citations:
+        assert (docs / Path(c.source).name).read_text(encoding="utf-8")[c.start : c.end] == c.quote

@@ -81,3 +81,50 @@ def test_a_prose_unit_knows_the_sentence_before_it_in_its_section() -> None:
     blocks = rst_blocks(rst)
     units = passage_units(Passage("x.rst", 0, len(rst), rst, blocks=blocks), 0)
     assert [u.before for u in units] == ["", ""]  # a heading between them: not the same section
+
+
+def test_a_sentence_is_shown_with_the_api_entry_or_the_term_it_stands_under() -> None:
+    rst = """Exceptions
+==========
+
+Errors are raised as follows.
+
+.. exception:: JSONDecodeError(msg, doc, pos)
+
+   Subclass of :exc:`ValueError` with the following additional attributes:
+
+   .. attribute:: msg
+
+      The unformatted error message.
+
+Options
+=======
+
+--threshold=<0--100>
+   Functions are printed until their costs add up to this share. The default is 99%.
+
+LONG_TERM
+   Never shown with its term.
+""".replace("LONG_TERM", "x" * 81)
+    units = passage_units(Passage("json.rst", 0, len(rst), rst, blocks=tuple(rst_blocks(rst))), 0)
+    shown = {u.passage.text: candidate(u.passage, 0.5, 0.2, kind=u.kind, label=u.label).shown for u in units}
+    assert shown["Errors are raised as follows."] == "Errors are raised as follows."  # no entry: no name
+    assert shown["Subclass of :exc:`ValueError` with the following additional attributes:"] == (
+        "JSONDecodeError: Subclass of ValueError with the following additional attributes:")
+    assert shown["The unformatted error message."] == "msg: The unformatted error message."
+    assert shown["The default is 99%."] == "--threshold=<0--100>: The default is 99%."
+    assert shown["Never shown with its term."] == "Never shown with its term."  # a term too long to lead it
+
+
+def test_a_definition_in_a_web_page_is_shown_with_its_term_without_the_pages_link_signs() -> None:
+    from rag.ingest.formats import extract_html
+
+    page = (b"<html><body><main><h1>Paginator</h1><dl><dt>exception PageNotAnInteger<a href='#x'>[source]</a>"
+            b"<a class='headerlink' href='#p'>\xc2\xb6</a></dt><dd><p>Raised when page() is given a value that "
+            b"isn't an integer.</p></dd></dl></main></body></html>")
+    ex = extract_html(page, "paginator.html")
+    units = passage_units(Passage("paginator.html", 0, len(ex.text), ex.text, blocks=tuple(ex.blocks)), 0)
+    definition = next(u for u in units if u.kind == "definition")
+    assert candidate(definition.passage, 0.5, 0.2, kind="definition", label=definition.label).shown == (
+        "exception PageNotAnInteger: Raised when page() is given a value that isn't an integer.")
+

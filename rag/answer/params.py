@@ -31,6 +31,7 @@ class AnswerParams:
     sentence_window: int = 2  # sentences per prose unit
     max_window_chars: int = 320  # a longer window is cut back to its first sentence
     max_list_item_words: int = 6  # a listed item longer than this is not a list item
+    max_label_chars: int = 80  # a definition list's term longer than this does not lead its definition's units
     # --- the evidence pool (rag.pipeline)
     sibling_hits: int = 2  # the best passages whose section or entry joins the pool
     siblings_per_hit: int = 4

@@ -7,11 +7,12 @@ Headings are not units: they are the heading path every unit of their section is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.answer.params import DEFAULTS, AnswerParams
-from rag.ingest.structure import plain_blocks
+from rag.ingest.structure import plain_blocks, signature_name
 from rag.text import sentences
 from rag.types import Block, Passage
 
@@ -30,7 +31,8 @@ class Unit:
     rank: int  # rank of the retrieved passage it comes from (0 = the best); a sibling takes its hit's rank
     heading: str = ""  # for a unit that says little alone (a version note, a table row, a signature): the words
     # it is read with as its own, its heading path's last part and its table's header
-    label: str = ""  # what it is shown with: a version note's entry name, a table row's header
+    label: str = ""  # what it is shown with: a version note's entry name, a table row's header, the name of the
+    # API entry a sentence describes, a definition's term
     before: str = ""  # the sentence just before it in its section, when it is prose ('... she would not shake his
     # hand.' before 'Canada's Foreign Affairs Minister Mélanie Joly told Canadian media ...')
 
@@ -78,19 +80,26 @@ def passage_units(p: Passage, rank: int, head: str = "",
     out: list[Unit] = []
     signature = ""
     previous: tuple[tuple[str, ...], str] | None = None  # (path, last sentence) of the prose just before
+    entries: set[tuple[str, ...]] = set()  # the paths the API entries opened in this passage hold their text under
+    term: tuple[tuple[str, ...], str] | None = None  # (path, text) of a definition list's term just before
     for block in passage_blocks(p):
         if block.kind in SKIPPED_KINDS:
-            previous = None
+            previous = term = None
             continue
         text = p.text[block.start - p.start : block.end - p.start]
         if block.kind == "signature":
             signature = text
+            if name := signature_name(text):
+                entries.add((*block.path, name))
         context_parts = [" > ".join(block.path), block.header, signature if block.kind != "signature" else "",
                          head, p.text]
         context = "\n".join(part for part in context_parts if part)
         heading = " ".join([*block.path[-1:], block.header]) if block.kind in WHOLE_KINDS else ""
         label = {"directive": block.path[-1] if block.path else "", "table_row": block.header}.get(block.kind, "")
         prose = block.kind in SENTENCE_KINDS
+        if prose:  # a sentence says what its entry or term is only by standing under it: shown with its name
+            label = _named(block, entries, term, params)
+        term = (block.path, _term_text(text)) if block.kind == "term" else None
         before = previous[1] if prose and previous and previous[0] == block.path else ""
         for a, b in _spans(block, text, refuse, params):
             piece = text[a:b]
@@ -108,6 +117,24 @@ def passage_units(p: Passage, rank: int, head: str = "",
                 before = piece[first[0].start : first[0].end] if first else piece
         previous = (block.path, _last_sentence(text)) if prose else None
     return out
+
+
+def _named(block: Block, entries: set[tuple[str, ...]], term: tuple[tuple[str, ...], str] | None,
+           params: AnswerParams) -> str:
+    """What a sentence of ``block`` is shown with: the term just before a definition (when short enough to lead
+    it), else the name of the API entry whose text it is ('JSONDecodeError' for 'Subclass of ValueError ...')."""
+    if block.kind == "definition" and term is not None and term[0] == block.path:
+        return term[1] if len(term[1]) <= params.max_label_chars else ""
+    return block.path[-1] if block.path in entries else ""
+
+
+# What Sphinx's HTML adds to an entry's term: the link to its source and the anchor sign ('class DecimalField(...)
+# [source]¶'); rag.ingest.formats keeps them in the text, a term leading a definition goes without them.
+_TERM_LINKS = re.compile(r"\s*(?:\[source\])?\s*¶\s*$")
+
+
+def _term_text(text: str) -> str:
+    return _TERM_LINKS.sub("", " ".join(text.split()))
 
 
 def _last_sentence(text: str) -> str:

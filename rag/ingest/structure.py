@@ -114,6 +114,13 @@ def entry_name(signature: str) -> str:
     return match.group(1) if match else signature.strip()[:40]
 
 
+def signature_name(signature: str) -> str:
+    """The name of the entry a signature block opens ('.. class:: DictReader(f, ...)' -> 'DictReader'): the last
+    part of the heading path its content stands under; '' for a block that is no directive."""
+    match = _DIRECTIVE.match(signature.split("\n", 1)[0])
+    return entry_name(match.group(3)) if match and match.group(3).strip() else ""
+
+
 def title_text(title: str) -> str:
     """A heading as a reader sees it: ':mod:`functools` --- Higher-order functions' -> 'functools — Higher-order
     functions'."""
