@@ -121,10 +121,14 @@ def test_a_definition_in_a_web_page_is_shown_with_its_term_without_the_pages_lin
 
     page = (b"<html><body><main><h1>Paginator</h1><dl><dt>exception PageNotAnInteger<a href='#x'>[source]</a>"
             b"<a class='headerlink' href='#p'>\xc2\xb6</a></dt><dd><p>Raised when page() is given a value that "
-            b"isn't an integer.</p></dd></dl></main></body></html>")
+            b"isn't an integer.</p><p>It subclasses InvalidPage.</p></dd><dt>Other</dt></dl><p>After the list, "
+            b"nothing leads this sentence.</p></main></body></html>")
     ex = extract_html(page, "paginator.html")
     units = passage_units(Passage("paginator.html", 0, len(ex.text), ex.text, blocks=tuple(ex.blocks)), 0)
-    definition = next(u for u in units if u.kind == "definition")
-    assert candidate(definition.passage, 0.5, 0.2, kind="definition", label=definition.label).shown == (
+    shown = {u.passage.text: candidate(u.passage, 0.5, 0.2, kind=u.kind, label=u.label).shown for u in units}
+    assert shown["Raised when page() is given a value that isn't an integer."] == (
         "exception PageNotAnInteger: Raised when page() is given a value that isn't an integer.")
+    # its second paragraph too
+    assert shown["It subclasses InvalidPage."] == "exception PageNotAnInteger: It subclasses InvalidPage."
+    assert shown["After the list, nothing leads this sentence."] == "After the list, nothing leads this sentence."
 

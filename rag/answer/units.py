@@ -99,7 +99,8 @@ def passage_units(p: Passage, rank: int, head: str = "",
         prose = block.kind in SENTENCE_KINDS
         if prose:  # a sentence says what its entry or term is only by standing under it: shown with its name
             label = _named(block, entries, term, params)
-        term = (block.path, _term_text(text)) if block.kind == "term" else None
+        if block.kind != "definition":  # a definition's paragraphs all stand under its term
+            term = (block.path, _term_text(text)) if block.kind == "term" else None
         before = previous[1] if prose and previous and previous[0] == block.path else ""
         for a, b in _spans(block, text, refuse, params):
             piece = text[a:b]
