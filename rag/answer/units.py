@@ -95,10 +95,8 @@ def passage_units(p: Passage, rank: int, head: str = "",
                          head, p.text]
         context = "\n".join(part for part in context_parts if part)
         heading = " ".join([*block.path[-1:], block.header]) if block.kind in WHOLE_KINDS else ""
-        label = {"directive": block.path[-1] if block.path else "", "table_row": block.header}.get(block.kind, "")
+        label = _label(block, entries, term, params)
         prose = block.kind in SENTENCE_KINDS
-        if prose:  # a sentence says what its entry or term is only by standing under it: shown with its name
-            label = _named(block, entries, term, params)
         if block.kind != "definition":  # a definition's paragraphs all stand under its term
             term = (block.path, _term_text(text)) if block.kind == "term" else None
         before = previous[1] if prose and previous and previous[0] == block.path else ""
@@ -120,13 +118,18 @@ def passage_units(p: Passage, rank: int, head: str = "",
     return out
 
 
-def _named(block: Block, entries: set[tuple[str, ...]], term: tuple[tuple[str, ...], str] | None,
+def _label(block: Block, entries: set[tuple[str, ...]], term: tuple[tuple[str, ...], str] | None,
            params: AnswerParams) -> str:
-    """What a sentence of ``block`` is shown with: the term just before a definition (when short enough to lead
-    it), else the name of the API entry whose text it is ('JSONDecodeError' for 'Subclass of ValueError ...')."""
+    """What a unit of ``block`` is shown with, when it says little alone: a version note its entry's name, a table
+    row its header, a definition the term just before it (when short enough to lead it), and a sentence its API
+    entry's name ('JSONDecodeError' for 'Subclass of ValueError ...'): what it says only by standing under it."""
+    if block.kind == "directive":
+        return block.path[-1] if block.path else ""
+    if block.kind == "table_row":
+        return block.header
     if block.kind == "definition" and term is not None and term[0] == block.path:
         return term[1] if len(term[1]) <= params.max_label_chars else ""
-    return block.path[-1] if block.path in entries else ""
+    return block.path[-1] if block.kind in SENTENCE_KINDS and block.path in entries else ""
 
 
 # What Sphinx's HTML adds to an entry's term: the link to its source and the anchor sign ('class DecimalField(...)
