@@ -8,7 +8,9 @@
    with the scorer trained on the other half, which is how models/confidence.json was fitted). A decision the
    refusal rules let through gives one row: its confidence features, labelled 1 when the unit the answer would
    quote holds every fact of an answerable question, else 0 (an unanswerable question is never answered right).
-   The rows are cached in --index-root/confidence-rows.json (--cached reuses them).
+   The rows are cached in --index-root/confidence-rows.json (--cached reuses them). Each row says whether the
+   scorer that decided it was trained on its corpus ("seen"); a corpus is not added to a cache of rows decided by
+   scorers that had left their corpora out with a scorer trained on it (the shipped one, when RAG_SCORER is unset).
 2. A logistic regression is fitted on all corpora, and once per corpus on the others (leave-one-corpus-out).
    Printed per corpus: rows, share labelled right, Brier score of the left-out fit against the constant
    (base-rate) forecast, and a reliability table.
@@ -57,6 +59,7 @@ from rag.answer.confidence import FEATURES, ConfidenceModel, DraftStage, logit
 from rag.answer.params import DEFAULTS
 from rag.app import ensure_index
 from rag.config import PROJECT_ROOT, load_settings, offline_environment
+from rag.errors import ConfigError
 from rag.evaluation import POINTS, answerable_decisions, load_questions, risk_coverage, rules_fired, unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -76,14 +79,34 @@ def question_files(name: str) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
-def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None) -> list[dict]:
-    """The rows of one corpus. With ``rules`` (refusal rule codes in force; () for none) each row also lists
-    every rule that would refuse it ("fired"), for scripts/ablate_refusal.py."""
+def saw(trained_on: str, corpus: str) -> bool:
+    """Whether a scorer card's ``trained_on`` ('seeds, wiki (left out: pydocs, handbook)') names ``corpus`` among
+    the corpora its models were trained on."""
+    return corpus in {n.strip() for n in trained_on.split(" (left out:")[0].split(",")}
+
+
+def left_out_only(data: dict[str, list[dict]]) -> bool:
+    """Whether a row cache holds rows decided only by scorers that had left their corpus out (rows cached before
+    rows said so say nothing, and count as such)."""
+    return any(r.get("seen") is False for rows in data.values() for r in rows)
+
+
+def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None, left_out: bool = False) -> list[dict]:
+    """The rows of one corpus, each saying whether the scorer that decided it was trained on the corpus ("seen").
+    With ``rules`` (refusal rule codes in force; () for none) each row also lists every rule that would refuse it
+    ("fired"), for scripts/ablate_refusal.py. With ``left_out`` a scorer trained on the corpus is refused
+    (ConfigError): its rows would sit among rows no model saw, and the fit would trust it more than answering can."""
     settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name)
     if rules is not None:
         settings = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, refusal_rules=rules))
     app, _ = ensure_index(settings)
     pipeline = app.pipeline
+    scorer = pipeline.scorer()
+    seen = scorer is not None and saw(scorer.card.trained_on, name)
+    if seen and left_out:
+        raise ConfigError(f"the scorer {settings.scorer} was trained on {name}, and the rows cached so far were "
+                         "decided by scorers that had left their corpus out: set RAG_SCORER to the folder that left "
+                         f"{name} out, or give these rows another --rows file")
     rows = []
     for path in question_files(name):
         questions = load_questions(path)
@@ -91,14 +114,14 @@ def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None) -
         for q in questions:
             d = answerable.get(q.id) or pipeline.decide(q.question)
             if d.refusal is not None:
-                rows.append({"corpus": name, "id": q.id, "refused": True, "answerable": q.answerable})
+                rows.append({"corpus": name, "id": q.id, "refused": True, "answerable": q.answerable, "seen": seen})
                 continue
             evidence = choose_evidence(d.candidates, settings.evidence_k, pipeline.params)
             quote = evidence[best_typed(evidence)] if evidence else None
             right = bool(q.answerable and quote is not None and unit_holds(quote, q.facts))
             rows.append({"corpus": name, "id": q.id, "refused": False, "answerable": q.answerable,
                          "x": list(d.confidence_features),
-                         "y": int(right)})
+                         "y": int(right), "seen": seen})
             if rules is not None:
                 rows[-1]["fired"] = list(rules_fired(pipeline, d))
         log.warning("%s: %s done (%d rows)", name, path.name, len(rows))
@@ -341,7 +364,10 @@ def main() -> int:
         data = {n: [{**r, "refused": shipped_refuses(r["fired"])} for r in data[n]] for n in names}
     for name in names:
         if name not in data:
-            data[name] = collect(name, args.index_root)
+            try:
+                data[name] = collect(name, args.index_root, left_out=left_out_only(data))
+            except ConfigError as exc:
+                parser.error(f"{cache}: {exc}")
             args.index_root.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(data))
     data = {n: [without(r, "x", args.drop) for r in data[n]] for n in names}

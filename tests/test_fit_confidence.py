@@ -1,0 +1,43 @@
+"""scripts/fit_confidence.py's row caches: a row says whether the scorer that decided it had seen its corpus, and a
+cache of rows decided by scorers that had left their corpora out takes no rows from one that saw them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+import fit_confidence as fc
+import pytest
+
+from rag.errors import ConfigError
+
+HALF = "seeds, handbook, sqlite_doc (left out: apache_httpd, pydocs, wiki)"  # a scorer card's trained_on
+
+
+def test_a_scorer_card_names_the_corpora_it_was_trained_on_not_those_it_left_out():
+    assert fc.saw(HALF, "handbook")
+    assert fc.saw(HALF, "sqlite_doc")
+    assert not fc.saw(HALF, "pydocs")
+    assert not fc.saw(HALF, "wiki")
+    assert not fc.saw(HALF, "seed")  # a whole name, not a part of one
+    assert fc.saw("seeds, wiki, pydocs (left out: none)", "pydocs")
+    assert not fc.saw("", "pydocs")
+
+
+def test_a_cache_of_left_out_rows_is_told_from_one_without_that_knowledge():
+    left_out = {"pydocs": [{"refused": True, "seen": False}], "wiki": [{"refused": False, "seen": False}]}
+    assert fc.left_out_only(left_out)
+    assert not fc.left_out_only({"pydocs": [{"refused": False, "seen": True}]})
+    assert not fc.left_out_only({"pydocs": [{"refused": False}]})  # cached before rows said which scorer saw them
+    assert not fc.left_out_only({})
+
+
+@pytest.mark.slow
+def test_the_shipped_scorer_adds_no_rows_to_a_cache_of_left_out_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The shipped scorer (RAG_SCORER unset) was trained on the news reports: deciding them for a cache of rows no
+    model saw is refused before any question is decided (the seeds indexed for real into tmp_path)."""
+    monkeypatch.delenv("RAG_SCORER", raising=False)
+    with pytest.raises(ConfigError, match="was trained on seeds"):
+        fc.collect("seeds", tmp_path, left_out=True)
