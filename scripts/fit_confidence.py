@@ -57,8 +57,9 @@ import numpy as np
 from rag.answer.compose import best_typed, choose_evidence
 from rag.answer.confidence import FEATURES, ConfidenceModel, DraftStage, logit
 from rag.answer.params import DEFAULTS
+from rag.answer.scorer import LearnedScorer
 from rag.app import ensure_index
-from rag.config import PROJECT_ROOT, load_settings, offline_environment
+from rag.config import HAND_ORDER, PROJECT_ROOT, load_settings, offline_environment
 from rag.errors import ConfigError
 from rag.evaluation import POINTS, answerable_decisions, load_questions, risk_coverage, rules_fired, unit_holds
 
@@ -80,14 +81,14 @@ def question_files(name: str) -> list[Path]:
 
 
 def saw(trained_on: str, corpus: str) -> bool:
-    """Whether a scorer card's ``trained_on`` ('seeds, wiki (left out: pydocs, handbook)') names ``corpus`` among
-    the corpora its models were trained on."""
+    """Whether a scorer card's ``trained_on`` ('seeds, wiki (left out: pydocs, handbook)', as
+    scripts/train_scorer.py export writes it) names ``corpus`` among the corpora its models were trained on."""
     return corpus in {n.strip() for n in trained_on.split(" (left out:")[0].split(",")}
 
 
-def left_out_only(data: dict[str, list[dict]]) -> bool:
-    """Whether a row cache holds rows decided only by scorers that had left their corpus out (rows cached before
-    rows said so say nothing, and count as such)."""
+def holds_left_out_rows(data: dict[str, list[dict]]) -> bool:
+    """Whether a row cache holds rows decided by a scorer that had left their corpus out (rows cached before rows
+    said which scorer saw them count as neither)."""
     return any(r.get("seen") is False for rows in data.values() for r in rows)
 
 
@@ -99,14 +100,14 @@ def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None, l
     settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name)
     if rules is not None:
         settings = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, refusal_rules=rules))
-    app, _ = ensure_index(settings)
-    pipeline = app.pipeline
-    scorer = pipeline.scorer()
-    seen = scorer is not None and saw(scorer.card.trained_on, name)
+    # the scorer's card alone (its models load on first use), before the corpus is indexed
+    seen = settings.scorer != HAND_ORDER and saw(LearnedScorer.load(Path(settings.scorer)).card.trained_on, name)
     if seen and left_out:
         raise ConfigError(f"the scorer {settings.scorer} was trained on {name}, and the rows cached so far were "
                          "decided by scorers that had left their corpus out: set RAG_SCORER to the folder that left "
                          f"{name} out, or give these rows another --rows file")
+    app, _ = ensure_index(settings)
+    pipeline = app.pipeline
     rows = []
     for path in question_files(name):
         questions = load_questions(path)
@@ -365,7 +366,7 @@ def main() -> int:
     for name in names:
         if name not in data:
             try:
-                data[name] = collect(name, args.index_root, left_out=left_out_only(data))
+                data[name] = collect(name, args.index_root, left_out=holds_left_out_rows(data))
             except ConfigError as exc:
                 parser.error(f"{cache}: {exc}")
             args.index_root.mkdir(parents=True, exist_ok=True)

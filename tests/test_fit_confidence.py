@@ -28,16 +28,16 @@ def test_a_scorer_card_names_the_corpora_it_was_trained_on_not_those_it_left_out
 
 def test_a_cache_of_left_out_rows_is_told_from_one_without_that_knowledge():
     left_out = {"pydocs": [{"refused": True, "seen": False}], "wiki": [{"refused": False, "seen": False}]}
-    assert fc.left_out_only(left_out)
-    assert not fc.left_out_only({"pydocs": [{"refused": False, "seen": True}]})
-    assert not fc.left_out_only({"pydocs": [{"refused": False}]})  # cached before rows said which scorer saw them
-    assert not fc.left_out_only({})
+    assert fc.holds_left_out_rows(left_out)
+    assert not fc.holds_left_out_rows({"pydocs": [{"refused": False, "seen": True}]})
+    assert not fc.holds_left_out_rows({"pydocs": [{"refused": False}]})  # cached before rows said which scorer saw them
+    assert not fc.holds_left_out_rows({})
 
 
-@pytest.mark.slow
 def test_the_shipped_scorer_adds_no_rows_to_a_cache_of_left_out_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The shipped scorer (RAG_SCORER unset) was trained on the news reports: deciding them for a cache of rows no
-    model saw is refused before any question is decided (the seeds indexed for real into tmp_path)."""
+    model saw is refused before the corpus is indexed (the shipped card read for real)."""
     monkeypatch.delenv("RAG_SCORER", raising=False)
     with pytest.raises(ConfigError, match="was trained on seeds"):
         fc.collect("seeds", tmp_path, left_out=True)
+    assert not (tmp_path / "seeds").exists()
