@@ -5,6 +5,8 @@
                                           list of rag.answer.refusal.CODES, or none; default: the shipped ones)
     .venv/bin/python scripts/evaltable.py --from DIR      (the tables again from an earlier --out, each question's
                                                           confidence computed by today's models/confidence.json)
+    .venv/bin/python scripts/evaltable.py --from DIR --out NEW   (the same, and the rescored results written into
+                                                          NEW, for --compare after the confidence is refitted)
     .venv/bin/python scripts/evaltable.py --compare BEFORE --from AFTER   (two --out folders, before -> after)
 
 Each corpus is indexed into a temporary folder, calibrated (`rag calibrate`, unless --no-calibrate), then both
@@ -94,9 +96,12 @@ def table(rows: list[tuple[str, str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def from_folder(folder: Path, corpora: list[str]) -> str:
+def from_folder(folder: Path, corpora: list[str], out: Path | None = None) -> str:
     """The tables of an earlier --out folder, each question's confidence computed again by the model the settings
-    name (models/confidence.json) at its own point: the answers do not depend on the confidence."""
+    name (models/confidence.json) at its own point: the answers do not depend on the confidence. With ``out`` the
+    rescored results are written there, named as --out names them (the source folder is never written)."""
+    if out is not None and out.resolve() == folder.resolve():
+        raise ValueError(f"--out {out} is the --from folder: give the rescored results a folder of their own")
     model = ConfidenceModel.load(load_settings().confidence_model)
     rows = []
     for name in corpora:
@@ -104,6 +109,12 @@ def from_folder(folder: Path, corpora: list[str]) -> str:
                    for label, result in stored(folder, name).items()}
         if results:
             rows.append((name, "from " + str(folder), results))
+        if out is not None and results:
+            out.mkdir(parents=True, exist_ok=True)
+            _, tuning, heldout = CORPORA[name]
+            for label, path in (("tuning", tuning), ("held-out", heldout)):
+                if label in results:
+                    result_file(out, name, path).write_text(json.dumps(results[label], indent=2, ensure_ascii=False))
     return table(rows)
 
 
@@ -178,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA), help="corpus to run (default: all)")
     parser.add_argument("--no-calibrate", action="store_true", help="use the default refusal threshold")
-    parser.add_argument("--out", type=Path, help="write each set's full results as JSON into this folder")
+    parser.add_argument("--out", type=Path, help="write each set's full results as JSON into this folder (with "
+                        "--from: the results rescored by today's confidence model)")
     parser.add_argument("--from", dest="source", type=Path, help="print the tables from an earlier --out folder")
     parser.add_argument("--compare", type=Path, metavar="BEFORE",
                         help="with --from AFTER: an earlier --out folder, printed before -> after")
@@ -192,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         print(compare(args.compare, args.source, args.corpus or list(CORPORA)))
         return 0
     if args.source:
-        print(from_folder(args.source, args.corpus or list(CORPORA)))
+        try:
+            print(from_folder(args.source, args.corpus or list(CORPORA), args.out))
+        except ValueError as err:
+            parser.error(str(err))
         return 0
     print(run(args.corpus or list(CORPORA), not args.no_calibrate, args.out, args.refusal_rules))
     return 0
