@@ -29,7 +29,7 @@ TIMEOUT_S = 600
 class Turn:
     question: str
     fact: str | None  # a fact of this topic the answer must state (None: only its sources are checked);
-    # "A|B": the same fact as the topic's two files write it ('United States' in one, 'U.S.' in the other)
+    # "A|B": either of two spellings of the fact (two files may write it differently)
 
 
 # topic -> (the files its answers may cite, its turns). Facts are distinctive: no other topic's answer has them.
@@ -58,8 +58,7 @@ TOPICS: dict[str, tuple[set[str], list[Turn]]] = {
     "ap": ({"000_3f9bc7393afcd6ea.txt", "001_9f4acd3a2150c267.txt"}, [
         Turn("Who supported Hanoi's communist government during the Vietnam War?", "Soviet Union"),
         Turn("When was Lavrov due to leave Vietnam for Indonesia?", "Wednesday afternoon"),
-        Turn("According to the AP report, which major Western power does Vietnam also have strong ties with?",
-             "United States|U.S."),
+        Turn("Which country did Lavrov visit the day before he arrived in Hanoi?", "Mongolia"),
     ]),
     "bali": ({"001_9f4acd3a2150c267.txt"}, [
         Turn("Which Canadian minister said she would refuse to shake Lavrov's hand in Bali?", None),

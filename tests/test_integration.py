@@ -78,24 +78,25 @@ def test_resync_reembeds_nothing_and_deleted_file_disappears(tmp_path):
 
 
 def test_the_learned_scorer_quotes_the_unit_the_hand_order_ranks_below_a_wrong_one(real_app):
-    """tests/data/questions.jsonl q05, with the real embedder, model and the shipped scorer (models/scorer, the
-    default). The hand order (RAG_SCORER=none) puts first the sentence on 'links with foreign powers including
-    the U.S. and Japan', which never says 'strong ties'; the scorer puts first the one saying Vietnam 'has a
-    strong relationship with the United States'. q05 is a tuning question the shipped scorer was trained on; the
-    scorer trained without the news reports (docs/quality.md, leave-half-out) made the same choice."""
+    """tests/data/questions.jsonl q01, with the real embedder, model and the shipped scorer (models/scorer, the
+    default). The hand order (RAG_SCORER=none) puts first the AP report's headline ('Russian foreign minister stops
+    in Vietnam ahead of G-20'), which never says where the meeting was; the scorer puts first the sentence saying
+    Lavrov attended the G-20 in Bali. q01 is a tuning question the shipped scorer was trained on; the scorer trained
+    without the news reports (docs/quality.md, leave-half-out) made the same choice."""
     import dataclasses
 
     from rag.config import HAND_ORDER
     from rag.pipeline import Pipeline
 
-    question = "According to the AP report, which major Western power does Vietnam also have strong ties with?"
-    right = "strong relationship with the United States"
+    question = ("After his stop in Vietnam in July 2022, where did Lavrov go for the G-20 foreign ministers' "
+                "gathering?")
+    right = "In Bali where he attended the G-20 summit"
     assert real_app.pipeline.scorer() is not None  # the default
     decision = real_app.pipeline.decide(question)
     assert right in decision.candidates[0].passage.text, decision.candidates[0].passage.text
     answer = real_app.pipeline.ask(question)
     assert any(right in q for q in quoted_units(answer)), answer.answer
-    assert {Path(c.source).name for c in answer.citations} == {"000_3f9bc7393afcd6ea.txt"}
+    assert {Path(c.source).name for c in answer.citations} == {"002_cd5c2d4c352cb8e4.txt"}
     hand = Pipeline(dataclasses.replace(real_app.settings, scorer=HAND_ORDER), real_app.store, real_app.embedder,
                     real_app.pipeline.generator)
     assert hand.scorer() is None
@@ -106,16 +107,28 @@ def test_the_learned_scorer_quotes_the_unit_the_hand_order_ranks_below_a_wrong_o
 def test_a_quote_from_an_api_entry_names_the_entry_it_describes(indexed_folder, tmp_path):
     """tests/data/pydocs tuning p57, with the real embedder and model: the sentence that answers ('Create an object
     that operates like a regular reader but maps ... to a dict') never names DictReader; its entry does. The answer
-    shows it with the entry's name, and the citation still holds exactly the file's characters of the sentence."""
+    shows it with the entry's name, and the citation still holds exactly the file's characters of the sentence.
+    The hand order quotes that sentence; the shipped scorer quotes the entry's signature, which names DictReader
+    itself (both right)."""
+    import dataclasses
+
+    from rag.config import HAND_ORDER
+    from rag.pipeline import Pipeline
+
     docs = tmp_path / "src"
     docs.mkdir()
     for name in ("csv.rst.txt", "json.rst.txt"):
         shutil.copy(PROJECT_ROOT / "tests" / "data" / "pydocs" / "docs" / "library" / name, docs / name)
     app = indexed_folder(tmp_path / "folder", docs=docs).app
-    answer = app.pipeline.ask("In the csv module, what should I use to read each row as a dict keyed by column name?")
+    question = "In the csv module, what should I use to read each row as a dict keyed by column name?"
+    shipped = app.pipeline.ask(question)
+    assert not shipped.refused and "DictReader" in shipped.answer, shipped.answer
+    hand = Pipeline(dataclasses.replace(app.settings, scorer=HAND_ORDER), app.store, app.embedder,
+                    app.pipeline.generator)
+    answer = hand.ask(question)
     assert not answer.refused
     assert "DictReader: Create an object that operates like a regular reader" in answer.answer, answer.answer
     cited = [c for c in answer.citations if "operates like a regular reader" in c.quote]
     assert cited and all("DictReader" not in c.quote and c.shown.startswith("DictReader: ") for c in cited)
-    for c in answer.citations:
+    for c in [*answer.citations, *shipped.citations]:
         assert (docs / Path(c.source).name).read_text(encoding="utf-8")[c.start : c.end] == c.quote
