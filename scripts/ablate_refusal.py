@@ -3,6 +3,9 @@
     PYTHONHASHSEED=0 .venv/bin/python scripts/evaltable.py --no-calibrate --refusal-rules none --out DIR
     .venv/bin/python scripts/ablate_refusal.py --eval-dir DIR [--index-root .cache/work/confidence-indexes] [--cached]
                                                [--without CODE,CODE ...]
+    RAG_SCORER=HALF_FOLDER .venv/bin/python scripts/ablate_refusal.py --cached --corpus NAME ... --eval-dir DIR
+                                               (decide these corpora's rows only, and stop: each half of the
+                                               corpora by the scorer folder that left it out, in turn)
 
 The evaltable run answers every question with no refusal rule in force and lists, per question, every rule that
 would have refused it (``rules_fired``). This script decides every training question the same way (no rule in
@@ -31,10 +34,11 @@ from pathlib import Path
 
 from rag.answer.params import DEFAULTS
 from rag.config import offline_environment
+from rag.errors import ConfigError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import DOCS
-from fit_confidence import _xy, collect, fit, heldout_rows, lowest_point, refused_by
+from fit_confidence import _xy, collect, fit, heldout_rows, holds_left_out_rows, lowest_point, refused_by
 from pools import INDEX_ROOT
 
 log = logging.getLogger("ablate_refusal")
@@ -92,7 +96,7 @@ def summary(cells: dict[str, dict[str, int]]) -> str:
             f"{declined / unanswerable:.1%}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval-dir", type=Path, required=True,
                         help="evaltable --refusal-rules none --out folder (its held-out files are read)")
@@ -101,16 +105,27 @@ def main() -> int:
     parser.add_argument("--point", type=float, default=0.68, help="the shipped operating point, for comparison")
     parser.add_argument("--without", action="append", default=[], metavar="CODES",
                         help="also measure the shipped rules without these (comma-separated; repeatable)")
-    args = parser.parse_args()
+    parser.add_argument("--corpus", action="append", choices=sorted(DOCS),
+                        help="decide only these corpora's training rows (added to the cache), then stop: run each "
+                        "half of the corpora with RAG_SCORER set to the folder that left it out, then without "
+                        "--corpus for the tables")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
     cache = args.index_root / "ablation-rows.json"
     training: dict[str, list[dict]] = json.loads(cache.read_text()) if args.cached and cache.is_file() else {}
-    for name in DOCS:
+    for name in args.corpus or DOCS:
         if name not in training:
-            training[name] = collect(name, args.index_root, rules=())
+            try:  # rows of a scorer trained on their corpus do not go among rows no model saw (fit_confidence.py)
+                training[name] = collect(name, args.index_root, rules=(), left_out=holds_left_out_rows(training))
+            except ConfigError as exc:
+                parser.error(f"{cache}: {exc}")
             args.index_root.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(training))
+    if args.corpus:
+        log.warning("%s holds the rows of %d corpora; still to decide: %s", cache, len(training),
+                    ", ".join(n for n in DOCS if n not in training) or "none")
+        return 0
     held = heldout_rows(args.eval_dir)
     missing = [n for rows in held.values() for n in [r["id"] for r in rows if "rules_fired" not in r]]
     if missing:
