@@ -38,7 +38,7 @@ from rag.errors import ConfigError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import DOCS
-from fit_confidence import _xy, collect, fit, heldout_rows, holds_left_out_rows, lowest_point, refused_by
+from fit_confidence import _xy, add_rows, fit, heldout_rows, lowest_point, refused_by
 from pools import INDEX_ROOT
 
 log = logging.getLogger("ablate_refusal")
@@ -114,14 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     offline_environment()
     cache = args.index_root / "ablation-rows.json"
     training: dict[str, list[dict]] = json.loads(cache.read_text()) if args.cached and cache.is_file() else {}
-    for name in args.corpus or DOCS:
-        if name not in training:
-            try:  # rows of a scorer trained on their corpus do not go among rows no model saw (fit_confidence.py)
-                training[name] = collect(name, args.index_root, rules=(), left_out=holds_left_out_rows(training))
-            except ConfigError as exc:
-                parser.error(f"{cache}: {exc}")
-            args.index_root.mkdir(parents=True, exist_ok=True)
-            cache.write_text(json.dumps(training))
+    try:  # rows of a scorer trained on their corpus do not go among rows no model saw (fit_confidence.add_rows)
+        add_rows(cache, training, args.corpus or list(DOCS), args.index_root, rules=())
+    except ConfigError as exc:
+        parser.error(f"{cache}: {exc}")
     if args.corpus:
         log.warning("%s holds the rows of %d corpora; still to decide: %s", cache, len(training),
                     ", ".join(n for n in DOCS if n not in training) or "none")

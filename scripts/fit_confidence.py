@@ -129,6 +129,18 @@ def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None, l
     return rows
 
 
+def add_rows(cache: Path, data: dict[str, list[dict]], names: list[str], index_root: Path,
+             rules: tuple[str, ...] | None = None) -> None:
+    """Decide each of ``names`` missing from ``data`` (collect, guarded by holds_left_out_rows), writing ``cache``
+    after each corpus so a stopped run resumes. Raises ConfigError for a scorer that saw a corpus of a cache of
+    left-out rows."""
+    for name in names:
+        if name not in data:
+            data[name] = collect(name, index_root, rules=rules, left_out=holds_left_out_rows(data))
+            index_root.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(data))
+
+
 def draft_rows(index_root: Path, names: list[str]) -> dict[str, list[dict]]:
     """scripts/drafts.py's rows of the named corpora (those not refused), per corpus."""
     out = {}
@@ -363,14 +375,10 @@ def main() -> int:
         if set(names) - set(data):
             parser.error(f"{cache} lacks some corpora: run scripts/ablate_refusal.py first")
         data = {n: [{**r, "refused": shipped_refuses(r["fired"])} for r in data[n]] for n in names}
-    for name in names:
-        if name not in data:
-            try:
-                data[name] = collect(name, args.index_root, left_out=holds_left_out_rows(data))
-            except ConfigError as exc:
-                parser.error(f"{cache}: {exc}")
-            args.index_root.mkdir(parents=True, exist_ok=True)
-            cache.write_text(json.dumps(data))
+    try:
+        add_rows(cache, data, names, args.index_root)
+    except ConfigError as exc:
+        parser.error(f"{cache}: {exc}")
     data = {n: [without(r, "x", args.drop) for r in data[n]] for n in names}
     loco = left_out = report_training(data)
     drafts = draft_rows(args.index_root, names) if args.drafts else {}
