@@ -25,6 +25,7 @@ from rag.index.chroma_errors import (
     server_unreachable,
     timeout_of,
 )
+from rag.index.chroma_import import unchecked_overrides
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,11 @@ def _heartbeat(url: str, timeout: float) -> None:
 
 def _build_client(url: str, host: str, port: int, ssl: bool, timeout: float) -> Any:
     """chromadb.HttpClient(...), given up on after the time-out of the requests it sends while built."""
-    import chromadb  # deferred: importing chromadb is slow
     import httpx
-    from chromadb.config import Settings as ChromaSettings
+
+    with unchecked_overrides():  # the client's own modules load with it, on the thread below
+        import chromadb  # deferred: importing chromadb is slow
+        from chromadb.config import Settings as ChromaSettings
 
     result: dict[str, Any] = {}
 

@@ -19,6 +19,7 @@ import numpy as np
 from rag.errors import ConfigError, IndexBroken, IndexMissing, IndexOutdated
 from rag.index import chroma_server
 from rag.index.chroma_errors import Guarded, open_error
+from rag.index.chroma_import import unchecked_overrides
 from rag.index.manifest import FileManifest, files_collection_name
 from rag.index.paging import PAGE, get_all
 from rag.types import Block, ChunkRecord, FileRecord, IndexInfo, Passage, StoredFile
@@ -128,12 +129,13 @@ def check_rebuildable(index_dir: Path) -> None:
 
 
 def _client(index_dir: Path) -> Any:
-    import chromadb  # deferred: importing chromadb is slow
-    from chromadb.config import Settings as ChromaSettings
+    with unchecked_overrides():  # chromadb's modules, and those the client imports when built
+        import chromadb  # deferred: importing chromadb is slow
+        from chromadb.config import Settings as ChromaSettings
 
-    return chromadb.PersistentClient(
-        path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    )
+        return chromadb.PersistentClient(
+            path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
 
 
 def _state(record: FileRecord) -> StoredFile:
@@ -159,9 +161,9 @@ class ChromaStore:
     def drop(self) -> None:
         """Delete this index's collections (chunks and file records) from its Chroma folder or server, through
         the client: Chroma keeps a process's client open, so deleting its files would not be seen here."""
-        from chromadb.errors import NotFoundError
-
         client = chroma_server.connect(self.url) if self.url else _client(self.index_dir)
+        from chromadb.errors import NotFoundError  # imported with the client
+
         for name in (self.collection_name, files_collection_name(self.collection_name)):
             try:
                 client.delete_collection(name)
