@@ -63,8 +63,9 @@ class Document:
 
 # 2: per-file records in a `<collection>_files` collection (rag/index/manifest.py); 3: chunks carry their blocks
 # and heading path, and the embedding sees the path (rag/ingest/structure.py); 4: a PDF's text has no running
-# headers/footers or page numbers, and a sentence cut by a page break is one block (rag/ingest/pdf_pages.py)
-SCHEMA_VERSION = 4
+# headers/footers or page numbers, and a sentence cut by a page break is one block (rag/ingest/pdf_pages.py); 5: an
+# HTML page's permalink signs after headings and entries ('¶', '[source]') are not text (rag/ingest/formats.py)
+SCHEMA_VERSION = 5
 
 
 # Chroma writes its vector index to disk after this many new vectors (default 1000); until then a vector lives only

@@ -301,6 +301,16 @@ def test_html_without_main_uses_the_body_minus_page_chrome() -> None:
     assert text == "Report\n\nFirst block.\n\nSecond\nline.\n\nCity | Cars\n\nHue | 9"
 
 
+def test_html_permalink_and_source_links_of_doc_generators_are_not_text() -> None:
+    page = ("<html><body><main><h1>Sessions<a class='headerlink' href='#s' title='Link to this heading'>¶</a></h1>"
+            "<dl><dt>class SessionBase<a class='reference internal' href='_modules/s.html'><span class='viewcode-link'>"
+            "<span class='pre'>[source]</span></span></a><a class='headerlink' href='#b'>¶</a></dt>"
+            "<dd><p>The base class.</p></dd></dl><h2>Usage<a class='hash-link' href='#u'>#</a></h2>"
+            "<p>See <a href='#s'>Sessions</a> above.</p></main></body></html>").encode()
+    text = extract(page, ".html", "p.html").text
+    assert text == "Sessions\n\nclass SessionBase\n\nThe base class.\n\nUsage\n\nSee Sessions above."
+
+
 def test_html_declared_charset_is_honoured(tmp_path: Path) -> None:
     path = tmp_path / "latin.htm"
     path.write_bytes('<html><head><meta charset="iso-8859-1"></head><body><p>Café crème à Hanoi.</p></body>'

@@ -104,6 +104,17 @@ def test_html_russian_manual_keeps_cyrillic_headings_in_the_path() -> None:
     assert prose.path[-1] == "Формат файла настроек"
 
 
+def test_a_sphinx_page_has_no_permalink_signs_in_its_text_or_breadcrumbs() -> None:
+    """Django's Sphinx-built docs (training/corpora) put a '¶' link after every heading and entry signature."""
+    page = Path(__file__).parents[1] / "training/corpora/django_doc/docs/topics/http/sessions.html"
+    assert "headerlink" in page.read_text(encoding="utf-8")  # the page does carry them
+    doc = read_document(page, "sessions.html")
+    assert "¶" not in doc.text
+    prose = _find(doc.text, doc.blocks, "To enable session functionality, do the following")
+    assert prose.path[-1] == "Enabling sessions"
+    assert all("¶" not in heading for b in doc.blocks for heading in b.path)
+
+
 def test_docx_headings_and_lists_from_word_styles(tmp_path: Path) -> None:
     import docx
 

@@ -132,9 +132,10 @@ def _label(block: Block, entries: set[tuple[str, ...]], term: tuple[tuple[str, .
     return block.path[-1] if block.kind in SENTENCE_KINDS and block.path in entries else ""
 
 
-# What Sphinx's HTML adds to an entry's term: the link to its source and the anchor sign ('class DecimalField(...)
-# [source]¶'); rag.ingest.formats keeps them in the text, a term leading a definition goes without them.
-_TERM_LINKS = re.compile(r"\s*(?:\[source\])?\s*¶\s*$")
+# What a documentation page may still add to an entry's term: a link to its source and the anchor sign ('class
+# DecimalField(...) [source]¶'). rag.ingest.formats drops those it knows by their class (Sphinx's, MkDocs'); a term
+# leading a definition goes without any left.
+_TERM_LINKS = re.compile(r"\s*(?:\[source\])?\s*¶?\s*$")
 
 
 def _term_text(text: str) -> str:

@@ -125,6 +125,10 @@ _HTML_DROP = ("script", "style", "noscript", "template", "iframe", "object", "em
               "math", "select", "button", "input", "textarea", "nav", "aside", "form", "dialog")
 # Landmarks that are navigation, page header/footer or side content whatever their tag.
 _HTML_DROP_ROLES = ("navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar")
+# The signs documentation generators put after a heading or an API entry's signature, links to the page's own
+# anchors or to the source: Sphinx's and MkDocs' "¶" (a.headerlink), Docusaurus' (a.hash-link), Sphinx viewcode's
+# "[source]". Kept, they ended every heading of a breadcrumb ('How to use sessions¶ > Enabling sessions¶').
+_HTML_DROP_LINKS = "a.headerlink, a.hash-link, .viewcode-link"
 # header/footer are page chrome unless they belong to a sectioning element (then they head an article).
 _SECTIONING = frozenset({"article", "section", "main"})
 _HTML_BLOCKS = frozenset({
@@ -264,6 +268,8 @@ def extract_html(raw: bytes, source: str) -> Extracted:
         for selector in [f'[role="{role}"]' for role in _HTML_DROP_ROLES] + ["[hidden]", '[aria-hidden="true"]']:
             for node in tree.css(selector):
                 node.decompose()
+        for node in tree.css(_HTML_DROP_LINKS):
+            node.decompose()
         for node in tree.css("header, footer"):
             if _is_page_chrome(node):
                 node.decompose()
