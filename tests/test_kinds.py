@@ -42,3 +42,10 @@ def test_kinds_read_against_kinds_written_and_the_refusals_they_go_with(tmp_path
     assert t.refused == {"low_score": 2, "no_count": 1}  # t1 and the tuning question; t3
     assert t.refused_held == {"low_score": 1}  # only t1 held the fact among its candidates
     assert t.when_refused == {"low_score": 2}
+
+
+def test_agreement_gives_the_share_read_as_written_and_each_kinds_precision_and_recall() -> None:
+    line = kinds.agreement(["date", "date", "-", "number"], ["date", "-", "-", "-"])
+    assert line.startswith("agreement 0.500; ")
+    assert "date 0.50 / 1.00" in line  # two read as a date, one written so
+    assert "number 0.00 / 0.00" in line and "name 0.00 / 0.00" in line  # none written: no division by zero
