@@ -56,13 +56,13 @@ ranker: $(STAMP)
 
 # Retrain the learned answer scorer (models/scorer, card models/scorer/model.md) and refit the confidence on its
 # answers (models/confidence.json); `make run` never trains. About eight hours on 2 cores with the 9,177 hand-written
-# questions of training/: the pools (49 minutes in two processes, `make halves` on 2026-12-06), a bi-encoder and a cross-encoder trained on each
-# half of the corpora (about 45 and 40 minutes each) and on all of them (about 95 and 80 minutes), the stacked ranker
-# over the features and both models' z-scores (issue 22's (h)) fitted on each corpus's pools scored by the models that
-# left it out; then the confidence's rows decided by the half scorers (no row scored by a model that saw its
-# question) and the evaluation sets' answers for its operating point. Its own folder: the scripts pick, per corpus,
-# the models in it that left the corpus out. A run stopped midway resumes from that folder (pools, finished models,
-# a checkpoint every 50 steps), kept in the project's ignored .cache/.
+# questions of training/: the pools (49 minutes in two processes on 2026-12-06), a bi-encoder and a cross-encoder
+# trained on each half of the corpora (about 45 and 40 minutes each) and on all of them (about 95 and 80 minutes), the
+# stacked ranker over the features and both models' z-scores (issue 22's (h)) fitted on each corpus's pools scored by
+# the models that left it out; then the confidence's rows decided by the half scorers (no row scored by a model that
+# saw its question) and the evaluation sets' answers for its operating point. Its own folder: the scripts pick, per
+# corpus, the models in it that left the corpus out. A run stopped midway resumes from that folder (pools, finished
+# models, a checkpoint every 50 steps), kept in the project's ignored .cache/.
 SCORER_WORK := .cache/work/scorer-make
 HALF1 := pydocs+wiki+aptitude_ru+man_pages+pdf_manuals+valgrind+rust_book+git_doc+apache_httpd+django_doc+tcl_man+go_spec
 HALF2 := seeds+handbook+debian_reference+npm_docs+sqlite_doc+node_api+postgresql_doc+perl_faq+sphinx_doc+pallets_docs+r_manuals+latex_manuals
