@@ -3,6 +3,7 @@ the training questions gave it, and the refusals of answerable questions those r
 
     .venv/bin/python scripts/kinds.py [--index-root DIR] [--first 16]
     .venv/bin/python scripts/kinds.py --classifier    (no pools needed: a fitted reading measured, below)
+    .venv/bin/python scripts/kinds.py --when-again    (the pools' "When" questions decided again, below)
 
 Read from the pools (scripts/pools.py: every question decided once, in the hand order), so nothing is decided
 again; the held-out pools are never read. Prints: the analysis's kind (rag.answer.question: 'date', 'number',
@@ -15,26 +16,34 @@ With --classifier: how often the analysis's reading agrees with the writers' lab
 number, version, who -> name, anything else none) over all 10,193 training questions, against a logistic regression
 fitted on the packaged embedder's vector of the question beside the analysis's own reading (one-hot, scaled by
 ONE_HOT), each corpus's questions read by the fit on the other corpora's; per kind, precision and recall.
+
+With --when-again: the answerable training and tuning questions opening with "When" decided again in the hand
+order by today's analysis, against their pools (decided by the analysis of the day the pools were made): refused,
+fact in the top unit, fact among the first --first candidates. The before/after of a change to how "When" is read,
+run before the pools are decided again.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpora import TRAINING
+from corpora import DOCS, TRAINING
 from pools import INDEX_ROOT, Pool, load_pools
 
 from rag.evaluation import unit_holds
 
+log = logging.getLogger("kinds")
 NONE = "-"  # the analysis read no kind (a what/how/why/yes-no question)
 AS_READ = {"date": "date", "number": "number", "version": "version", "who": "name"}  # a writer's label, as a kind
 KINDS = (NONE, "date", "number", "version", "name")
@@ -124,11 +133,51 @@ def classifier_report(files: Iterable[Path]) -> list[str]:
              f"fitted {int((fitted[when] == 'date').sum())}, written {int((written[when] == 'date').sum())}")]
 
 
+@dataclass
+class Outcome:
+    questions: int = 0
+    refused: int = 0
+    top: int = 0  # the fact in the top unit
+    head: int = 0  # the fact among the first candidates
+
+    def add(self, refusal: str | None, candidates: Sequence[Any], facts: list[str], first: int) -> None:
+        self.questions += 1
+        self.refused += refusal is not None
+        self.top += bool(candidates) and unit_holds(candidates[0], facts)
+        self.head += any(unit_holds(c, facts) for c in candidates[:first])
+
+
+def when_again(pools: Mapping[str, list[Pool]], index_root: Path, first: int) -> tuple[Outcome, Outcome]:
+    """The pools' answerable "When" questions as pooled, and decided again by today's analysis, in the hand order."""
+    import dataclasses
+
+    from rag.app import ensure_index
+    from rag.config import HAND_ORDER, load_settings, offline_environment
+
+    offline_environment()
+    before, after = Outcome(), Outcome()
+    for name, items in pools.items():
+        asked = [p for p in items if p.set in ("training", "tuning") and p.answerable
+                 and p.text.strip().lower().startswith("when ") and not p.question.follow_up]
+        if not asked:
+            continue
+        settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name,
+                                       ranker=HAND_ORDER, scorer=HAND_ORDER)
+        pipeline = ensure_index(settings)[0].pipeline
+        for p in asked:
+            before.add(p.refusal, p.candidates, list(p.facts), first)
+            d = pipeline.decide(p.text)
+            after.add(d.refusal.code if d.refusal else None, d.candidates, list(p.facts), first)
+        log.warning("%s: %d questions", name, len(asked))
+    return before, after
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-root", type=Path, default=INDEX_ROOT, help="where scripts/pools.py wrote pools")
     parser.add_argument("--first", type=int, default=16, help="candidates a scorer reorders (the card's first)")
     parser.add_argument("--classifier", action="store_true", help="measure a fitted reading instead (see above)")
+    parser.add_argument("--when-again", action="store_true", help="decide the 'When' questions again (see above)")
     args = parser.parse_args()
     files = sorted((TRAINING / "questions").glob("*.jsonl"))
     if args.classifier:
@@ -138,6 +187,15 @@ def main() -> int:
     if not pools:
         print(f"no pools in {args.index_root}: run scripts/pools.py first", file=sys.stderr)
         return 1
+    if args.when_again:
+        rows = zip(("as pooled", "decided again today"), when_again(pools, args.index_root, args.first),
+                   strict=True)
+        print("| reading | answerable 'When' questions | refused | fact in the top unit | "
+              f"among the first {args.first} |")
+        print("|---|---|---|---|---|")
+        for label, o in rows:
+            print(f"| {label} | {o.questions} | {o.refused} | {o.top} | {o.head} |")
+        return 0
     t = tally(pools, helper_kinds(files), args.first)
     print(f"Training questions of {len(pools)} corpora: the kind read against the kind written\n")
     print("\n".join(_pairs_table(t.kinds)))

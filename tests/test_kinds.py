@@ -37,8 +37,9 @@ def test_kinds_read_against_kinds_written_and_the_refusals_they_go_with(tmp_path
         _pool("t4", "When is the moon blue?", refusal="low_score", answerable=False),  # nothing to answer
     ]}
     t = kinds.tally(pools, kinds.helper_kinds([labels]), first=16)
-    assert t.kinds == {("date", "what"): 1, ("date", "date"): 1, ("number", "number"): 1}
-    assert t.when == {("date", "what"): 1, ("date", "date"): 1}
+    # a condition's "When" is read as no kind, a past one as a date (rag.answer.question)
+    assert t.kinds == {("-", "what"): 1, ("date", "date"): 1, ("number", "number"): 1}
+    assert t.when == {("-", "what"): 1, ("date", "date"): 1}
     assert t.refused == {"low_score": 2, "no_count": 1}  # t1 and the tuning question; t3
     assert t.refused_held == {"low_score": 1}  # only t1 held the fact among its candidates
     assert t.when_refused == {"low_score": 2}
@@ -49,3 +50,13 @@ def test_agreement_gives_the_share_read_as_written_and_each_kinds_precision_and_
     assert line.startswith("agreement 0.500; ")
     assert "date 0.50 / 1.00" in line  # two read as a date, one written so
     assert "number 0.00 / 0.00" in line and "name 0.00 / 0.00" in line  # none written: no division by zero
+
+
+def test_an_outcome_counts_refusals_and_where_the_fact_stands() -> None:
+    o = kinds.Outcome()
+    right = _pool("t1", "When?", holds=True).candidates[0]
+    wrong = _pool("t2", "When?").candidates[0]
+    o.add("low_score", [wrong, right], ["30 seconds"], first=2)
+    o.add(None, [right], ["30 seconds"], first=2)
+    o.add(None, [wrong, wrong, right], ["30 seconds"], first=2)  # past the first two
+    assert (o.questions, o.refused, o.top, o.head) == (3, 1, 1, 2)

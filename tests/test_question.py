@@ -16,6 +16,9 @@ from rag.text import terms
     ("What percentage of trade is with Russia?", "number"),
     ("And how long did the visit last?", "number"),
     ("When did Lavrov visit Hanoi?", "date"),
+    ("And when was the treaty signed?", "date"),
+    ("When does a SetEnvIf regex have to be wrapped in quotes?", None),  # a condition, not a date
+    ("When I run git reflog expire --all, are other worktrees included?", None),
     ("In what year did the bridge open?", "date"),
     ("Which year did it open?", "date"),
     ("On which day of the week did he arrive?", "date"),

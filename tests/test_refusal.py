@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +150,23 @@ def test_the_shipped_rules_keep_their_order_without_the_retired_ones_and_an_unkn
                    params=replace(DEFAULTS, refusal_rules=("no_such_rule",)))
     with pytest.raises(ValueError, match="no_such_rule"):
         refusal(bad)
+
+
+PYDOCS = Path(__file__).parent / "data" / "pydocs" / "docs"
+
+
+@pytest.mark.slow
+def test_a_when_question_asking_for_a_condition_is_answered_not_refused_for_want_of_a_date(indexed_folder, tmp_path):
+    """A training question (pydocs-t0395) of the kind that read as a date was refused by low_score (no unit holding a
+    date names its subject), with the real embedder, scorer and model over the file that answers it."""
+    folder = indexed_folder(tmp_path, docs=None,
+                            files={"functions.rst.txt": (PYDOCS / "library/functions.rst.txt").read_text("utf-8")})
+    question = ("When zipping lists of different lengths, how can I pad the shorter ones instead of cutting the "
+                "result to the shortest?")
+    decision = folder.app.pipeline.decide(question)
+    assert decision.refusal is None, decision.refusal
+    assert "zip_longest" in decision.candidates[0].passage.text  # the unit that answers, first
+    answer = folder.app.pipeline.ask(question)
+    assert answer.status != "refused", answer.decision
+    shown = answer.answer if answer.status == "answered" else " ".join(c.quote for c in answer.citations)
+    assert "zip_longest" in shown
