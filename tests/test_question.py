@@ -16,6 +16,7 @@ from rag.text import terms
     ("What percentage of trade is with Russia?", "number"),
     ("And how long did the visit last?", "number"),
     ("When did Lavrov visit Hanoi?", "date"),
+    ("When will Lavrov visit China?", "date"),
     ("And when was the treaty signed?", "date"),
     ("When does a SetEnvIf regex have to be wrapped in quotes?", None),  # a condition, not a date
     ("When I run git reflog expire --all, are other worktrees included?", None),

@@ -18,13 +18,13 @@ from rag.types import Turn
 _NUMBER_Q = re.compile(r"\b(?:how (?:much|many|old|long|far|big|large|often|tall|high)|by how much|"
                        r"(?:what|which) (?:share|percentage|proportion|amount|number|fraction|size|value|length)\b)",
                        re.IGNORECASE)
-# "When" asks for a date in the past tense ('When did Lavrov arrive?', 'When was it added?'); otherwise, in manuals, it
-# mostly asks for a condition ('When does a SetEnvIf regex have to be wrapped in quotes?'). Of the 347 training
-# questions opening with "When", their writers called 28 a date, 23 of them "When was/did/were ..."; read as a date,
-# a strict kind, 166 of the 349 answerable ones were refused (scripts/kinds.py, docs/quality.md).
-_DATE_Q = re.compile(r"^\s*(?:and\s+)?(?:when\s+(?:was|were|did|had)\b|(?:in |on |until |since |by )?(?:what|which) "
-                     r"(?:year|date|day|month|time)\b)|\b(?:what|which) (?:year|date|day of the week|month)\b",
-                     re.IGNORECASE)
+# "When" asks for a date in the past or future tense ('When did Lavrov arrive?', 'When will Lavrov visit China?');
+# otherwise, in manuals, it mostly asks for a condition ('When does a SetEnvIf regex have to be wrapped in quotes?').
+# Of the 347 training questions opening with "When", their writers called 28 a date, 23 of them "When was/did/were
+# ..."; read as a date, a strict kind, 166 of the 349 answerable ones were refused (scripts/kinds.py, docs/quality.md).
+_DATE_Q = re.compile(r"^\s*(?:and\s+)?(?:when\s+(?:was|were|did|had|will)\b|(?:in |on |until |since |by )?"
+                     r"(?:what|which) (?:year|date|day|month|time)\b)"
+                     r"|\b(?:what|which) (?:year|date|day of the week|month)\b", re.IGNORECASE)
 _VERSION_Q = re.compile(r"\b(?:which|what) (?:\w+ )?(?:version|release)\b|\bsince when\b", re.IGNORECASE)
 _NAME_Q = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\b(?:who|whom) (?:is|was|are|were|did|does)\b",
                      re.IGNORECASE)
