@@ -50,15 +50,19 @@ KINDS = (NONE, "date", "number", "version", "name")
 ONE_HOT = 3.0  # the analysis's reading beside the unit-length question vector (scikit-learn's default C=1)
 
 
+def question_rows(files: Iterable[Path]) -> list[dict[str, Any]]:
+    """Every row of the training question files (JSONL)."""
+    return [json.loads(line) for path in files for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def opens_with_when(text: str) -> bool:
+    return text.strip().lower().startswith("when ")
+
+
 def helper_kinds(files: Iterable[Path]) -> dict[tuple[str, str], str]:
     """(corpus, question id) -> the kind its writer gave it."""
-    out = {}
-    for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                out[(row["corpus"], row["id"])] = row.get("kind") or NONE
-    return out
+    return {(row["corpus"], row["id"]): row.get("kind") or NONE for row in question_rows(files)}
 
 
 @dataclass
@@ -76,7 +80,7 @@ def tally(pools: Mapping[str, list[Pool]], labels: Mapping[tuple[str, str], str]
         for p in items:
             if p.set not in ("training", "tuning"):
                 continue
-            when = p.text.strip().lower().startswith("when ")
+            when = opens_with_when(p.text)
             if p.set == "training" and (corpus, p.id) in labels:
                 pair = (p.question.kind or NONE, labels[(corpus, p.id)])
                 out.kinds[pair] += 1
@@ -114,8 +118,7 @@ def classifier_report(files: Iterable[Path]) -> list[str]:
     from rag.config import load_settings
     from rag.index.embedding import make_embedder
 
-    rows = [json.loads(line) for path in files for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    rows = question_rows(files)
     written = np.asarray([AS_READ.get(r.get("kind"), NONE) for r in rows])
     read = np.asarray([analyse(r["question"]).kind or NONE for r in rows])
     corpus = np.asarray([r["corpus"] for r in rows])
@@ -125,7 +128,7 @@ def classifier_report(files: Iterable[Path]) -> list[str]:
     for name in sorted(set(corpus)):
         out = corpus == name
         fitted[out] = LogisticRegression(max_iter=3000).fit(x[~out], written[~out]).predict(x[out])
-    when = np.asarray([r["question"].strip().lower().startswith("when ") for r in rows])
+    when = np.asarray([opens_with_when(r["question"]) for r in rows])
     return [f"{len(rows)} training questions of {len(set(corpus))} corpora",
             f"the analysis: {agreement(read, written)}",
             f"fitted, leave-one-corpus-out: {agreement(fitted, written)}",
@@ -158,7 +161,7 @@ def when_again(pools: Mapping[str, list[Pool]], index_root: Path, first: int) ->
     before, after = Outcome(), Outcome()
     for name, items in pools.items():
         asked = [p for p in items if p.set in ("training", "tuning") and p.answerable
-                 and p.text.strip().lower().startswith("when ") and not p.question.follow_up]
+                 and opens_with_when(p.text) and not p.question.follow_up]
         if not asked:
             continue
         settings = dataclasses.replace(load_settings(docs_dir=DOCS[name]), index_dir=index_root / name,
