@@ -114,6 +114,11 @@ class ChunkRecord:
     def id(self) -> str:
         return f"{self.sha256[:20]}:{self.index}:{self.source}"
 
+    @staticmethod
+    def source_of(chunk_id: str) -> str:
+        """The source a chunk id names (the inverse of ``id``'s last part)."""
+        return chunk_id.split(":", 2)[2]
+
     @property
     def embedding_text(self) -> str:
         """What the embedder sees: the heading path, then the text ('functools > lru_cache' + the entry)."""

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.errors import IndexBroken, IndexMissing
 from rag.index.indexer import Indexer, chunk_document
 from rag.index.store import ChromaStore
 from rag.ingest.documents import read_document
-from rag.types import FileRecord, IndexInfo
+from rag.types import ChunkRecord, FileRecord, IndexInfo
 
 
 def _indexer(index_dir: Path, embedder, chunk_chars: int = 700) -> Indexer:
@@ -172,3 +174,52 @@ def test_a_new_index_writes_its_vectors_to_disk_every_256(tmp_path, hash_embedde
 
     indexer = _indexer(tmp_path / "index", hash_embedder)
     assert indexer.store.collection.metadata["hnsw:sync_threshold"] == HNSW_SYNC_THRESHOLD == 256
+
+
+def _random_chunks(source: str, n: int, seed: int) -> tuple[list[ChunkRecord], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    sha = f"{seed:064x}"
+    records = [ChunkRecord(source, sha, i, n, 0, 10, f"chunk {i} of {source}") for i in range(n)]
+    vectors = rng.normal(size=(n, 64)).astype(np.float32)
+    return records, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_chunks_a_torn_graph_cannot_reach_are_relinked_by_the_recovery_after_an_interrupted_run(tmp_path,
+                                                                                              hash_embedder):
+    """Chroma 1.5.9 can leave an element no search reaches when a kill tears its save of the HNSW graph. The
+    first sync after an interrupted run finds such chunks (a search with their own vector misses them) and stores
+    them again; nothing else changes."""
+    from index_checks import cut_links_to
+
+    built = _indexer(tmp_path / "built", hash_embedder)
+    chunks = {name: _random_chunks(name, 150, seed) for seed, name in enumerate(("a.txt", "b.txt"), start=1)}
+    for records, vectors in chunks.values():
+        built.store.add(records, vectors)  # 300 chunks: Chroma writes the graph to disk at the 256th
+    built.store.files.write([FileRecord(name, records[0].sha256, len(records)) for name, (records, _) in
+                             chunks.items()])
+    built.store.files.write([FileRecord("c.txt", "", 0, dirty=True)])  # a run was killed adding c.txt
+    before = built.store.collection.get(include=["documents", "metadatas"])
+    lost = chunks["a.txt"][0][40].id
+    shutil.copytree(tmp_path / "built", tmp_path / "torn")  # a fresh path: this process's client reads the files
+    cut_links_to(tmp_path / "torn", lost)
+
+    indexer = _indexer(tmp_path / "torn", hash_embedder)
+    assert indexer.store.unreachable() == [lost]
+    assert indexer.recover() == ["c.txt"]
+    assert indexer.store.unreachable() == []
+    nearest = indexer.store.query_ids(chunks["a.txt"][1][40], 1)
+    assert [chunk_id for chunk_id, _ in nearest] == [lost]
+    after = indexer.store.collection.get(include=["documents", "metadatas"])
+    def stored(got: dict) -> list[tuple[str, str, list]]:
+        return sorted(zip(got["ids"], got["documents"], (sorted(m.items()) for m in got["metadatas"]), strict=True))
+
+    assert stored(after) == stored(before)
+    assert indexer.store.files.read() == {name: FileRecord(name, records[0].sha256, len(records))
+                                          for name, (records, _) in chunks.items()}
+
+
+def test_a_sync_after_a_clean_run_does_not_search_the_whole_index(tmp_path, docs_copy, hash_embedder, monkeypatch):
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    indexer.sync(docs_copy)
+    monkeypatch.setattr(indexer.store, "unreachable", lambda: pytest.fail("searched without an interrupted run"))
+    indexer.sync(docs_copy)

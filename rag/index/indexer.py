@@ -147,7 +147,23 @@ class Indexer:
         if len(kept) < len(dirty):
             self.store.files.remove([r.source for r in dirty if not r.sha256])
         report.recovered.extend(r.source for r in dirty)
-        return {r.source: replace(r, dirty=False) for r in records.values() if r.sha256}
+        clean = {r.source: replace(r, dirty=False) for r in records.values() if r.sha256}
+        self._relink(clean)
+        return clean
+
+    def _relink(self, records: dict[str, FileRecord]) -> None:
+        """After an interrupted run: store again the chunks the vector index holds but cannot reach (see
+        ``ChromaStore.unreachable``). Their files' records say "no complete version" meanwhile, so a kill here
+        has the next sync index those files again rather than trust a version that lost a chunk."""
+        ids = self.store.unreachable()
+        if not ids:
+            return
+        held = [records[s] for s in sorted({ChunkRecord.source_of(i) for i in ids}) if s in records]
+        self.store.files.write([replace(r, sha256="", dirty=True) for r in held])
+        self.store.relink(ids)
+        self.store.files.write(held)
+        log.warning("relinked %d chunk(s) of %d file(s) that searches could not reach after an interrupted run",
+                    len(ids), len(held))
 
     def _remove(self, gone: list[str], report: SyncReport) -> None:
         if not gone:

@@ -35,6 +35,7 @@ INDEX_FOLDERS = frozenset({"bm25", "corpus"})  # the BM25 index; corpus statisti
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 _BATCH = 256
+REACH_K = 100  # how wide a chunk's search for itself is (HNSW search is approximate among near-identical chunks)
 
 
 def _metadata(r: ChunkRecord) -> dict[str, Any]:
@@ -264,6 +265,34 @@ class ChromaStore:
                 documents=[batch[j].text for j in keep],
                 metadatas=[_metadata(batch[j]) for j in keep],
             )
+        self._generation += 1
+
+    def unreachable(self, k: int = REACH_K) -> list[str]:
+        """Chunks that a search with their own stored vector does not return: the vector index holds them but no
+        path through its graph leads to them. Chroma 1.5.9 leaves such elements when a kill tears its save of the
+        graph (the same symptom as chroma-core/chroma#7758), and reopening does not relink them. One search of
+        width ``k`` per chunk: seconds at 10,000 chunks, so run only after an interrupted run."""
+        n = self.count()
+        missing: list[str] = []
+        for got in get_all(self.collection, ["embeddings"]):
+            if not got["ids"]:
+                break
+            res = self.collection.query(query_embeddings=np.asarray(got["embeddings"], dtype=np.float32).tolist(),
+                                        n_results=min(n, k), include=[])
+            missing += [i for i, row in zip(got["ids"], res["ids"], strict=True) if i not in row]
+        return missing
+
+    def relink(self, ids: list[str]) -> None:
+        """Store these chunks again, same id, text, metadata and vector: deleted and added, each gets a new
+        element that the vector index links afresh (rewriting one in place does not)."""
+        for i in range(0, len(ids), _BATCH):
+            got = self.collection.get(ids=ids[i : i + _BATCH], include=["documents", "metadatas", "embeddings"])
+            if not got["ids"]:
+                continue
+            self.collection.delete(ids=list(got["ids"]))
+            self.collection.add(ids=list(got["ids"]), documents=list(got["documents"]),
+                                metadatas=list(got["metadatas"]),
+                                embeddings=np.asarray(got["embeddings"], dtype=np.float32).tolist())
         self._generation += 1
 
     def delete(self, source: str, keep_sha: str | None = None) -> None:
