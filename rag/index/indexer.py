@@ -8,7 +8,9 @@ the next sync can tell finished files from interrupted ones without reading ever
 - removed file: mark its record dirty with no version -> delete its chunks -> delete the record.
 
 ``recover()`` (run first by every sync) finishes each dirty record: it deletes that source's chunks of any other
-version than the one recorded, so an interrupted add is rolled back and an interrupted replace is completed.
+version than the one recorded, so an interrupted add is rolled back and an interrupted replace is completed. After
+an interrupted run it also stores again any chunk the vector index holds but no search reaches (a kill can tear
+Chroma's save of its graph).
 
 Chunks are embedded in batches that span files; files are read and chunked one at a time on a background thread
 while the previous batch is embedded, so memory holds one batch and a few files, never the whole corpus.
