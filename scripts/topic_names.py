@@ -19,7 +19,6 @@ import dataclasses
 import logging
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,9 +26,10 @@ from corpora import DOCS
 from pools import INDEX_ROOT, Pool, load_pools
 
 from rag.answer.corpus import CorpusStats
-from rag.answer.refusal import BY_CODE, Evidence, names_in_context
+from rag.answer.facts import facts_of
+from rag.answer.refusal import BY_CODE, Evidence
 from rag.evaluation import unit_holds
-from rag.text import terms
+from rag.text import has_name_term, terms
 
 log = logging.getLogger("topic_names")
 NAME_RULES = ("no_typed_unit", "low_score")  # the rules that ask a unit's passage for the question's names
@@ -45,9 +45,6 @@ def share(name: str, stats: CorpusStats) -> float:
 
 def missing_names(p: Pool, depth: int) -> set[str]:
     """The question's names that no typed unit among the first ``depth`` has in its passage."""
-    from rag.text import has_name_term
-    from rag.answer.facts import facts_of
-
     typed = [c for c in p.candidates[:depth] if c.typed]
     return {n for n in p.question.names
             if not any(any(has_name_term(c.context_facts.term_set, t) for t in facts_of(n).terms) for c in typed)}
@@ -63,9 +60,9 @@ def main() -> int:
     if not pools:
         print(f"no pools in {args.index_root}: run scripts/pools.py first", file=sys.stderr)
         return 1
+    from rag.answer.threshold import refusal_threshold
     from rag.app import ensure_index
     from rag.config import HAND_ORDER, load_settings, offline_environment
-    from rag.answer.threshold import refusal_threshold
 
     offline_environment()
     blockers: Counter[tuple[str, str]] = Counter()
