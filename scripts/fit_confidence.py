@@ -57,7 +57,7 @@ import numpy as np
 from rag.answer.compose import best_typed, choose_evidence
 from rag.answer.confidence import FEATURES, ConfidenceModel, DraftStage, logit
 from rag.answer.params import DEFAULTS
-from rag.answer.scorer import LearnedScorer
+from rag.answer.scorer import LearnedScorer, ScorerCard
 from rag.app import ensure_index
 from rag.config import HAND_ORDER, PROJECT_ROOT, load_settings, offline_environment
 from rag.errors import ConfigError
@@ -80,10 +80,13 @@ def question_files(name: str) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
-def saw(trained_on: str, corpus: str) -> bool:
-    """Whether a scorer card's ``trained_on`` ('seeds, wiki (left out: pydocs, handbook)', as
-    scripts/train_scorer.py export writes it) names ``corpus`` among the corpora its models were trained on."""
-    return corpus in {n.strip() for n in trained_on.split(" (left out:")[0].split(",")}
+def saw(card: ScorerCard, corpus: str) -> bool:
+    """Whether ``corpus`` is among those the card's models were trained on. Raises ConfigError for a card that
+    does not list them (nothing would then tell its rows from rows no model saw)."""
+    if not card.corpora:
+        raise ConfigError(f"the scorer card does not list the corpora its models were trained on "
+                          f"(training.trained_on; it says {card.trained_on!r}): export the scorer again")
+    return corpus in card.corpora
 
 
 def holds_left_out_rows(data: dict[str, list[dict]]) -> bool:
@@ -101,7 +104,7 @@ def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None, l
     if rules is not None:
         settings = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, refusal_rules=rules))
     # the scorer's card alone (its models load on first use), before the corpus is indexed
-    seen = settings.scorer != HAND_ORDER and saw(LearnedScorer.load(Path(settings.scorer)).card.trained_on, name)
+    seen = settings.scorer != HAND_ORDER and saw(LearnedScorer.load(Path(settings.scorer)).card, name)
     if seen and left_out:
         raise ConfigError(f"the scorer {settings.scorer} was trained on {name}, and the rows cached so far were "
                          "decided by scorers that had left their corpus out: set RAG_SCORER to the folder that left "

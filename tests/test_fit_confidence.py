@@ -11,9 +11,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import fit_confidence as fc
 import pytest
 
+from rag.answer.scorer import LearnedScorer, ScorerCard
+from rag.config import PROJECT_ROOT
 from rag.errors import ConfigError
 
-HALF = "seeds, handbook, sqlite_doc (left out: apache_httpd, pydocs, wiki)"  # a scorer card's trained_on
+HALF = ScorerCard(0.5, "seeds, handbook, sqlite_doc (left out: apache_httpd, pydocs, wiki)",
+                  corpora=("seeds", "handbook", "sqlite_doc"))
 
 
 def test_a_scorer_card_names_the_corpora_it_was_trained_on_not_those_it_left_out():
@@ -22,8 +25,13 @@ def test_a_scorer_card_names_the_corpora_it_was_trained_on_not_those_it_left_out
     assert not fc.saw(HALF, "pydocs")
     assert not fc.saw(HALF, "wiki")
     assert not fc.saw(HALF, "seed")  # a whole name, not a part of one
-    assert fc.saw("seeds, wiki, pydocs (left out: none)", "pydocs")
-    assert not fc.saw("", "pydocs")
+    with pytest.raises(ConfigError, match="does not list the corpora"):
+        fc.saw(ScorerCard(0.5, "seeds, wiki (left out: none)"), "pydocs")
+
+
+def test_the_shipped_card_lists_the_corpora_it_was_trained_on():
+    card = LearnedScorer.load(PROJECT_ROOT / "models" / "scorer").card
+    assert len(card.corpora) == 24 and fc.saw(card, "pydocs") and fc.saw(card, "seeds")
 
 
 def test_a_cache_of_left_out_rows_is_told_from_one_without_that_knowledge():

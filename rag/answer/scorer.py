@@ -114,6 +114,7 @@ class ScorerCard:
     unreadable_by_hand: bool = False
     bi: str | None = None  # a cross-encoder's folder: the file of the bi-encoder its stack reads too
     reads: str = "unit"  # what the model (a bi-encoder beside it: always "unit") reads of a candidate (READS)
+    corpora: tuple[str, ...] = ()  # the corpora its models were trained on (the card's training.trained_on)
 
 
 class LearnedScorer:
@@ -147,7 +148,8 @@ class LearnedScorer:
                                  "the unit")
             card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack, kind,
                               None if first is None else int(first), int(data.get("max_tokens", MAX_PAIR_TOKENS)),
-                              data.get("unreadable") == "hand", None if bi is None else str(bi), reads)
+                              data.get("unreadable") == "hand", None if bi is None else str(bi), reads,
+                              tuple(str(n) for n in data.get("training", {}).get("trained_on", ())))
         except FileNotFoundError as exc:
             raise ConfigError(f"The answer scorer {path} is missing; {REDO}, or order by hand: "
                               "RAG_SCORER=none.") from exc
