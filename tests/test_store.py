@@ -223,3 +223,21 @@ def test_a_sync_after_a_clean_run_does_not_search_the_whole_index(tmp_path, docs
     indexer.sync(docs_copy)
     monkeypatch.setattr(indexer.store, "unreachable", lambda: pytest.fail("searched without an interrupted run"))
     indexer.sync(docs_copy)
+
+
+def test_a_relink_killed_between_its_delete_and_its_add_has_the_next_sync_index_the_file_again(tmp_path, docs_copy,
+                                                                                              hash_embedder):
+    """What a kill inside ChromaStore.relink leaves: the file's record says no complete version (as the indexer
+    writes it first) and one chunk is deleted, not yet added. The next sync indexes the file again, whole."""
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    indexer.sync(docs_copy)
+    name = "001_9f4acd3a2150c267.txt"
+    record = indexer.store.files.read()[name]
+    chunk_id = indexer.store.collection.get(where={"source": name}, include=[])["ids"][1]
+    indexer.store.files.write([FileRecord(name, "", record.total, dirty=True)])
+    indexer.store.collection.delete(ids=[chunk_id])
+    report = indexer.sync(docs_copy)
+    assert name in report.recovered and name in report.added
+    assert indexer.store.files.read()[name] == record
+    assert indexer.store.chunk_states()[name].complete == {record.sha256}
+    assert chunk_id in indexer.store.collection.get(where={"source": name}, include=[])["ids"]
