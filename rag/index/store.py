@@ -269,9 +269,10 @@ class ChromaStore:
 
     def unreachable(self, k: int = REACH_K) -> list[str]:
         """Chunks that a search with their own stored vector does not return: the vector index holds them but no
-        path through its graph leads to them. Chroma 1.5.9 leaves such elements when a kill tears its save of the
-        graph (the same symptom as chroma-core/chroma#7758), and reopening does not relink them. One search of
-        width ``k`` per chunk: seconds at 10,000 chunks, so run only after an interrupted run."""
+        path through its graph leads to them. Chroma 1.5.9 can leave such elements (one, of 215, right after a
+        kill in the crash test; the same symptom as chroma-core/chroma#7758), and reopening does not relink them;
+        HNSW also leaves a rare near-duplicate unlinked on its own. One search of width ``k`` per chunk: seconds at
+        10,000 chunks, so run only after an interrupted run."""
         n = self.count()
         missing: list[str] = []
         for got in get_all(self.collection, ["embeddings"]):
@@ -284,7 +285,7 @@ class ChromaStore:
 
     def relink(self, ids: list[str]) -> None:
         """Store these chunks again, same id, text, metadata and vector: deleted and added, each gets a new
-        element that the vector index links afresh (rewriting one in place does not)."""
+        element that the vector index links afresh (rewriting one in place can leave it unreachable)."""
         for i in range(0, len(ids), _BATCH):
             got = self.collection.get(ids=ids[i : i + _BATCH], include=["documents", "metadatas", "embeddings"])
             if not got["ids"]:
