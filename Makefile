@@ -79,7 +79,9 @@ halves: $(STAMP)
 	$(POOLS)  # whatever either process left undone (a crash there fails here too)
 	for half in $(HALF1) $(HALF2); do \
 	  $(PY) scripts/train_scorer.py train --leave-out $$half --epochs 2 $(HAND_WRITTEN) || exit 1; \
-	  $(PY) scripts/cross_encoder.py train --leave-out $$half --epochs 2 $(HAND_WRITTEN) || exit 1; \
+	  $(PY) scripts/cross_encoder.py train --leave-out $$half --epochs 2 $(HAND_WRITTEN) || exit 1; done
+	# an export fits its stack on every corpus's pools scored by the models that left it out: both halves first
+	for half in $(HALF1) $(HALF2); do \
 	  $(PY) scripts/cross_encoder.py export --leave-out $$half --with-bi $(FIRST) $(HAND_WRITTEN) \
 	    --to $(SCORER_WORK)/export-$$half || exit 1; done
 
