@@ -94,6 +94,11 @@ class IndexInfo:
             "schema": self.schema,
         }
 
+    @staticmethod
+    def from_metadata(meta: dict[str, Any]) -> IndexInfo:
+        """The settings a collection was built with, read back from its metadata (as_metadata's keys)."""
+        return IndexInfo(meta["embedder"], meta["dimension"], meta["chunk_chars"], meta["schema"])
+
 
 @dataclass(frozen=True)
 class ChunkRecord:

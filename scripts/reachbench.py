@@ -15,8 +15,7 @@ import time
 from pathlib import Path
 
 from rag.config import load_settings
-from rag.index.store import ChromaStore, _client
-from rag.types import IndexInfo
+from rag.index.store import ChromaStore
 
 log = logging.getLogger("reachbench")
 
@@ -26,11 +25,7 @@ def measure(index_dir: Path) -> tuple[int, int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "index"
         shutil.copytree(index_dir, copy)
-        name = load_settings(index_dir=copy).collection
-        meta = _client(copy).get_collection(name).metadata  # the index's own settings, of any schema
-        store = ChromaStore(copy, name, IndexInfo(meta["embedder"], meta["dimension"], meta["chunk_chars"],
-                                                  meta["schema"]))
-        store.open(create=False)
+        store = ChromaStore.existing(copy, load_settings(index_dir=copy).collection)
         started = time.perf_counter()
         missed = store.unreachable()
         return store.count(), len(missed), time.perf_counter() - started

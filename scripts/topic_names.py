@@ -26,10 +26,9 @@ from corpora import DOCS
 from pools import INDEX_ROOT, Pool, load_pools
 
 from rag.answer.corpus import CorpusStats
-from rag.answer.facts import facts_of
-from rag.answer.refusal import BY_CODE, Evidence
+from rag.answer.refusal import BY_CODE, Evidence, holds_name
 from rag.evaluation import unit_holds
-from rag.text import has_name_term, terms
+from rag.text import terms
 
 log = logging.getLogger("topic_names")
 NAME_RULES = ("no_typed_unit", "low_score")  # the rules that ask a unit's passage for the question's names
@@ -46,8 +45,7 @@ def share(name: str, stats: CorpusStats) -> float:
 def missing_names(p: Pool, depth: int) -> set[str]:
     """The question's names that no typed unit among the first ``depth`` has in its passage."""
     typed = [c for c in p.candidates[:depth] if c.typed]
-    return {n for n in p.question.names
-            if not any(any(has_name_term(c.context_facts.term_set, t) for t in facts_of(n).terms) for c in typed)}
+    return {n for n in p.question.names if not any(holds_name(c, n) for c in typed)}
 
 
 def main() -> int:

@@ -115,6 +115,18 @@ def test_index_built_with_other_settings_is_refused(tmp_path, docs_copy, hash_em
         other.open(create=False)
 
 
+def test_an_existing_index_opens_with_the_settings_it_was_built_with(tmp_path, docs_copy, hash_embedder):
+    built = _indexer(tmp_path / "index", hash_embedder, chunk_chars=300)
+    built.sync(docs_copy)
+    store = ChromaStore.existing(tmp_path / "index", "documents")
+    assert store.info == IndexInfo(hash_embedder.name, hash_embedder.dimension, 300)
+    assert store.count() == built.store.count() > 0
+    with pytest.raises(IndexMissing, match="rag index"):
+        ChromaStore.existing(tmp_path / "nothing", "documents")
+    with pytest.raises(IndexMissing, match="no collection 'other'"):
+        ChromaStore.existing(tmp_path / "index", "other")
+
+
 def test_corrupt_index_file_is_reported_not_crashed(tmp_path, hash_embedder):
     index_dir = tmp_path / "index"
     index_dir.mkdir()

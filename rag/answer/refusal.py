@@ -57,11 +57,15 @@ def unknown(question: Question, stats: CorpusStats, params: AnswerParams = DEFAU
     return missing
 
 
+def holds_name(c: Candidate, name: str) -> bool:
+    """Whether the unit, read in its passage, has a term of the question's name ``name``."""
+    return any(has_name_term(c.context_facts.term_set, t) for t in facts_of(name).terms)
+
+
 def names_in_context(question: Question, c: Candidate, params: AnswerParams = DEFAULTS) -> bool:
     """Whether the unit, read in its passage, mentions the question's names: all of them, or all but one when
     there are many."""
-    have = c.context_facts.term_set
-    found = sum(1 for n in question.names if any(has_name_term(have, t) for t in facts_of(n).terms))
+    found = sum(1 for n in question.names if holds_name(c, n))
     wanted = len(question.names)
     return found >= (wanted - 1 if wanted >= params.many_names else wanted)
 

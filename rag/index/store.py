@@ -172,6 +172,22 @@ class ChromaStore:
                 log.debug("collection %s not dropped: %s", name, exc)
         self._collection = None
 
+    @classmethod
+    def existing(cls, index_dir: Path, collection: str) -> ChromaStore:
+        """The collection in a local index folder, opened with the settings it was built with (of any schema):
+        for tools that read an index as it is. Raises IndexMissing when there is none."""
+        if not cls.exists(index_dir):
+            raise IndexMissing(f"No index found in {index_dir}. Build it with `rag index`.")
+        try:
+            meta = _client(index_dir).get_collection(collection).metadata or {}
+            info = IndexInfo.from_metadata(meta)
+        except Exception as exc:  # chromadb raises many types; a collection of no known schema lacks keys
+            raise open_error(exc, create=False, collection=collection, location=str(index_dir),
+                             index_dir=index_dir, url=None) from exc
+        store = cls(index_dir, collection, info)
+        store.open(create=False)
+        return store
+
     @staticmethod
     def exists(index_dir: Path) -> bool:
         return (index_dir / "chroma.sqlite3").is_file()
