@@ -80,17 +80,25 @@ halves: $(STAMP)
 	for half in $(HALF1) $(HALF2); do \
 	  $(PY) scripts/train_scorer.py train --leave-out $$half --epochs 2 $(HAND_WRITTEN) || exit 1; \
 	  $(PY) scripts/cross_encoder.py train --leave-out $$half --epochs 2 $(HAND_WRITTEN) || exit 1; done
-	# an export fits its stack on every corpus's pools scored by the models that left it out: both halves first
+	# an export fits its stack on every corpus's pools scored by the models that left it out: both halves first;
+	# an export newer than all four models is kept (its card, scorer.json, is the last file it writes)
 	for half in $(HALF1) $(HALF2); do \
+	  card=$(SCORER_WORK)/export-$$half/scorer.json; fresh=yes; \
+	  for model in $(foreach h,$(HALF1) $(HALF2),$(SCORER_WORK)/loco-$(h) $(SCORER_WORK)/cross-$(h)); do \
+	    [ $$card -nt $$model/model.safetensors ] || fresh=no; done; \
+	  if [ $$fresh = yes ]; then echo "$$card is newer than the four models: kept"; continue; fi; \
 	  $(PY) scripts/cross_encoder.py export --leave-out $$half --with-bi $(FIRST) $(HAND_WRITTEN) \
 	    --to $(SCORER_WORK)/export-$$half || exit 1; done
 
 # Which refusal rules the confidence makes redundant (issue 21, item 4; scripts/ablate_refusal.py): the training
 # questions' rows decided with no rule in force, each half by the half folder that left it out (about 30 minutes a
 # half), the evaluation sets answered the same way (about 15), then the table of rule sets. Prints; changes nothing.
+# A run stopped midway resumes: the training rows are kept per corpus until the half folders are exported again.
 ABLATION := $(SCORER_WORK)/ablation
 ablation: halves
-	rm -f .cache/work/confidence-indexes/ablation-rows.json
+	# rows of older half folders are decided again; rows of these resume (written after each corpus)
+	find .cache/work/confidence-indexes -maxdepth 1 -name ablation-rows.json \
+	  ! -newer $(SCORER_WORK)/export-$(HALF1)/scorer.json -delete
 	RAG_SCORER=$(SCORER_WORK)/export-$(HALF1) PYTHONHASHSEED=0 $(PY) scripts/ablate_refusal.py --cached \
 	  $(patsubst %,--corpus %,$(subst +, ,$(HALF1))) --eval-dir $(ABLATION)
 	RAG_SCORER=$(SCORER_WORK)/export-$(HALF2) PYTHONHASHSEED=0 $(PY) scripts/ablate_refusal.py --cached \
