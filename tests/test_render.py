@@ -22,6 +22,12 @@ def test_directives_render_as_the_sentence_a_reader_sees() -> None:
     assert render(".. note:: Careful.") == "Note: Careful."
 
 
+def test_a_literal_block_opener_shows_as_the_page_shows_it() -> None:
+    assert render("leaving maxsize at its default value of 128::") == "leaving maxsize at its default value of 128:"
+    assert render("For example: ::") == "For example:"
+    assert render("Call ``a::b`` in C++.") == "Call a::b in C++."
+
+
 def test_markdown_links_and_headings() -> None:
     assert render("## Install\nSee [the guide](http://x/y) for **details**.") == "Install\nSee the guide for details."
 

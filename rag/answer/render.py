@@ -91,6 +91,9 @@ def table_row(text: str) -> str:
     return " | ".join(grid_cells(lines)) if all(_GRID_ROW.match(line) for line in lines) else text
 
 
+_LITERAL_OPENER = re.compile(r"(?:(?<=\S)|(?P<space>[ \t]+))::[ \t]*$", re.MULTILINE)
+
+
 def render(text: str) -> str:
     """``text`` as a reader of the rendered page sees it (inline markup resolved, directive prefixes gone)."""
     if not any(ch in text for ch in "`*[#:|"):
@@ -105,5 +108,7 @@ def render(text: str) -> str:
     out = _EMPHASIS.sub(lambda m: m.group("body"), out)
     out = _MD_LINK.sub(lambda m: m.group("body"), out)
     out = _MD_HEADING.sub("", out)
+    # reST's '::' that opens a literal block: 'as follows::' shows 'as follows:', 'as follows: ::' shows 'as follows:'
+    out = _LITERAL_OPENER.sub(lambda m: "" if m.group("space") else ":", out)
     # A version note's text continues on indented lines: one paragraph as the page shows it.
     return re.sub(r"[ \t]*\n[ \t]+", " ", out).strip() if "\n" in out else out.strip()
