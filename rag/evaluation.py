@@ -226,6 +226,11 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "decision": answer.decision,
             "gold_rank": _rank_of_gold(answer.retrieved_sources, q.sources) if q.answerable else None,
             "facts_ok": q.answerable and not answer.refused and has_facts(answer.answer, q.facts),
+            # The short answer a reader takes in first (the line before the quote), and whether it holds the facts
+            # on its own: a wrong one over a right quote is a wrong answer to whoever reads only it.
+            "short": answer.short,
+            "short_ok": (has_facts(answer.short, q.facts)
+                         if q.answerable and not answer.refused and answer.short else None),
             "citations_ok": (citation_checks(answer, q.sources, q.facts)
                              if q.answerable and not answer.refused else []),
             "raw_sentences": raw_total,
@@ -308,6 +313,13 @@ def _metrics(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
         # Answered (not refused) with a key fact missing: a wrong or incomplete answer shown to the user.
         "wrong_answers_shown": _ratio(sum(not r["refused"] and not r["facts_ok"] for r in answerable),
                                       len(answerable)),
+        # Short answers (the line before the quote): how many answers have one, how many of those hold every key
+        # fact, and how many answerable questions show one without them (whatever the quote under it holds).
+        "short_shown": _ratio(sum(r.get("short_ok") is not None for r in answerable),
+                              sum(not r["refused"] for r in answerable)),
+        "short_right": _ratio(sum(r.get("short_ok") is True for r in answerable),
+                              sum(r.get("short_ok") is not None for r in answerable)),
+        "wrong_short_shown": _ratio(sum(r.get("short_ok") is False for r in answerable), len(answerable)),
         "unsupported_before_check": _ratio(sum(r["removed_sentences"] for r in rows), raw),
         "unsupported_after_check": _ratio(sum(r["shown_unsupported"] for r in rows),
                                           sum(r["shown_sentences"] for r in rows)),
@@ -317,6 +329,8 @@ def _metrics(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
                                  len(answerable)),
         "wrong_shown_at_point": _ratio(sum(not r["facts_ok"] and r["status"] == "answered" for r in answerable),
                                        len(answerable)),
+        "wrong_short_at_point": _ratio(sum(r.get("short_ok") is False and r["status"] == "answered"
+                                           for r in answerable), len(answerable)),
         "unanswerable_declined_at_point": _ratio(sum(r["status"] != "answered" for r in unanswerable),
                                                  len(unanswerable)),
         "not_sure_rate": _ratio(sum(r["status"] == "not_sure" for r in rows), len(rows)),

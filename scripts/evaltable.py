@@ -38,9 +38,11 @@ from corpora import CORPORA
 
 METRICS = [("fact_accuracy", "facts", ">= 85%"), ("refusal_accuracy", "refusals", ">= 90%"),
            ("false_refusal_rate", "false refusals", "<= 5%"), ("wrong_answers_shown", "wrong answers shown", "<= 3%"),
+           ("wrong_short_shown", "wrong short answers shown", ""),
            ("citation_precision", "citation precision", ">= 95%")]
 RECALL = "recall@4"
 AT_POINT = [("facts_at_point", "facts"), ("wrong_shown_at_point", "wrong answers shown"),
+            ("wrong_short_at_point", "wrong short answers shown"),
             ("unanswerable_declined_at_point", "unanswerable refused or not sure"), ("not_sure_rate", "not sure")]
 
 
@@ -135,7 +137,8 @@ def compare(before: Path, after: Path, corpora: list[str]) -> str:
     the fact in the top unit (stage table), and the product at each run's own confidence point, as each run stored
     them (not computed again: the two runs may use different confidence models)."""
     names = [*METRICS, ("facts_at_point", "facts at the point", ""),
-             ("wrong_shown_at_point", "wrong shown at the point", "")]
+             ("wrong_shown_at_point", "wrong shown at the point", ""),
+             ("wrong_short_at_point", "wrong short answers at the point", "")]
     lines = ["| corpus | set | " + " | ".join(label for _, label, _ in names) + " | top unit |",
              "|---|---|" + "---|" * (len(names) + 1)]
     for name in corpora:

@@ -85,3 +85,23 @@ def test_every_rule_that_would_refuse_is_recorded_whatever_is_in_force() -> None
         pipeline = SimpleNamespace(embedder=None, params=replace(DEFAULTS, refusal_rules=rules))
         pipeline.evidence = partial(Pipeline.evidence, pipeline)  # the real method, on a pipeline with no index
         assert rules_fired(pipeline, decision)[0] == "unknown_terms"  # type: ignore[arg-type]
+
+
+def _row(qid: str, *, facts_ok: bool, short_ok: bool | None, status: str = "answered") -> dict:
+    return {"id": qid, "answerable": True, "refused": status == "refused", "facts_ok": facts_ok, "short_ok": short_ok,
+            "status": status, "citations_ok": [], "gold_rank": 1, "raw_sentences": 0, "removed_sentences": 0,
+            "shown_unsupported": 0, "shown_sentences": 1, "fallback": False,
+            "timings_ms": {"total": 1.0, "first_token": 1.0, "retrieve": 1.0}}
+
+
+def test_a_wrong_short_answer_over_a_right_quote_is_counted_as_shown_wrong() -> None:
+    from rag.evaluation import _metrics
+
+    rows = [_row("a", facts_ok=True, short_ok=True), _row("b", facts_ok=True, short_ok=False),
+            _row("c", facts_ok=True, short_ok=None), _row("d", facts_ok=False, short_ok=False, status="not_sure"),
+            _row("e", facts_ok=False, short_ok=None, status="refused")]
+    m = _metrics(rows, 4)
+    assert m["fact_accuracy"] == 0.6  # the quote under b's wrong short answer holds the facts
+    assert m["short_shown"] == 0.75 and m["short_right"] == round(1 / 3, 4)  # of the 4 answers shown, 3 lead
+    assert m["wrong_short_shown"] == 0.4  # b and d, of 5 answerable questions
+    assert m["wrong_short_at_point"] == 0.2  # d is "not sure" at the point: no short answer shown
