@@ -24,6 +24,10 @@ DEFAULT_MODEL = "gemma3-270m"
 # How the embedder runs: PyTorch, or an int8-quantized ONNX export made once into the cache folder.
 EMBED_BACKENDS = ("torch", "onnx-int8")
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
+# Whether the model's own sentences that say more than the quoted unit are shown above it (RAG_MODEL_SENTENCES):
+# "auto" shows them for a model you bring and not for the packaged ones, whose such sentences were mostly wrong
+# (docs/quality.md, "Short answers"); the quote, and the value or name read off it, are shown either way.
+MODEL_SENTENCES = ("auto", "on", "off")
 DEFAULT_MIN_EVIDENCE_SCORE = 0.35  # the refusal threshold of an index that was never calibrated
 # How long to wait for outside servers, in seconds. Connecting takes at most CONNECT_TIMEOUT_S (or the setting, if
 # lower) everywhere; the settings bound each answer of the Chroma server and, for the LLM server, the wait for the
@@ -91,6 +95,7 @@ class Settings:
     llm_api_key: str | None = dataclasses.field(default=None, repr=False)  # sent as a bearer token; never logged
     chroma_timeout: float = DEFAULT_CHROMA_TIMEOUT_S  # seconds for each answer of the Chroma server
     llm_timeout: float = DEFAULT_LLM_TIMEOUT_S  # seconds to the LLM server's first token, and between tokens
+    model_sentences: str = "auto"  # one of MODEL_SENTENCES
     project_root: Path = PROJECT_ROOT
     answer: AnswerParams = dataclasses.field(default_factory=AnswerParams)  # every tuning number of rag.answer
 
@@ -109,6 +114,13 @@ class Settings:
 
     def model_is_packaged(self) -> bool:
         return self.model in PACKAGED_MODELS
+
+    def shows_model_sentences(self, model_name: str) -> bool:
+        """Whether an answer by the model named ``model_name`` (TextGenerator.name: a packaged model's name, a GGUF
+        file's, a server's) shows the model's sentences that say more than the quote (``model_sentences``)."""
+        if self.model_sentences == "auto":
+            return model_name not in PACKAGED_MODELS
+        return self.model_sentences == "on"
 
 
 # Environment variable -> (field name, parser)
@@ -141,6 +153,7 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "RAG_LLM_API_KEY": ("llm_api_key", str),
     "RAG_CHROMA_TIMEOUT": ("chroma_timeout", float),
     "RAG_LLM_TIMEOUT": ("llm_timeout", float),
+    "RAG_MODEL_SENTENCES": ("model_sentences", str),
 }
 
 _BOUNDS: dict[str, tuple[float, float]] = {
@@ -213,6 +226,9 @@ def _check_bounds(settings: Settings) -> None:
     if settings.embed_backend not in EMBED_BACKENDS:
         raise ConfigError(f"Setting embed_backend={settings.embed_backend!r} is unknown; use one of "
                           f"{', '.join(EMBED_BACKENDS)} (RAG_EMBED_BACKEND).")
+    if settings.model_sentences not in MODEL_SENTENCES:
+        raise ConfigError(f"Setting model_sentences={settings.model_sentences!r} is unknown; use one of "
+                          f"{', '.join(MODEL_SENTENCES)} (RAG_MODEL_SENTENCES).")
     for field in ("chroma_url", "llm_url"):
         url = getattr(settings, field)
         if url is not None and not (urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname):

@@ -286,7 +286,7 @@ class Pipeline:
                         pairs=tuple((a, b) for a, b in pairwise(facts_of(q.text).terms)
                                     if a in relation and b in relation),
                         before=tuple(e.before for e in evidence), params=self.params)
-        builder = builder_for(q, evidence, asked, self.params)
+        builder = builder_for(q, evidence, asked, self.params, self.settings.shows_model_sentences(model.name))
         # Between the two confidences the draft decides: its checked text waits until the draft is done.
         hold = decision.draft_decides
         waiting: list[AnswerEvent] = []
@@ -323,7 +323,7 @@ class Pipeline:
             if delta:
                 yield from show(delta)
         timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
-        fallback = not builder.model_claims()  # no model sentence held up
+        fallback = not builder.model_claims() and not builder.unshown  # no model sentence held up
         confidence = decision.final_confidence(not fallback)
         if confidence < decision.min_confidence:
             log.info("not sure of %r: confidence %.2f < %.2f once the draft was checked (a sentence of it held "

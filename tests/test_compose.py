@@ -170,6 +170,18 @@ def test_a_right_answer_without_a_marker_is_re_cited_to_the_sentence_that_names_
 
 
 @pytest.mark.slow
+def test_a_packaged_model_sentence_that_says_more_than_the_quote_is_not_shown(real_app, scripted_model):
+    """What the packaged models add beyond the quote was mostly wrong (docs/quality.md, "Short answers"): their
+    answer leads with the name read off the evidence, and the sentence is kept aside, not shown."""
+    model = scripted_model("The Canadian Foreign Minister Mélanie Joly.", name="gemma3-270m")
+    answer = real_app.pipeline.ask(JOLY_Q, generator=model)
+    lead, quote = answer.sentences
+    assert lead.origin == "short" and lead.claim == "Mélanie Joly"  # the name the evidence gives, not the model's
+    assert quote.origin == "quote" and answer.removed == [] and not answer.fallback  # the sentence held up
+    assert "Foreign Minister" not in answer.answer.split("\n")[0]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("reply", ["Lavrov met Bui Thanh Son in Hanoi [0].", "Lavrov met Bui Thanh Son [9].",
                                    "Lavrov met Bui Thanh Son in Hanoi [1, 7]."])
 def test_no_marker_points_outside_the_citations(real_app, scripted_model, reply: str):

@@ -151,3 +151,14 @@ def test_display_path_outside_the_project_is_absolute(tmp_path: Path) -> None:
 def test_display_path_with_an_overridden_project_root(tmp_path: Path) -> None:
     settings = load_settings(env={}, project_root=tmp_path.resolve())
     assert settings.display_path(tmp_path / "docs" / "x.txt") == "docs/x.txt"
+
+
+def test_model_sentences_are_shown_for_a_model_you_bring_and_not_for_the_packaged_ones() -> None:
+    auto = load_settings(env={})
+    assert auto.model_sentences == "auto"
+    assert not auto.shows_model_sentences("gemma3-270m") and not auto.shows_model_sentences("smollm2-135m")
+    assert auto.shows_model_sentences("mistral-7b.Q4_K_M.gguf") and auto.shows_model_sentences("llama @ http://x")
+    assert load_settings(env={"RAG_MODEL_SENTENCES": "on"}).shows_model_sentences("gemma3-270m")
+    assert not load_settings(env={"RAG_MODEL_SENTENCES": "off"}).shows_model_sentences("mistral-7b.gguf")
+    with pytest.raises(ConfigError, match="RAG_MODEL_SENTENCES"):
+        load_settings(env={"RAG_MODEL_SENTENCES": "yes"})

@@ -3,7 +3,8 @@
 The layout: the short answer first (the model's sentences that add something, else the value asked for or the
 model's short phrase), then the one quote it rests on with the answer highlighted, then a rival source's figure
 as one short line. A model sentence that only restates the quote is held back (the quote says it), and one that
-repeats what an earlier shown sentence says is dropped.
+repeats what an earlier shown sentence says is dropped. With the packaged models, sentences that add something
+are not shown at all (Settings.shows_model_sentences): the short answer is then read off the quote.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class AnswerBuilder:
     sentences: list[AnswerSentence] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # rejected model sentences, with the reason
     held: list[CheckedSentence] = field(default_factory=list)  # accepted model sentences the quote already says
+    # Whether accepted model sentences that say more than the quote are shown (Settings.shows_model_sentences);
+    # when not, they are kept in ``unshown``: they held up against the evidence, and are not shown.
+    show_model: bool = True
+    unshown: list[CheckedSentence] = field(default_factory=list)
     supports: set[int] = field(default_factory=set)  # evidence indexes (0-based) that model sentences rest on
     # A who- or which-question's name, as the evidence gives it next to the question's words (rag.answer.spans.
     # named_answer), with its evidence index; and what the question says. A model sentence naming someone else
@@ -106,11 +111,15 @@ class AnswerBuilder:
                 self.removed.append(f"{sentence.text} (names {', '.join(sorted(others))}, not "
                                     f"{self.named[1].span.text}, whom the sources name next to the question's words)")
                 return None
-        self.supports.add(index)
         claim = said(sentence.text) - self.asked
         if index == self.quote and claim <= said(self.evidence[index].shown):
+            self.supports.add(index)
             self.held.append(sentence)  # the quote will say it
             return None
+        if not self.show_model:
+            self.unshown.append(sentence)
+            return None
+        self.supports.add(index)
         if claim <= set().union(*(said(s.claim) for s in self.sentences)):
             return None  # an earlier sentence already says it
         return self._model_line(sentence.text, index)
@@ -224,7 +233,7 @@ def neighbours(a: Candidate, b: Candidate, gap: int = 4) -> bool:
 
 
 def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = frozenset(),
-                params: AnswerParams = DEFAULTS) -> AnswerBuilder:
+                params: AnswerParams = DEFAULTS, show_model: bool = True) -> AnswerBuilder:
     """The answer's builder: it quotes the best unit holding the kind of fact asked for; for a who- or
     which-question, the unit naming what is asked next to more of the question's words when there is one, or
     still the best unit when that name stands in the sentence next to it (the neighbour gives the name, the best
@@ -244,7 +253,8 @@ def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = 
         else:
             named = (quote, own) if own is not None else None
     known = q.asked_specifics | {fold(w) for w in words(q.text)}
-    return AnswerBuilder(evidence, quote=quote, asked=asked, params=params, named=named, known=known)
+    return AnswerBuilder(evidence, quote=quote, asked=asked, params=params, named=named, known=known,
+                         show_model=show_model)
 
 
 def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
