@@ -30,3 +30,13 @@ def test_facts_of_a_text_are_computed_once_and_hold_every_kind():
     assert "guido" in facts.names
     assert facts.terms[0] == "python" and set(facts.terms) == facts.term_set
     assert facts.said == facts.term_set | facts.numbers
+
+
+def test_month_names_that_are_everyday_words_are_months_only_when_written_as_months():
+    assert dates("Loop statements may have an else clause.") == set()  # the verb: a unit no date question wants
+    assert dates("We march on; an august body.") == set()
+    assert dates("In May the trade grew.") == {"may"} and dates("may 5") == {"may"} and dates("MAY") == {"may"}
+    assert dates("It was signed on March 3, 2021.") >= {"march", "2021"}
+    from rag.answer.facts import DATE_SPAN
+
+    assert [m.group() for m in DATE_SPAN.finditer("It may run until August 2024.")] == ["August 2024"]

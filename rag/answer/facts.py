@@ -18,12 +18,16 @@ _MONTH = "|".join(MONTHS)
 # weekday, a month, a year); what is taken out before counting amounts is a whole date expression (a year only
 # after a word that makes it one: 'in 2021', not '2021 chunks').
 _ISO = r"\b\d{3,4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
-_DATE = re.compile(_ISO + r"|\b(" + "|".join(MONTHS + WEEKDAYS) + r")\b|"
+# Month names that are also everyday words: written in lower case and not followed by a day or a year, they are
+# the words ('Loop statements may have an else clause'), not the months.
+_NOT_A_MONTH = r"(?!(?-i:may|march|august)\b(?!\s+\d))"
+_DATE = re.compile(_ISO + r"|\b" + _NOT_A_MONTH + r"(" + "|".join(MONTHS + WEEKDAYS) + r")\b|"
                    r"(?<![\d.,])\b\d{3,4}\b(?![.,]\d)(?!\s*(%|percent|per cent))", re.IGNORECASE)
-_DATE_EXPR = re.compile(_ISO + r"|\b(\d{1,2}\s+)?(" + _MONTH + r")(\s+\d{1,2}(-\d{1,2})?)?(,?\s+\d{3,4})?\b|"
+_DATE_EXPR = re.compile(_ISO + r"|\b(\d{1,2}\s+)?" + _NOT_A_MONTH + r"(" + _MONTH + r")"
+                        r"(\s+\d{1,2}(-\d{1,2})?)?(,?\s+\d{3,4})?\b|"
                         r"\b(in|since|until|by|from|of|year|born|died)\s+\d{3,4}\b", re.IGNORECASE)
 # The span a date answer shows: a day range before a month is one date ('8-9 April 2024').
-DATE_SPAN = re.compile(_ISO + r"|\b(?:\d{1,2}(?:[-–]\d{1,2})?\s+)?(?:" + _MONTH + r")"
+DATE_SPAN = re.compile(_ISO + r"|\b(?:\d{1,2}(?:[-–]\d{1,2})?\s+)?" + _NOT_A_MONTH + r"(?:" + _MONTH + r")"
                        r"(?:\s+\d{1,2}(?:-\d{1,2})?)?(?:,?\s+\d{3,4})?\b|"
                        r"(?<![\d.,])\b\d{4}\b(?![.,]\d)", re.IGNORECASE)
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|"
