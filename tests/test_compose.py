@@ -182,6 +182,19 @@ def test_a_packaged_model_sentence_that_says_more_than_the_quote_is_not_shown(re
 
 
 @pytest.mark.slow
+def test_with_the_real_packaged_model_the_short_answer_is_read_off_the_quote(real_app):
+    """The real Gemma's sentence for this question, shown until now, was 'In 2022, the two countries' relations were
+    described as a "no limits" partnership [1].' (held up against the evidence, without the month asked for);
+    the answer now leads with the date the quoted sentence gives."""
+    answer = real_app.pipeline.ask("When did Russia and China describe their relationship as a 'no limits' "
+                                   "partnership?")
+    lead, quote = answer.sentences[:2]
+    assert lead.origin == "short" and lead.claim == "February 2022", answer.answer
+    assert quote.origin == "quote" and "February 2022" in quote.claim
+    assert all(s.origin != "model" for s in answer.sentences)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("reply", ["Lavrov met Bui Thanh Son in Hanoi [0].", "Lavrov met Bui Thanh Son [9].",
                                    "Lavrov met Bui Thanh Son in Hanoi [1, 7]."])
 def test_no_marker_points_outside_the_citations(real_app, scripted_model, reply: str):

@@ -47,6 +47,20 @@ def test_a_reverse_lookup_names_the_person_the_cited_sentence_ties_to_the_value(
 
 
 @pytest.mark.slow
+def test_the_packaged_models_sentence_about_someone_else_is_not_shown(wiki_app):
+    """The real Gemma answered 'The father of Leena Glasgow was Booker Mena [1].' above the right quote (it held up:
+    the index says so of Leena Glasgow). The packaged models' sentences that say more than the quote are not shown;
+    the answer leads with the name the quoted sentence gives."""
+    answer = wiki_app.pipeline.ask("Who was Trina Glasgow's father?")
+    assert not answer.refused, answer.decision
+    lead, quote = answer.sentences[:2]
+    assert lead.origin == "short" and lead.claim == "Doug Glasgow", answer.answer
+    assert quote.origin == "quote" and "Trina Glasgow" in quote.claim and "Doug Glasgow" in quote.claim
+    assert "Booker Mena" not in answer.answer and all(s.origin != "model" for s in answer.sentences)
+    assert "Trina_Glasgow.txt" in _cited(answer)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("question, code, why", [
     # other people's mothers are in the index
     ("Who is the mother of Abel Peele?", "relation_untied", "no passage says mother"),
