@@ -48,25 +48,6 @@ def test_a_model_sentence_that_only_restates_the_quote_is_held_back():
     assert builder.model_claims() == ["Trade was $5.54 billion."]
 
 
-def test_with_model_sentences_off_only_a_sentence_copied_from_its_unit_says_more_than_the_quote():
-    builder = AnswerBuilder(EVIDENCE, quote=0, show_model=False)
-    own = CheckedSentence("Trade was 5.54 billion dollars.", [2], support=2)  # held up; the model's own words
-    assert builder.add_model_sentence(own) is None and builder.unshown == [own] and builder.sentences == []
-    assert builder.supports == set()  # not in sight: a rival figure from that unit would still be shown
-    copied_line = CheckedSentence("Trade was $5.54 billion.", [2], support=2)  # the unit's words: a quote
-    assert builder.add_model_sentence(copied_line) == "Trade was $5.54 billion [1]."
-    assert builder.sentences[0].origin == "model" and builder.supports == {1}
-
-
-def test_a_copied_sentence_stands_word_for_word_in_its_unit():
-    from rag.answer.compose import copied
-
-    assert copied("“Confront him with facts.”", "She said: “Confront him with facts.” Then she left.")
-    assert copied("Mélanie  Joly.", "Minister Melanie Joly told reporters")
-    assert not copied("The father of Leena Glasgow was Booker Mena.", "The father of Leena Glasgow is Booker Mena.")
-    assert not copied("Yes.", "Their eyes met.") and not copied("", "anything")
-
-
 def test_a_sentence_that_repeats_an_earlier_one_is_dropped():
     builder = AnswerBuilder(EVIDENCE, quote=1)
     assert builder.add_model_sentence(CheckedSentence("Lavrov visited Hanoi on a trip.", [1], support=1))

@@ -47,13 +47,6 @@ def _listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def copied(sentence: str, unit: str) -> bool:
-    """Whether a model sentence stands word for word in the unit it rests on (case, accents, markup and spacing
-    aside; its closing stop and quotation marks too): a quote of the evidence, not the model's own words."""
-    core = " ".join(fold(sentence).strip().rstrip(".!?;:").strip("\"'“”«» ").split())
-    return bool(core) and re.search(rf"(?<!\w){re.escape(core)}(?!\w)", " ".join(fold(unit).split())) is not None
-
-
 def said(text: str) -> frozenset[str]:
     """What a sentence states, for comparing sentences: its content terms and its numbers."""
     return facts_of(text).said
@@ -76,8 +69,7 @@ class AnswerBuilder:
     removed: list[str] = field(default_factory=list)  # rejected model sentences, with the reason
     held: list[CheckedSentence] = field(default_factory=list)  # accepted model sentences the quote already says
     # Whether accepted model sentences that say more than the quote are shown (Settings.shows_model_sentences);
-    # when not, they are kept in ``unshown`` (they held up against the evidence, and are not shown), unless the
-    # model copied the sentence word for word from the unit it rests on: that is a quote, and is shown.
+    # when not, they are kept in ``unshown``: they held up against the evidence, and are not shown.
     show_model: bool = True
     unshown: list[CheckedSentence] = field(default_factory=list)
     supports: set[int] = field(default_factory=set)  # evidence indexes (0-based) that model sentences rest on
@@ -124,7 +116,7 @@ class AnswerBuilder:
             self.supports.add(index)
             self.held.append(sentence)  # the quote will say it
             return None
-        if not self.show_model and not copied(sentence.text, self.evidence[index].shown):
+        if not self.show_model:
             self.unshown.append(sentence)
             return None
         self.supports.add(index)
