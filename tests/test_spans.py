@@ -16,6 +16,15 @@ def test_an_amount_keeps_its_currency_and_scale_and_a_number_inside_a_name_is_no
     assert TRADE[span.start : span.end] == span.text  # offsets into the text as given
 
 
+def test_a_bare_number_keeps_the_word_it_counts_and_no_word_of_grammar():
+    q = analyse("How long can a line sent to syslog be?")
+    assert [s.text for s in value_spans(q, "Lines longer than 1024 bytes are split.")] == ["1024 bytes"]
+    assert [s.text for s in value_spans(q, "A buffer of 64 KiB, kept for 24 hours.")] == ["64 KiB", "24 hours"]
+    assert [s.text for s in value_spans(q, "It keeps 128 by default, between 2 and 3.")] == ["128", "2", "3"]
+    assert [s.text for s in value_spans(q, "Pass 7\nparameters.")] == ["7"]  # not across a line break
+    assert [s.text for s in value_spans(q, TRADE)] == ["U.S. $5.54 billion", "14 percent"]  # a scale says it
+
+
 def test_a_date_span_is_the_whole_date_and_not_the_year_the_question_gives():
     q = analyse("When did Lavrov arrive in Hanoi in 2022?")
     text = "Lavrov met his counterpart in Hanoi, July 6, 2022, and left for Bali."

@@ -16,9 +16,12 @@ from rag.answer.question import Question
 from rag.text import SENTENCE_OPENERS, STOPWORDS, fold, same_name_term, terms
 
 # An amount with what says what it counts: currency before, a scale or unit word after ('U.S. $5.54 billion',
-# '14 percent', '3,097 chunks' keeps only '3,097'); a number inside a name is none ('COVID-19').
+# '14 percent'); a number inside a name is none ('COVID-19').
 _AMOUNT = re.compile(r"(?:\bU\.S\.\s*)?[$€£¥₽]?\s?(?<![\w.-])\d+(?:[.,]\d+)*(?:\s?(?:%|percent\b|per cent\b|"
                      r"(?:thousand|million|billion|trillion)\b))?")
+# The word a bare number counts, right after it: '1024 bytes', '24 hours', '64 KiB' (a short unit may be written in
+# capitals); not a word of the sentence's grammar ('128 by default', '2 and 3').
+_COUNTED = re.compile(r"[ \t]?(?:[a-z][a-z-]{0,15}|[A-Za-z]{1,3}[A-Z][a-z]?)\b")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,11 @@ def value_spans(question: Question, text: str) -> list[Span]:
         for m in _AMOUNT.finditer(text):
             value = facts_of(m.group()).numbers
             if value and value & in_text and not value <= asked:
-                out.append(_strip(text, m.start(), m.end()))
+                end = m.end()
+                if m.group().strip()[-1].isdigit() and (unit := _COUNTED.match(text, end)) is not None \
+                        and unit.group().strip().lower() not in STOPWORDS:
+                    end = unit.end()  # a bare number with the word it counts
+                out.append(_strip(text, m.start(), end))
     elif question.kind == "date":
         for m in DATE_SPAN.finditer(text):
             if facts_of(m.group()).dates - asked:
