@@ -343,6 +343,7 @@ class Pipeline:
             timings_ms=timings,
             raw_answer=raw.strip(),
             removed=builder.removed,
+            unshown=[u.text for u in builder.unshown],
             fallback=fallback,
             retrieved_sources=[p.source for p in decision.passages],
             sentences=list(builder.sentences),

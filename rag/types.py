@@ -305,6 +305,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     raw_answer: str = ""  # the model's text before checking
     removed: list[str] = field(default_factory=list)  # model sentences the checker rejected
+    # model sentences that held up and were not shown: they said more than the quote, and the model is a packaged
+    # one (Settings.shows_model_sentences)
+    unshown: list[str] = field(default_factory=list)
     fallback: bool = False  # True when the answer quotes the evidence because no model sentence held up
     retrieved_sources: list[str] = field(default_factory=list)  # files of the retrieved passages, best first
     sentences: list[AnswerSentence] = field(default_factory=list)  # the answer, sentence by sentence
@@ -337,6 +340,7 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "raw_answer": self.raw_answer,
             "removed": self.removed,
+            "unshown": self.unshown,
             "sentences": [s.to_json() for s in self.sentences],
             "decision": self.decision,
             "refusal": self.refusal or None,

@@ -155,3 +155,13 @@ def test_the_draft_panel_says_how_a_follow_up_was_read():
     alone = Answer(question="Who is Lavrov?", understood="Who is Lavrov?", answer="x", refused=False, citations=[],
                    raw_answer="x")
     assert "Read as" not in draft_markdown(alone)
+
+
+def test_the_draft_panel_lists_the_sentences_that_held_up_and_were_not_shown():
+    answer = Answer(question="Who was Trina Glasgow's father?", answer="Doug Glasgow [1].", refused=False,
+                    citations=[], raw_answer="The father of Leena Glasgow was Booker Mena.",
+                    unshown=["The father of Leena Glasgow was Booker Mena."])
+    panel = draft_markdown(answer)
+    assert "**Held up against the passages, not shown**" in panel and "RAG_MODEL_SENTENCES=on" in panel
+    assert panel.endswith("- The father of Leena Glasgow was Booker Mena.")
+    assert answer.to_json()["unshown"] == ["The father of Leena Glasgow was Booker Mena."]

@@ -114,6 +114,10 @@ def draft_markdown(answer: Answer, model: str = "") -> str:
     lines = [f"{label} {answer.raw_answer or '(empty)'}"]
     if answer.understood and answer.understood != answer.question:  # a follow-up, read with the last answer
         lines.insert(0, f"**Read as:** {html.escape(answer.understood)}")
+    if answer.unshown:
+        lines.append("**Held up against the passages, not shown** (this small packaged model's own sentences were "
+                     "mostly wrong answers; `RAG_MODEL_SENTENCES=on` shows them):")
+        lines.extend(f"- {html.escape(s)}" for s in answer.unshown)
     if answer.removed:
         lines.append("**Removed as unsupported by the cited passages:**")
         lines.extend(f"- {s}" for s in answer.removed)

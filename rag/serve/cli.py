@@ -324,6 +324,8 @@ def _print_answer(app: Any, question: str, history: list[Turn]) -> Answer:
         print(f"\n({len(answer.removed)} sentence(s) of the model's draft were removed as unsupported; -v shows them)")
         for sentence in answer.removed:
             log.info("removed: %s", sentence)
+    for sentence in answer.unshown:  # -v: what the packaged model said beyond the quote (RAG_MODEL_SENTENCES)
+        log.info("held up, not shown: %s", sentence)
     return answer
 
 
