@@ -230,6 +230,38 @@ def test_chunks_a_torn_graph_cannot_reach_are_relinked_by_the_recovery_after_an_
                                           for name, (records, _) in chunks.items()}
 
 
+def test_a_run_killed_after_its_last_record_was_written_is_searched_and_relinked(tmp_path, hash_embedder):
+    """Every file record clean, and still a torn graph: the run marker a writing sync leaves in the folder says the
+    run did not end, and the recovery searches and relinks as after any interrupted run."""
+    from index_checks import cut_links_to
+
+    from rag.index.store import RUN_MARKER
+
+    built = _indexer(tmp_path / "built", hash_embedder)
+    records, vectors = _random_chunks("a.txt", 300, 3)
+    built.store.add(records, vectors)
+    built.store.files.write([FileRecord("a.txt", records[0].sha256, len(records))])
+    built.store.begin_run()  # killed here: the marker stays
+    shutil.copytree(tmp_path / "built", tmp_path / "torn")
+    lost = records[7].id
+    cut_links_to(tmp_path / "torn", lost)
+    indexer = _indexer(tmp_path / "torn", hash_embedder)
+    assert indexer.store.interrupted() and indexer.store.unreachable() == [lost]
+    assert indexer.recover() == []  # no file needed cleaning
+    assert indexer.store.unreachable() == [] and not (tmp_path / "torn" / RUN_MARKER).exists()
+    assert indexer.store.files.read() == {"a.txt": FileRecord("a.txt", records[0].sha256, len(records))}
+
+
+def test_a_sync_leaves_no_run_marker_and_the_marker_is_one_of_the_index_files(tmp_path, docs_copy, hash_embedder):
+    from rag.index.store import RUN_MARKER, foreign_entries
+
+    indexer = _indexer(tmp_path / "index", hash_embedder)
+    indexer.sync(docs_copy)
+    assert not (tmp_path / "index" / RUN_MARKER).exists() and not indexer.store.interrupted()
+    (tmp_path / "index" / RUN_MARKER).touch()
+    assert foreign_entries(tmp_path / "index") == []  # an index's own file: `rag index --rebuild` may clear it
+
+
 def test_a_sync_after_a_clean_run_does_not_search_the_whole_index(tmp_path, docs_copy, hash_embedder, monkeypatch):
     indexer = _indexer(tmp_path / "index", hash_embedder)
     indexer.sync(docs_copy)

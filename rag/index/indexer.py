@@ -102,12 +102,14 @@ class Indexer:
             paths = list_documents(folder)
             stored = self._recover(report)
             sources = [self.display(p) for p in paths]
+            self.store.begin_run()
             if prune:
                 self._remove(sorted(set(stored) - set(sources)), report)
             if progress:
                 progress(0, len(paths), 0)
             events = self._scan(list(zip(paths, sources, strict=True)), stored)
             self._run(events, len(paths), report, progress)
+            self.store.end_run()
             report.seconds = time.perf_counter() - started
             log.info("sync of %s: %s", folder, report.summary())
             return report
@@ -118,7 +120,9 @@ class Indexer:
             started = time.perf_counter()
             report = SyncReport()
             stored = self._recover(report)
+            self.store.begin_run()
             self._run(self._scan([(path, self.display(path))], stored), 1, report, None)
+            self.store.end_run()
             report.seconds = time.perf_counter() - started
         if report.skipped:
             raise DocumentUnreadable(next(iter(report.skipped.values())))
@@ -138,6 +142,9 @@ class Indexer:
         records = self.store.files.read()
         dirty = [r for r in records.values() if r.dirty]
         if not dirty:
+            if self.store.interrupted():  # killed after its last record was written: only the graph can be torn
+                self._relink(records)
+                self.store.end_run()
             return records
         for r in dirty:
             # Keep only the version the record vouches for; a record without one had no complete version.
@@ -151,6 +158,7 @@ class Indexer:
         report.recovered.extend(r.source for r in dirty)
         clean = {r.source: replace(r, dirty=False) for r in records.values() if r.sha256}
         self._relink(clean)
+        self.store.end_run()
         return clean
 
     def _relink(self, records: dict[str, FileRecord]) -> None:

@@ -29,8 +29,12 @@ log = logging.getLogger(__name__)
 # What an index folder holds: Chroma's database (with SQLite's side files) and one folder per vector segment, the
 # BM25 index (rag/retrieval/bm25.py), the refusal calibration (rag/answer/calibration.py), and the repository's
 # placeholders.
+# A sync writing to a local index keeps RUN_MARKER in its folder until it ends: found at the next start, it says a
+# run was interrupted even when every file record is clean (a kill after the last record was written can still
+# tear Chroma's save of its vector index).
+RUN_MARKER = "sync-running"
 INDEX_FILES = frozenset({"chroma.sqlite3", "chroma.sqlite3-journal", "chroma.sqlite3-wal", "chroma.sqlite3-shm",
-                         "calibration.json", ".gitkeep", ".gitignore"})
+                         "calibration.json", ".gitkeep", ".gitignore", RUN_MARKER})
 INDEX_FOLDERS = frozenset({"bm25", "corpus"})  # the BM25 index; corpus statistics (rag.answer.corpus)
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -282,6 +286,27 @@ class ChromaStore:
                 metadatas=[_metadata(batch[j]) for j in keep],
             )
         self._generation += 1
+
+    def begin_run(self) -> None:
+        """Mark a local index as being written (RUN_MARKER); a folder this process cannot write is left as it is
+        (nothing will be written to it either)."""
+        if self.url is None:
+            try:
+                (self.index_dir / RUN_MARKER).touch()
+            except OSError as exc:
+                log.debug("no run marker in %s: %s", self.index_dir, exc)
+
+    def end_run(self) -> None:
+        """The run that begin_run marked ended: remove the marker."""
+        if self.url is None:
+            try:
+                (self.index_dir / RUN_MARKER).unlink(missing_ok=True)
+            except OSError as exc:  # the folder was made read-only meanwhile: the next run searches once more
+                log.debug("run marker in %s left: %s", self.index_dir, exc)
+
+    def interrupted(self) -> bool:
+        """Whether a run that wrote to this local index did not end (its RUN_MARKER is still there)."""
+        return self.url is None and (self.index_dir / RUN_MARKER).is_file()
 
     def unreachable(self, k: int = REACH_K) -> list[str]:
         """Chunks that a search with their own stored vector does not return: the vector index holds them but no
