@@ -248,8 +248,12 @@ def test_a_run_killed_after_its_last_record_was_written_is_searched_and_relinked
     indexer = _indexer(tmp_path / "torn", hash_embedder)
     assert indexer.store.interrupted() and indexer.store.unreachable() == [lost]
     assert indexer.recover() == []  # no file needed cleaning
-    assert indexer.store.unreachable() == [] and not (tmp_path / "torn" / RUN_MARKER).exists()
+    assert indexer.store.unreachable() == []
     assert indexer.store.files.read() == {"a.txt": FileRecord("a.txt", records[0].sha256, len(records))}
+    empty = tmp_path / "docs"
+    empty.mkdir()
+    indexer.sync(empty, prune=False)  # the marker stays until a run ends: a kill before that searches again
+    assert not (tmp_path / "torn" / RUN_MARKER).exists()
 
 
 def test_a_sync_leaves_no_run_marker_and_the_marker_is_one_of_the_index_files(tmp_path, docs_copy, hash_embedder):

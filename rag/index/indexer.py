@@ -144,7 +144,6 @@ class Indexer:
         if not dirty:
             if self.store.interrupted():  # killed after its last record was written: only the graph can be torn
                 self._relink(records)
-                self.store.end_run()
             return records
         for r in dirty:
             # Keep only the version the record vouches for; a record without one had no complete version.
@@ -158,7 +157,6 @@ class Indexer:
         report.recovered.extend(r.source for r in dirty)
         clean = {r.source: replace(r, dirty=False) for r in records.values() if r.sha256}
         self._relink(clean)
-        self.store.end_run()
         return clean
 
     def _relink(self, records: dict[str, FileRecord]) -> None:
