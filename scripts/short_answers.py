@@ -12,16 +12,16 @@ many stand above a quote that does); a value or name, the same. Prints; changes 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from pathlib import Path
 
-from rag.evaluation import _norm, has_facts
+from rag.evaluation import _norm, has_facts, load_questions
 from rag.text import CITATION_MARKER
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import CORPORA
+from evaltable import stored
 
 
 def origin(row: dict) -> str | None:
@@ -58,12 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|" + "---|" * len(columns))
     for folder in args.folders:
         for name, (_, tuning, heldout) in CORPORA.items():
-            for label, path in (("tuning", tuning), ("held-out", heldout)):
-                result = folder / f"{name}-{path.stem}.json"
-                if not result.is_file():
-                    continue
-                facts = {q["id"]: q.get("facts", []) for q in map(json.loads, path.read_text().splitlines()) if q}
-                c = counts(json.loads(result.read_text(encoding="utf-8"))["questions"], facts)
+            questions = {"tuning": tuning, "held-out": heldout}
+            for label, result in stored(folder, name).items():  # the sets the folder holds, as evaltable names them
+                facts = {q.id: q.facts for q in load_questions(questions[label])}
+                c = counts(result["questions"], facts)
                 print(f"| {folder.name} | {name} | {label} | " + " | ".join(str(c[k]) for k in columns) + " |")
     return 0
 
