@@ -104,11 +104,17 @@ def _check_chroma_after_kill(index: Path, info: IndexInfo, cache_dir: Path) -> N
         shutil.rmtree(tmp)
 
 
-def _check_exact(index: Path, docs: Path, info: IndexInfo, clean_ids: set[str]) -> None:
+def _check_exact(index: Path, docs: Path, info: IndexInfo, clean_ids: set[str], cache_dir: Path) -> None:
+    """The finished index holds exactly what a clean build holds, and every record is searchable in a process
+    once its first sync's start is done: Chroma rebuilds the graph's unsaved tail at each open, in an order of its
+    threads, and can leave a chunk far from all others unreached in one open and not in another (met here: one of
+    12 runs); that start relinks such chunks (ChromaStore.take_replayed)."""
     store, tmp = open_copy(index, "documents", info)
     try:
         expected = expected_versions(docs, info.chunk_chars, lambda p: str(p.resolve()))
         assert index_problems(store, expected) == []
+        assert search_problems(store, info.dimension, reach=False) == []
+        assert Indexer(store, OnnxInt8Embedder(cache_dir), info.chunk_chars, str).recover() == []
         assert search_problems(store, info.dimension) == []
         assert all_ids(store) == clean_ids
     finally:
@@ -148,7 +154,7 @@ def test_killed_build_and_update_resume_to_a_clean_index(tmp_path, cache_dir):
     assert kills >= 3  # the kills really happened mid-run
     assert _index(docs, index, env)[0] == 0
     assert CLEANED[0] > 0  # some kill really left a half-written file behind, and a later run repaired it
-    _check_exact(index, docs, info, _clean_ids(docs, tmp_path, env, info))
+    _check_exact(index, docs, info, _clean_ids(docs, tmp_path, env, info), cache_dir)
 
     # An update (changed, deleted and new files), killed twice, then finished.
     for i in range(0, 48, 6):
@@ -165,4 +171,4 @@ def test_killed_build_and_update_resume_to_a_clean_index(tmp_path, cache_dir):
     _index(docs, index, env, kill_after_seconds=rng.uniform(1.0, 4.0))
     _check_chroma_after_kill(index, info, cache_dir)
     assert _index(docs, index, env)[0] == 0
-    _check_exact(index, docs, info, _clean_ids(docs, tmp_path, env, info))
+    _check_exact(index, docs, info, _clean_ids(docs, tmp_path, env, info), cache_dir)

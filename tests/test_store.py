@@ -256,6 +256,51 @@ def test_a_run_killed_after_its_last_record_was_written_is_searched_and_relinked
     assert not (tmp_path / "torn" / RUN_MARKER).exists()
 
 
+def test_the_chunks_chroma_replays_from_its_log_at_an_open_are_the_ones_written_since_its_last_save(tmp_path,
+                                                                                                      hash_embedder):
+    """Chroma saves its graph every 256 vectors and rebuilds the rest from its log at each open, in an order of its
+    threads: those are the chunks whose reachability can differ from one open to the next. Named once per open."""
+    built = _indexer(tmp_path / "built", hash_embedder)
+    records, vectors = _random_chunks("a.txt", 300, 4)
+    built.store.add(records, vectors)  # one batch of 256 (saved), then 44 only in the log
+    built.store.delete("gone.txt")
+    shutil.copytree(tmp_path / "built", tmp_path / "copy")
+    store = _indexer(tmp_path / "copy", hash_embedder).store
+    assert sorted(store.take_replayed()) == sorted(r.id for r in records[256:])
+    assert store.take_replayed() == []  # once per open
+    store.open(create=False)
+    assert len(store.take_replayed()) == 44
+
+
+def test_a_sync_after_an_open_relinks_a_replayed_chunk_no_search_reaches(tmp_path, hash_embedder, monkeypatch):
+    """Without any interrupted run, the first sync of a process searches only the chunks Chroma replayed at its
+    open, and stores again one the search misses; the second sync searches nothing."""
+    built = _indexer(tmp_path / "built", hash_embedder)
+    records, vectors = _random_chunks("a.txt", 300, 5)
+    built.store.add(records, vectors)
+    built.store.files.write([FileRecord("a.txt", records[0].sha256, len(records))])
+    shutil.copytree(tmp_path / "built", tmp_path / "copy")
+    indexer = _indexer(tmp_path / "copy", hash_embedder)
+    searched: list[list[str] | None] = []
+    relinked: list[list[str]] = []
+    real_relink = indexer.store.relink
+
+    def unreachable(k: int = 100, ids: list[str] | None = None) -> list[str]:
+        searched.append(ids)
+        return [records[290].id]  # as if the replay had left it unlinked
+
+    monkeypatch.setattr(indexer.store, "unreachable", unreachable)
+    monkeypatch.setattr(indexer.store, "relink", lambda ids: relinked.append(ids) or real_relink(ids))
+    empty = tmp_path / "docs"
+    empty.mkdir()
+    indexer.sync(empty, prune=False)
+    indexer.sync(empty, prune=False)
+    assert [sorted(ids or []) for ids in searched] == [sorted(r.id for r in records[256:])]
+    assert relinked == [[records[290].id]]
+    assert indexer.store.files.read() == {"a.txt": FileRecord("a.txt", records[0].sha256, len(records))}
+    assert indexer.store.count() == 300
+
+
 def test_a_sync_leaves_no_run_marker_and_the_marker_is_one_of_the_index_files(tmp_path, docs_copy, hash_embedder):
     from rag.index.store import RUN_MARKER, foreign_entries
 

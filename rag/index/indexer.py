@@ -10,7 +10,7 @@ the next sync can tell finished files from interrupted ones without reading ever
 ``recover()`` (run first by every sync) finishes each dirty record: it deletes that source's chunks of any other
 version than the one recorded, so an interrupted add is rolled back and an interrupted replace is completed. After
 an interrupted run it also stores again any chunk the vector index holds but no search reaches (a kill can tear
-Chroma's save of its graph).
+Chroma's save of its graph); otherwise, once per open, it does so among the chunks Chroma rebuilt from its log.
 
 Chunks are embedded in batches that span files; files are read and chunked one at a time on a background thread
 while the previous batch is embedded, so memory holds one batch and a few files, never the whole corpus.
@@ -144,6 +144,8 @@ class Indexer:
         if not dirty:
             if self.store.interrupted():  # killed after its last record was written: only the graph can be torn
                 self._relink(records)
+            else:  # what Chroma rebuilt from its log at this open (ChromaStore.take_replayed): a few hundred at most
+                self._relink(records, self.store.take_replayed())
             return records
         for r in dirty:
             # Keep only the version the record vouches for; a record without one had no complete version.
@@ -159,19 +161,20 @@ class Indexer:
         self._relink(clean)
         return clean
 
-    def _relink(self, records: dict[str, FileRecord]) -> None:
-        """After an interrupted run: store again the chunks the vector index holds but cannot reach (see
-        ``ChromaStore.unreachable``). Their files' records say "no complete version" meanwhile, so a kill here
-        has the next sync index those files again rather than trust a version that lost a chunk."""
-        ids = self.store.unreachable()
+    def _relink(self, records: dict[str, FileRecord], among: list[str] | None = None) -> None:
+        """Store again the chunks (of ``among``, or all: after an interrupted run) the vector index holds but
+        cannot reach (see ``ChromaStore.unreachable``). Their files' records say "no complete version" meanwhile,
+        so a kill here has the next sync index those files again rather than trust a version that lost a chunk."""
+        if among == []:
+            return
+        ids = self.store.unreachable(ids=among)
         if not ids:
             return
         held = [records[s] for s in sorted({ChunkRecord.source_of(i) for i in ids}) if s in records]
         self.store.files.write([replace(r, sha256="", dirty=True) for r in held])
         self.store.relink(ids)
         self.store.files.write(held)
-        log.warning("relinked %d chunk(s) of %d file(s) that searches could not reach after an interrupted run",
-                    len(ids), len(held))
+        log.warning("relinked %d chunk(s) of %d file(s) that searches could not reach", len(ids), len(held))
 
     def _remove(self, gone: list[str], report: SyncReport) -> None:
         if not gone:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 import time
 from collections import defaultdict
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ INDEX_FOLDERS = frozenset({"bm25", "corpus"})  # the BM25 index; corpus statisti
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 _BATCH = 256
+_LOG_DELETE = 3  # the operation code of a deletion in Chroma's write-ahead log (embeddings_queue)
 REACH_K = 100  # how wide a chunk's search for itself is (HNSW search is approximate among near-identical chunks)
 
 
@@ -162,6 +165,7 @@ class ChromaStore:
         self.files: FileManifest  # set by open()
         self._generation = 0  # bumped by add/delete in this process (see change_token)
         self._ids: tuple[Any, list[str]] | None = None  # (change token, every chunk id): read once per change
+        self._replay_taken = False  # take_replayed() answered since open()
 
     def drop(self) -> None:
         """Delete this index's collections (chunks and file records) from its Chroma folder or server, through
@@ -216,6 +220,7 @@ class ChromaStore:
                              index_dir=self.index_dir, url=self.url) from exc
         self._check_info(coll.metadata or {})
         self._collection = self._guarded(coll)
+        self._replay_taken = False
         files = self._guarded(client).get_or_create_collection(
             files_collection_name(self.collection_name), embedding_function=None)
         self.files = FileManifest(self._guarded(files))
@@ -308,21 +313,52 @@ class ChromaStore:
         """Whether a run that wrote to this local index did not end (its RUN_MARKER is still there)."""
         return self.url is None and (self.index_dir / RUN_MARKER).is_file()
 
-    def unreachable(self, k: int = REACH_K) -> list[str]:
-        """Chunks that a search with their own stored vector does not return: the vector index holds them but no
-        path through its graph leads to them. Chroma 1.5.9 can leave such elements (one, of 215, right after a
-        kill in the crash test; the same symptom as chroma-core/chroma#7758), and reopening does not relink them;
-        HNSW can also leave a rare element unreached on its own (1 of 11,284 chunks of a never-killed index).
-        One search of width ``k`` per chunk: seconds at 10,000 chunks, so run only after an interrupted run."""
+    def unreachable(self, k: int = REACH_K, ids: list[str] | None = None) -> list[str]:
+        """Chunks (of ``ids``, or all) that a search with their own stored vector does not return: the vector
+        index holds them but no path through its graph leads to them. Chroma 1.5.9 can leave such elements (one,
+        of 215, right after a kill in the crash test; the same symptom as chroma-core/chroma#7758), and reopening
+        does not relink them; HNSW can also leave a rare element unreached on its own (1 of 11,284 chunks of a
+        never-killed index), more likely one far from every other. One search of width ``k`` per chunk: seconds
+        at 10,000 chunks, so all of them only after an interrupted run."""
         n = self.count()
         missing: list[str] = []
-        for got in get_all(self.collection, ["embeddings"]):
+        if ids is None:
+            pages = get_all(self.collection, ["embeddings"])
+        else:
+            pages = (self.collection.get(ids=ids[i : i + _BATCH], include=["embeddings"])
+                     for i in range(0, len(ids), _BATCH))
+        for got in pages:
             if not got["ids"]:
-                break
+                continue
             res = self.collection.query(query_embeddings=np.asarray(got["embeddings"], dtype=np.float32).tolist(),
                                         n_results=min(n, k), include=[])
             missing += [i for i, row in zip(got["ids"], res["ids"], strict=True) if i not in row]
         return missing
+
+    def take_replayed(self) -> list[str]:
+        """Once per open (then none): the chunks this process's Chroma rebuilt into its vector graph from its
+        write-ahead log when it opened the index, those written since it last saved the graph to disk (every
+        HNSW_SYNC_THRESHOLD vectors; a run's end does not save it). Its threads insert them in an order of their
+        own, so whether a chunk far from all others is reachable can differ from one open to the next (the crash
+        test met one, unreached in one open and reached in five others, every file record clean). Read from
+        Chroma's SQLite tables as chromadb 1.5.9 lays them out; none for a server or a layout this does not know."""
+        if self.url is not None or self._replay_taken:
+            return []
+        self._replay_taken = True
+        try:
+            database = (self.index_dir / "chroma.sqlite3").resolve().as_uri() + "?mode=ro"
+            with closing(sqlite3.connect(database, uri=True)) as db:
+                collection_id = str(self.collection.id)
+                row = db.execute("SELECT m.seq_id FROM segments s LEFT JOIN max_seq_id m ON m.segment_id = s.id "
+                                 "WHERE s.collection = ? AND s.scope = 'VECTOR'", (collection_id,)).fetchone()
+                if row is None:
+                    return []
+                rows = db.execute("SELECT DISTINCT id FROM embeddings_queue WHERE seq_id > ? AND topic LIKE ? "
+                                  "AND operation != ?", (row[0] or 0, f"%/{collection_id}", _LOG_DELETE)).fetchall()
+        except sqlite3.Error as exc:
+            log.debug("could not read which chunks Chroma replayed in %s: %s", self.index_dir, exc)
+            return []
+        return [r[0] for r in rows]
 
     def relink(self, ids: list[str]) -> None:
         """Store these chunks again, same id, text, metadata and vector: deleted and added, each gets a new
