@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from rag.answer.spans import _AMOUNT, _strip, value_spans
+from rag.answer.spans import amount_part, value_spans
 from rag.evaluation import has_facts, unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,8 +35,7 @@ def count(pools: list[Pool]) -> Counter[str]:
         if not spans:
             continue
         first = spans[0]
-        bare = _AMOUNT.match(unit.shown, first.start)
-        number = _strip(unit.shown, first.start, bare.end()).text if bare else first.text
+        number = amount_part(unit.shown, first)
         c["questions"] += 1
         c["unit holds the facts"] += unit_holds(unit, list(p.facts))
         c["number alone holds them"] += has_facts(number, list(p.facts))

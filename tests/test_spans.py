@@ -79,3 +79,12 @@ def test_named_answer_skips_the_object_of_a_preposition_and_text_without_the_que
     pm = "the Foreign Minister of Russia also met with the Prime Minister of Mongolia, L. Oyun-Erdene."
     found = named_answer(q, pm)
     assert found.span.text == "L. Oyun-Erdene" and found.covered == {"minist", "mongolia"}  # fewer than Batmunkh's
+
+
+def test_the_amount_part_of_a_number_span_leaves_the_counted_word_out():
+    from rag.answer.spans import amount_part
+
+    q = analyse("How long can a line sent to syslog be?")
+    text = "Lines longer than 1024 bytes are split at U.S. $5.54 billion."
+    pairs = [(s.text, amount_part(text, s)) for s in value_spans(q, text)]
+    assert pairs == [("1024 bytes", "1024"), ("U.S. $5.54 billion", "U.S. $5.54 billion")]

@@ -62,6 +62,12 @@ def value_spans(question: Question, text: str) -> list[Span]:
     return out
 
 
+def amount_part(text: str, span: Span) -> str:
+    """A number span of ``text`` (value_spans) without the word it counts: '1024' of '1024 bytes'."""
+    bare = _AMOUNT.match(text, span.start)
+    return _strip(text, span.start, bare.end()).text if bare else span.text
+
+
 def name_spans(text: str, wanted: set[str]) -> list[Span]:
     """Runs of words of ``text`` that are names in ``wanted`` (folded, as rag.text.names gives them): 'Mélanie
     Joly' in 'Canada's Foreign Affairs Minister Mélanie Joly told...' for wanted {'melanie', 'joly'}."""
