@@ -229,6 +229,7 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             # The short answer a reader takes in first (the line before the quote), and whether it holds the facts
             # on its own: a wrong one over a right quote is a wrong answer to whoever reads only it.
             "short": answer.short,
+            "short_origin": answer.short_origin,
             "short_ok": (has_facts(answer.short, q.facts)
                          if q.answerable and not answer.refused and answer.short else None),
             "citations_ok": (citation_checks(answer, q.sources, q.facts)

@@ -258,6 +258,9 @@ class Citation:
         return asdict(self)
 
 
+SHORT_ORIGINS = ("model", "short", "list")  # the sentences that make an answer's short answer
+
+
 @dataclass(frozen=True)
 class AnswerSentence:
     """One shown sentence of an answer. ``origin``: 'model' (a checked model sentence), 'short' (the value asked
@@ -326,8 +329,14 @@ class Answer:
     @property
     def short(self) -> str:
         """The short answer: what stands before the quote (the model's sentences, or the value asked for)."""
-        lead = [s.text for s in self.sentences if s.origin in ("model", "short", "list")]
-        return " ".join(lead)
+        return " ".join(s.text for s in self.sentences if s.origin in SHORT_ORIGINS)
+
+    @property
+    def short_origin(self) -> str | None:
+        """Where the short answer comes from: 'model' (a checked model sentence or phrase), 'short' (the value or
+        name read off a cited unit), 'list' (a count read off one), joined by '+' when mixed; None without one."""
+        found = [o for o in SHORT_ORIGINS if any(s.origin == o for s in self.sentences)]
+        return "+".join(found) or None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -25,10 +25,14 @@ from evaltable import stored
 
 
 def origin(row: dict) -> str | None:
-    """'model', 'value' or None (no short answer) for one answered row."""
+    """'model', 'value' or None (no short answer) for one answered row: as `rag eval` recorded it (a checked
+    model sentence or phrase is 'model'), or for runs from before it did, a sentence of over three words that
+    the raw reply says."""
     lead = CITATION_MARKER.sub("", row.get("short") or "").strip()
     if not lead:
         return None
+    if "short_origin" in row:
+        return "model" if "model" in (row["short_origin"] or "") else "value"
     said = _norm(lead.rstrip(". "))
     return "model" if len(lead.split()) > 3 and said in _norm(row["raw_answer"]) else "value"
 

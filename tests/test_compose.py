@@ -163,6 +163,7 @@ def test_a_right_answer_without_a_marker_is_re_cited_to_the_sentence_that_names_
     assert answer.removed == []
     lead, quote = answer.sentences
     assert lead.origin == "model" and lead.text == f"The Canadian Foreign Minister Mélanie Joly [{lead.citations[0]}]."
+    assert (answer.short, answer.short_origin) == (lead.text, "model")
     by_n = {c.n: c for c in answer.citations}
     assert "Mélanie Joly told Canadian media" in by_n[lead.citations[0]].quote
     # Below it, the best evidence: the sentence that tells of the handshake she refused.
@@ -177,6 +178,7 @@ def test_a_packaged_model_sentence_that_says_more_than_the_quote_is_not_shown(re
     answer = real_app.pipeline.ask(JOLY_Q, generator=model)
     lead, quote = answer.sentences
     assert lead.origin == "short" and lead.claim == "Mélanie Joly"  # the name the evidence gives, not the model's
+    assert answer.short_origin == "short"
     assert quote.origin == "quote" and answer.removed == [] and not answer.fallback  # the sentence held up
     assert "Foreign Minister" not in answer.answer.split("\n")[0]
 

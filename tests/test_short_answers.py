@@ -27,3 +27,10 @@ def test_short_answers_are_told_apart_by_where_they_come_from_and_judged_on_thei
     c = short_answers.counts(rows, facts)
     assert (c["model wrong"], c["model wrong, quote right"], c["model right"]) == (1, 1, 0)
     assert (c["value right"], c["value wrong"], c["none"]) == (2, 0, 1)
+
+
+def test_a_recorded_origin_is_taken_as_rag_eval_gave_it():
+    phrase = _row("f", "Booker Mena [1].", "Booker Mena.") | {"short_origin": "model"}  # a short model phrase
+    read = _row("g", "The value is 128 and more words [1].", "The value is 128 and more words.") | {
+        "short_origin": "short"}
+    assert [short_answers.origin(r) for r in (phrase, read)] == ["model", "value"]
