@@ -25,7 +25,7 @@ from rag.answer.question import Question, analyse
 from rag.answer.rank import Ranker
 from rag.answer.refusal import Evidence, Refusal, refusal
 from rag.answer.scorer import LearnedScorer
-from rag.answer.spans import value_spans
+from rag.answer.spans import asked_span, value_spans
 from rag.answer.threshold import confidence_point, refusal_threshold
 from rag.config import HAND_ORDER, Settings
 from rag.errors import AnswerCutOff, EmptyQuestion, RagError
@@ -363,7 +363,8 @@ class Pipeline:
         shown = [builder.quote, *(i for i in range(len(evidence)) if i != builder.quote)][:NOT_SURE_PASSAGES]
         for i in shown:
             spans = value_spans(q, evidence[i].shown)
-            yield _shown(builder, builder.add_quote(i, spans[0] if spans else None))
+            highlight = asked_span(q, evidence[i].shown, spans, self.params.span_context_words) if spans else None
+            yield _shown(builder, builder.add_quote(i, highlight))
         timings["first_token"] = timings["total"] = (time.perf_counter() - started) * 1000
         why = (f"confidence {confidence:.2f} is below the operating point {decision.min_confidence:.2f} "
                f"({decision.confidence_source})")

@@ -197,6 +197,16 @@ def test_with_the_real_packaged_model_the_short_answer_is_read_off_the_quote(rea
 
 
 @pytest.mark.slow
+def test_with_the_real_packaged_model_the_short_answer_is_the_value_among_the_question_words(real_app):
+    """The quoted sentence gives two dates, 'On June 25 to 28' first; the short answer was 'June 25' for "until
+    what year". It is the value with the question's words next to it ('a major naval base until 2002')."""
+    answer = real_app.pipeline.ask("Until what year did Russia run a major naval base at Cam Ranh?")
+    lead, quote = answer.sentences[:2]
+    assert lead.origin == "short" and lead.claim == "2002", answer.answer
+    assert quote.origin == "quote" and quote.highlighted == "2002" and "June 25" in quote.claim
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("reply", ["Lavrov met Bui Thanh Son in Hanoi [0].", "Lavrov met Bui Thanh Son [9].",
                                    "Lavrov met Bui Thanh Son in Hanoi [1, 7]."])
 def test_no_marker_points_outside_the_citations(real_app, scripted_model, reply: str):

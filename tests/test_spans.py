@@ -88,3 +88,17 @@ def test_the_amount_part_of_a_number_span_leaves_the_counted_word_out():
     text = "Lines longer than 1024 bytes are split at U.S. $5.54 billion."
     pairs = [(s.text, amount_part(text, s)) for s in value_spans(q, text)]
     assert pairs == [("1024 bytes", "1024"), ("U.S. $5.54 billion", "U.S. $5.54 billion")]
+
+
+def test_of_several_values_the_one_among_the_question_words_is_the_answer():
+    from rag.answer.spans import asked_span
+
+    text = "On June 25 warships visited Cam Ranh, where Russia operated a major naval base until 2002."
+    until = analyse("Until what year did Russia run a major naval base there?")
+    assert asked_span(until, text, value_spans(until, text), 3).text == "2002"
+    visited = analyse("When did the warships visit Cam Ranh?")
+    assert asked_span(visited, text, value_spans(visited, text), 3).text == "June 25"
+    versions = analyse("In which Python version was enum.StrEnum added?")
+    text = "Flag members changed in version 3.6 for speed. The StrEnum class was added in version 3.11."
+    assert [s.text for s in value_spans(versions, text)] == ["3.6", "3.11"]
+    assert asked_span(versions, text, value_spans(versions, text), 3).text == "3.11"

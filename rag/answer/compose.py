@@ -20,7 +20,7 @@ from rag.answer.evidence import list_items, specifics
 from rag.answer.facts import facts_of
 from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.question import STRICT_KINDS, Question
-from rag.answer.spans import NamedAnswer, Span, answer_span, named_answer, value_spans
+from rag.answer.spans import NamedAnswer, Span, answer_span, asked_span, named_answer, value_spans
 from rag.text import CITATION_MARKER, fold, same_name_term, words
 from rag.types import AnswerSentence, Citation
 
@@ -265,7 +265,8 @@ def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
     if q.kind in STRICT_KINDS:
         spans = value_spans(q, unit)
         given = answer_span(q, held, unit) if held else None
-        span = given if given in spans else (spans[0] if spans else None)
+        span = given if given in spans else (
+            asked_span(q, unit, spans, builder.params.span_context_words) if spans else None)
         if span is not None:
             return builder.add_short(builder.quote, span)
     if builder.named is not None:  # who- and which-questions: the name the evidence gives next to their words

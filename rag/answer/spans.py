@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rag.answer.evidence import specifics
 from rag.answer.facts import DATE_SPAN, VERSION, facts_of
 from rag.answer.question import Question
-from rag.text import SENTENCE_OPENERS, STOPWORDS, fold, same_name_term, terms
+from rag.text import SENTENCE_OPENERS, STOPWORDS, fold, same_name_term, terms, word_matches
 
 # An amount with what says what it counts: currency before, a scale or unit word after ('U.S. $5.54 billion',
 # '14 percent'); a number inside a name is none ('COVID-19').
@@ -60,6 +60,22 @@ def value_spans(question: Question, text: str) -> list[Span]:
     elif question.kind == "version":
         out = [Span(m.start(), m.end(), m.group()) for m in VERSION.finditer(text) if m.group() not in asked]
     return out
+
+
+def asked_span(question: Question, text: str, spans: list[Span], context_words: int) -> Span:
+    """Of ``spans`` (value_spans of ``text``), the one with most of the question's terms within ``context_words``
+    words either side ('until 2002' for "Until what year did Russia run a naval base?", not 'On June 25'); the
+    first of equals."""
+    asked = set(question.terms)
+    tokens = list(word_matches(text))
+
+    def context(span: Span) -> int:
+        before = [t.group() for t in tokens if t.end() <= span.start][-context_words:]
+        after = [t.group() for t in tokens if t.start() >= span.end][:context_words]
+        return len(asked.intersection(terms(" ".join(before + after))))
+
+    scores = [context(span) for span in spans]
+    return spans[scores.index(max(scores))]
 
 
 def amount_part(text: str, span: Span) -> str:
