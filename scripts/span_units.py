@@ -15,13 +15,18 @@ Prints; changes nothing.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
+from rag.answer import spans
 from rag.answer.params import AnswerParams
 from rag.answer.question import STRICT_KINDS
-from rag.answer.spans import amount_part, asked_span, value_spans
+from rag.answer.spans import amount_part, asked_span, named_answer, value_spans
 from rag.evaluation import has_facts, unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -72,6 +77,38 @@ def choice(pools: list[Pool], context: list[int]) -> Counter[str]:
     return c
 
 
+def names(pools: list[Pool]) -> Counter[str]:
+    """Who- and which-questions: how often the name read off the first of the top four units that names one holds
+    every key fact, read as one name and read with the names listed after it."""
+    c: Counter[str] = Counter()
+    for p in pools:
+        if p.set not in ("training", "tuning") or not p.answerable or not p.question.asks_name:
+            continue
+        single = replace(p.question, wants_list=False)
+        for unit in p.candidates[:4]:
+            listed = named_answer(p.question, unit.shown)
+            if listed is None:
+                continue
+            with _no_plural_copula():
+                one = named_answer(single, unit.shown)
+            c["units naming one"] += 1
+            c["one name holds the facts"] += one is not None and has_facts(one.span.text, list(p.facts))
+            c["with the names listed after it"] += has_facts(listed.span.text, list(p.facts))
+            c["names listed"] += one is None or one.span != listed.span
+            break
+    return c
+
+
+@contextmanager
+def _no_plural_copula() -> Iterator[None]:
+    saved = spans._PLURAL_COPULA
+    spans._PLURAL_COPULA = re.compile(r"(?!)")
+    try:
+        yield
+    finally:
+        spans._PLURAL_COPULA = saved
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
@@ -79,15 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     total: Counter[str] = Counter()
     chosen: Counter[str] = Counter()
+    named: Counter[str] = Counter()
     for name in sorted(set(DOCS) - ENGLISH_ONLY):
         pools = load_pools(args.index_root, [name]).get(name, [])
         total += count(pools)
         chosen += choice(pools, args.context)
+        named += names(pools)
     for key in ("questions", "unit holds the facts", "number alone holds them", "with the counted word",
                 "span changed"):
         print(f"{key}: {total[key]}")
     print("\nnumber, date and version questions:")
     for key, value in chosen.items():
+        print(f"{key}: {value}")
+    print("\nwho- and which-questions:")
+    for key, value in named.items():
         print(f"{key}: {value}")
     return 0
 

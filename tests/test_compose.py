@@ -207,6 +207,15 @@ def test_with_the_real_packaged_model_the_short_answer_is_the_value_among_the_qu
 
 
 @pytest.mark.slow
+def test_with_the_real_packaged_model_a_count_after_in_is_the_answer_not_a_year(real_app):
+    """'invested in 151 projects' read '151' as a year (after 'in'), and the short answer was '$950 million'."""
+    answer = real_app.pipeline.ask("How many projects do Russian companies have in Vietnam?")
+    lead, quote = answer.sentences[:2]
+    assert lead.origin == "short" and lead.claim == "151 projects", answer.answer
+    assert quote.origin == "quote" and quote.highlighted == "151 projects"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("reply", ["Lavrov met Bui Thanh Son in Hanoi [0].", "Lavrov met Bui Thanh Son [9].",
                                    "Lavrov met Bui Thanh Son in Hanoi [1, 7]."])
 def test_no_marker_points_outside_the_citations(real_app, scripted_model, reply: str):

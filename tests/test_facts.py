@@ -40,3 +40,8 @@ def test_month_names_that_are_everyday_words_are_months_only_when_written_as_mon
     from rag.answer.facts import DATE_SPAN
 
     assert [m.group() for m in DATE_SPAN.finditer("It may run until August 2024.")] == ["August 2024"]
+
+
+def test_three_digits_after_in_are_a_count_not_a_year():
+    assert facts_of("Russian companies have invested in 151 projects.").amounts == {"151"}
+    assert facts_of("Trade rose in 2021 by 14 percent.").amounts == {"14"}

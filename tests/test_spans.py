@@ -102,3 +102,15 @@ def test_of_several_values_the_one_among_the_question_words_is_the_answer():
     text = "Flag members changed in version 3.6 for speed. The StrEnum class was added in version 3.11."
     assert [s.text for s in value_spans(versions, text)] == ["3.6", "3.11"]
     assert asked_span(versions, text, value_spans(versions, text), 3).text == "3.11"
+
+
+def test_names_listed_after_a_plural_are_one_answer():
+    daughters = analyse("Who are Alejandro Gruber's daughters?")
+    text = "The daughters of Alejandro Gruber are Kate Gruber, Mallie Tinney. His wife is Elicia Gruber."
+    assert named_answer(daughters, text).span.text == "Kate Gruber, Mallie Tinney"
+    sisters = analyse("Does Otis Halliday have any sisters? Who are they?")  # 'are' says the names are a list
+    text = "The sisters of Otis Halliday are Kerrie Rodas and Valentina Mcmillin. His mother is Olivia Halliday."
+    assert named_answer(sisters, text).span.text == "Kerrie Rodas and Valentina Mcmillin"
+    mother = analyse("Who is the mother of Otis Halliday?")  # one person asked: one name
+    text = "The mother of Otis Halliday is Olivia Halliday, Kerrie Rodas said."
+    assert named_answer(mother, text).span.text == "Olivia Halliday"

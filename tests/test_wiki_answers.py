@@ -61,6 +61,17 @@ def test_the_packaged_models_sentence_about_someone_else_is_not_shown(wiki_app):
 
 
 @pytest.mark.slow
+def test_a_question_for_several_people_is_answered_with_every_name_the_sentence_lists(wiki_app):
+    """'The daughters of Abel Peele are Joan Peele, Shante Peele.': the short answer was the first name alone."""
+    answer = wiki_app.pipeline.ask("Who are Abel Peele's daughters?")
+    assert not answer.refused, answer.decision
+    lead, quote = answer.sentences[:2]
+    assert lead.origin == "short" and lead.claim == "Joan Peele, Shante Peele", answer.answer
+    assert quote.origin == "quote" and quote.highlighted == "Joan Peele, Shante Peele"
+    assert "Abel_Peele.txt" in _cited(answer)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("question, code, why", [
     # other people's mothers are in the index
     ("Who is the mother of Abel Peele?", "relation_untied", "no passage says mother"),

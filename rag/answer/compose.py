@@ -286,8 +286,13 @@ def complete(q: Question, builder: AnswerBuilder) -> Iterator[str]:
         yield builder.add_list(quote, items)
     elif not builder.shown_model() and (delta := short_answer(q, builder, unit)):
         yield delta
-    lead = " ".join([*builder.model_claims(), *(s.claim for s in builder.sentences if s.origin == "short")])
-    yield builder.add_quote(quote, answer_span(q, lead, unit))
+    shorts = [s.claim for s in builder.sentences if s.origin == "short"]
+    named = builder.named
+    if named is not None and named[0] == quote and shorts == [named[1].span.text]:
+        highlight = named[1].span  # the name read off the quote, where it stands ('Joan Peele, Shante Peele')
+    else:
+        highlight = answer_span(q, " ".join([*builder.model_claims(), *shorts]), unit)
+    yield builder.add_quote(quote, highlight)
     rival = conflicting_evidence(q, evidence, quote, builder.params)
     if rival is not None and rival not in builder.supports:
         # Sources disagree: the other figure, with its own citation, instead of silently picking one.

@@ -127,6 +127,7 @@ _JOINS = re.compile(r"\.?\s+")  # words of one name: 'Sergey Lavrov', 'L. Oyun-E
 _OBJECT_OF = re.compile(r"(?i)(?:of|in|on|at|to|from|into|for|with|by|about|над|под|в|во|на|из|от|до|для|с|со|у|о|об|"
                         r"по|при|к)$")
 _COPULA = re.compile(r"(?i)is|was|are|were|—|это")
+_PLURAL_COPULA = re.compile(r"(?i)are|were")  # 'The daughters of X are A, B': the names after it are a list
 TITLE_WORDS = 6  # how far before (or after a comma) a name its title phrase is looked for
 
 
@@ -185,6 +186,28 @@ def named_answer(question: Question, text: str) -> NamedAnswer | None:
             return False
         return not asked[j + 1] - set(question.name_terms)
 
+    def listed_until(j: int) -> int:
+        """The last token of the names listed after the one ending at token j ('are Kate Gruber, Mallie Tinney',
+        'A and B', 'A, B, and C')."""
+        while j + 1 < len(tokens):
+            k = j + 1
+            between = gap(j, k).strip()
+            if between not in ("", ","):
+                break
+            if k + 1 < len(tokens) and fold(said[k]) == "and" and not gap(k, k + 1).strip():
+                k += 1  # 'and' (after a comma or not)
+            elif not between:
+                break
+            if not name_like[k] or asked[k] - set(question.name_terms) or _CLAUSE_END.search(gap(k - 1, k)):
+                break
+            first = k
+            while joins(k):
+                k += 1
+            if k == first:  # one word is no name of a person
+                break
+            j = k
+        return j
+
     best: NamedAnswer | None = None
     i = 0
     while i < len(tokens):
@@ -211,6 +234,8 @@ def named_answer(question: Question, text: str) -> NamedAnswer | None:
         if not covered & relation or (question.head and question.head not in covered):
             continue
         if best is None or len(covered) > len(best.covered):
+            if start > 0 and _PLURAL_COPULA.fullmatch(said[start - 1]) or question.wants_list:
+                j = listed_until(j)
             end = tokens[j].end() - (2 if re.search(r"['’]s$", said[j]) else 0)
             best = NamedAnswer(Span(tokens[start].start(), end, text[tokens[start].start() : end]), frozenset(covered))
     return best
