@@ -362,9 +362,9 @@ class Pipeline:
         yield _shown(builder, builder.add_notice(NOT_SURE_TEXT, "not_sure"))
         shown = [builder.quote, *(i for i in range(len(evidence)) if i != builder.quote)][:NOT_SURE_PASSAGES]
         for i in shown:
-            spans = value_spans(q, evidence[i].shown)
-            highlight = asked_span(q, evidence[i].shown, spans, self.params.span_context_words) if spans else None
-            yield _shown(builder, builder.add_quote(i, highlight))
+            unit = evidence[i].shown
+            yield _shown(builder, builder.add_quote(i, asked_span(q, unit, value_spans(q, unit),
+                                                                  self.params.span_context_words)))
         timings["first_token"] = timings["total"] = (time.perf_counter() - started) * 1000
         why = (f"confidence {confidence:.2f} is below the operating point {decision.min_confidence:.2f} "
                f"({decision.confidence_source})")

@@ -15,15 +15,10 @@ Prints; changes nothing.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
-from rag.answer import spans
 from rag.answer.params import AnswerParams
 from rag.answer.question import STRICT_KINDS
 from rag.answer.spans import amount_part, asked_span, named_answer, value_spans
@@ -84,29 +79,17 @@ def names(pools: list[Pool]) -> Counter[str]:
     for p in pools:
         if p.set not in ("training", "tuning") or not p.answerable or not p.question.asks_name:
             continue
-        single = replace(p.question, wants_list=False)
         for unit in p.candidates[:4]:
             listed = named_answer(p.question, unit.shown)
             if listed is None:
                 continue
-            with _no_plural_copula():
-                one = named_answer(single, unit.shown)
+            one = named_answer(p.question, unit.shown, lists=False)
             c["units naming one"] += 1
             c["one name holds the facts"] += one is not None and has_facts(one.span.text, list(p.facts))
             c["with the names listed after it"] += has_facts(listed.span.text, list(p.facts))
             c["names listed"] += one is None or one.span != listed.span
             break
     return c
-
-
-@contextmanager
-def _no_plural_copula() -> Iterator[None]:
-    saved = spans._PLURAL_COPULA
-    spans._PLURAL_COPULA = re.compile(r"(?!)")
-    try:
-        yield
-    finally:
-        spans._PLURAL_COPULA = saved
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,6 +102,7 @@ def test_of_several_values_the_one_among_the_question_words_is_the_answer():
     text = "Flag members changed in version 3.6 for speed. The StrEnum class was added in version 3.11."
     assert [s.text for s in value_spans(versions, text)] == ["3.6", "3.11"]
     assert asked_span(versions, text, value_spans(versions, text), 3).text == "3.11"
+    assert asked_span(versions, "No version here.", [], 3) is None
 
 
 def test_names_listed_after_a_plural_are_one_answer():

@@ -265,8 +265,7 @@ def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
     if q.kind in STRICT_KINDS:
         spans = value_spans(q, unit)
         given = answer_span(q, held, unit) if held else None
-        span = given if given in spans else (
-            asked_span(q, unit, spans, builder.params.span_context_words) if spans else None)
+        span = given if given in spans else asked_span(q, unit, spans, builder.params.span_context_words)
         if span is not None:
             return builder.add_short(builder.quote, span)
     if builder.named is not None:  # who- and which-questions: the name the evidence gives next to their words

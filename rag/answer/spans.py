@@ -62,10 +62,12 @@ def value_spans(question: Question, text: str) -> list[Span]:
     return out
 
 
-def asked_span(question: Question, text: str, spans: list[Span], context_words: int) -> Span:
+def asked_span(question: Question, text: str, spans: list[Span], context_words: int) -> Span | None:
     """Of ``spans`` (value_spans of ``text``), the one with most of the question's terms within ``context_words``
     words either side ('until 2002' for "Until what year did Russia run a naval base?", not 'On June 25'); the
-    first of equals."""
+    first of equals; None when there is none."""
+    if not spans:
+        return None
     asked = set(question.terms)
     tokens = list(word_matches(text))
 
@@ -140,14 +142,16 @@ class NamedAnswer:
     covered: frozenset[str]  # the question's terms in its title phrase ('foreign', 'minist', 'mongolia')
 
 
-def named_answer(question: Question, text: str) -> NamedAnswer | None:
+def named_answer(question: Question, text: str, lists: bool = True) -> NamedAnswer | None:
     """The name a who- or which-question asks for in ``text``: a run of capitalised words the question does not
     say (its own names may end it: 'Trina Glasgow' for 'Who is Hanh Glasgow's sister?'), standing right after a
     phrase of the question's words ('Foreign Minister of Mongolia, Battsetseg Batmunkh', 'The mother of Babette
     Sides is Shawnta Archuleta', 'Minister Mélanie Joly') or right before one after a comma or 'is' ('Enedina Jack
     is airsoft'). The phrase must hold a word of what is asked (not only the question's names and dates), and for
     a which-question its noun ('minister' in 'Which Canadian minister...'); a who-question's name has two words or
-    more. Of several, the one whose phrase holds most of the question's terms. None when no name stands so."""
+    more. Of several, the one whose phrase holds most of the question's terms. With ``lists``, the names listed
+    after it too when the phrase ends in 'are'/'were' or the question asks for a list ('Kate Gruber, Mallie
+    Tinney'). None when no name stands so."""
     own = set(terms(question.text))
     relation = set(question.relation_terms)
     tokens = list(_TOKEN.finditer(text))
@@ -234,7 +238,7 @@ def named_answer(question: Question, text: str) -> NamedAnswer | None:
         if not covered & relation or (question.head and question.head not in covered):
             continue
         if best is None or len(covered) > len(best.covered):
-            if start > 0 and _PLURAL_COPULA.fullmatch(said[start - 1]) or question.wants_list:
+            if lists and (start > 0 and _PLURAL_COPULA.fullmatch(said[start - 1]) or question.wants_list):
                 j = listed_until(j)
             end = tokens[j].end() - (2 if re.search(r"['’]s$", said[j]) else 0)
             best = NamedAnswer(Span(tokens[start].start(), end, text[tokens[start].start() : end]), frozenset(covered))
