@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.answer.candidates import Candidate, build_candidates
 from rag.answer.checking import Checks, check_sentence, relation_terms_used, split_answer
-from rag.answer.compose import AnswerBuilder, best_typed, builder_for, choose_evidence, complete
+from rag.answer.compose import AnswerBuilder, builder_for, complete
 from rag.answer.confidence import ConfidenceModel, features
 from rag.answer.corpus import FOLDER as CORPUS_FOLDER
 from rag.answer.corpus import CorpusCache, CorpusStats
@@ -263,7 +263,7 @@ class Pipeline:
         started = time.perf_counter() - decision.seconds  # timings count from the start of deciding
         q = decision.question
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
-        evidence = choose_evidence(decision.candidates, self.settings.evidence_k, self.params)
+        evidence = decision.candidates[: self.settings.evidence_k]
         how = f"refusal threshold {decision.threshold:.3f} ({decision.threshold_source})"
 
         if decision.refusal is not None:
@@ -358,7 +358,7 @@ class Pipeline:
         """No short answer: the units most likely to hold it (the one an answer would quote, then the best other
         one), each cited, with the value asked for highlighted. The model is not asked, or its draft is not
         shown (no sentence of it held up and ``confidence``, the confidence after the draft, is too low)."""
-        builder = AnswerBuilder(evidence, quote=best_typed(evidence), params=self.params)
+        builder = AnswerBuilder(evidence, quote=0, params=self.params)
         yield _shown(builder, builder.add_notice(NOT_SURE_TEXT, "not_sure"))
         shown = [builder.quote, *(i for i in range(len(evidence)) if i != builder.quote)][:NOT_SURE_PASSAGES]
         for i in shown:

@@ -54,7 +54,6 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.compose import best_typed, choose_evidence
 from rag.answer.confidence import FEATURES, ConfidenceModel, DraftStage, logit
 from rag.answer.params import DEFAULTS
 from rag.answer.scorer import LearnedScorer, ScorerCard
@@ -120,8 +119,7 @@ def collect(name: str, index_root: Path, rules: tuple[str, ...] | None = None, l
             if d.refusal is not None:
                 rows.append({"corpus": name, "id": q.id, "refused": True, "answerable": q.answerable, "seen": seen})
                 continue
-            evidence = choose_evidence(d.candidates, settings.evidence_k, pipeline.params)
-            quote = evidence[best_typed(evidence)] if evidence else None
+            quote = d.candidates[0] if d.candidates else None
             right = bool(q.answerable and quote is not None and unit_holds(quote, q.facts))
             rows.append({"corpus": name, "id": q.id, "refused": False, "answerable": q.answerable,
                          "x": list(d.confidence_features),

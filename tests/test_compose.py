@@ -9,6 +9,7 @@ from rag.answer.checking import CheckedSentence
 from rag.answer.compose import AnswerBuilder, builder_for, complete, with_marker
 from rag.answer.evidence import is_instruction
 from rag.answer.question import analyse
+from rag.config import PROJECT_ROOT
 from rag.types import AnswerSentence, Passage
 
 EVIDENCE = [
@@ -213,6 +214,23 @@ def test_with_the_real_packaged_model_a_count_after_in_is_the_answer_not_a_year(
     lead, quote = answer.sentences[:2]
     assert lead.origin == "short" and lead.claim == "151 projects", answer.answer
     assert quote.origin == "quote" and quote.highlighted == "151 projects"
+
+
+@pytest.mark.slow
+def test_with_the_real_packaged_models_the_best_unit_is_quoted_not_a_lower_one_with_a_version(indexed_folder,
+                                                                                               tmp_path):
+    """training/questions/handbook.jsonl handbook-t0104, on the handbook's page about services: the learned scorer
+    ranks the sentence saying systemd became the default in Jessie first; the answer quoted the lower 'Booting from
+    the network ... (see Section 4.1, ...)' instead, as it holds a version-like number, and showed '4.1'."""
+    page = PROJECT_ROOT / "tests" / "data" / "handbook" / "docs" / "unix-services.html"
+    app = indexed_folder(tmp_path, docs=None, files={page.name: page.read_bytes()}).app
+    decision = app.pipeline.decide("In which Debian release did systemd become the default init system?")
+    assert "Jessie" in decision.candidates[0].shown and "4.1" not in decision.candidates[0].shown
+    answer = app.pipeline.ask("In which Debian release did systemd become the default init system?",
+                              decision=decision)
+    quotes = [s for s in answer.sentences if s.origin == "quote"]
+    assert quotes and "default in Debian Jessie" in quotes[0].claim, answer.answer
+    assert "4.1" not in answer.answer.split("\n")[0], answer.answer
 
 
 @pytest.mark.slow

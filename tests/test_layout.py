@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rag.answer.candidates import candidate
 from rag.answer.checking import CheckedSentence
-from rag.answer.compose import AnswerBuilder, best_typed, choose_evidence, complete
+from rag.answer.compose import AnswerBuilder, builder_for, complete
 from rag.answer.question import analyse
 from rag.types import Passage
 
@@ -21,11 +21,10 @@ THEIRS = _c("Trade between Vietnam and Russia reached $7.1 billion in 2021.", 0.
 OURS = _c("Bilateral trade between Vietnam and Russia reached $5.54 billion in 2021.", 0.6, source="c.txt")
 
 
-def test_the_best_typed_unit_joins_the_evidence_when_the_best_k_lack_one():
-    table = [TALK, _c("Trade grew.", 0.85, typed=False), THEIRS]
-    assert choose_evidence(table, 2) == [THEIRS, TALK]  # led by the typed unit, the rest in order
-    assert choose_evidence(table, 3) == table  # already among them: nothing moves
-    assert best_typed([TALK, THEIRS]) == 1 and best_typed([TALK]) == 0
+def test_the_answer_quotes_the_best_unit_even_when_a_lower_one_holds_the_kind_of_fact_asked_for():
+    # The order already weighs 'typed'; a lower unit with a figure (a section number, a version) is no better.
+    assert builder_for(TRADE_Q, [TALK, THEIRS]).quote == 0
+    assert builder_for(TRADE_Q, [THEIRS, TALK]).quote == 0
 
 
 def test_with_no_model_sentence_the_value_leads_and_the_quote_highlights_it():

@@ -16,7 +16,6 @@ import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from rag.answer.compose import best_typed, choose_evidence
 from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.threshold import FILE, Calibration, load, refusal_threshold, save
 from rag.config import DEFAULT_MIN_EVIDENCE_SCORE
@@ -116,8 +115,7 @@ def calibrate(pipeline: Pipeline, probes_per_kind: int | None = None,
         d = pipeline.decide(probe.question, threshold=(-1.0, "probe"))
         rows.append((probe, d.refusal is not None, best_score(d.question, d.candidates, pipeline.params)))
         if d.refusal is None:
-            evidence = choose_evidence(d.candidates, pipeline.settings.evidence_k, params)
-            quote = evidence[best_typed(evidence)].passage.text if evidence else ""
+            quote = d.candidates[0].passage.text if d.candidates else ""
             # Probes are not drafted (no model call): each counts with the confidence a draft that holds up would
             # give, the highest it can reach, so the point chosen keeps wrong answers shown within bounds whatever
             # the drafts do.

@@ -195,21 +195,6 @@ class AnswerBuilder:
 # ------------------------------------------------------------------------------------------------- the layout
 
 
-def choose_evidence(candidates: list[Candidate], k: int, params: AnswerParams = DEFAULTS) -> list[Candidate]:
-    """The units the model sees: the best ``k``, led by the best holding the kind of fact asked for when it is
-    not among them (looked for among the best ``typed_lookahead * k``)."""
-    evidence = candidates[:k]
-    typed = next((c for c in candidates[: params.typed_lookahead * k] if c.typed), None)
-    if typed is not None and typed not in evidence:
-        evidence = [typed] + evidence[: k - 1]
-    return evidence
-
-
-def best_typed(evidence: list[Candidate]) -> int:
-    """The evidence an answer is expected to rest on: the best unit holding the kind of fact asked for."""
-    return next((i for i, e in enumerate(evidence) if e.typed), 0)
-
-
 def named_in(q: Question, evidence: list[Candidate], answers: dict[int, NamedAnswer]) -> tuple[int, NamedAnswer] | None:
     """Of the names the evidence units give (``answers``, by evidence index), the one next to most of the
     question's words in a unit about what the question names (the earliest unit of equals); None when none is."""
@@ -234,13 +219,15 @@ def neighbours(a: Candidate, b: Candidate, gap: int = 4) -> bool:
 
 def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = frozenset(),
                 params: AnswerParams = DEFAULTS, show_model: bool = True) -> AnswerBuilder:
-    """The answer's builder: it quotes the best unit holding the kind of fact asked for; for a who- or
+    """The answer's builder: it quotes the best unit (the first of ``evidence``: the order, learned or by hand,
+    already weighs whether a unit holds the kind of fact asked for, and quoting the best unit that holds it instead
+    lost more answers than it found; docs/quality.md, "Which unit the answer quotes"); for a who- or
     which-question, the unit naming what is asked next to more of the question's words when there is one, or
     still the best unit when that name stands in the sentence next to it (the neighbour gives the name, the best
     unit the rest: 'Mélanie Joly [2]' after '... her Canadian counterpart has warned she would not shake his
     hand [1]'). Another unit is quoted instead only when its name stands by ``params.named_switch_terms`` of the
     question's terms or more ('Foreign Minister of Mongolia'); a name by one ('meets') is not worth the quote."""
-    quote = best_typed(evidence)
+    quote = 0
     # A who- or which-question's name, read off each evidence unit once.
     answers = ({i: a for i, e in enumerate(evidence) if (a := named_answer(q, e.shown)) is not None}
                if q.asks_name else {})

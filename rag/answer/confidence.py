@@ -17,7 +17,6 @@ from functools import cached_property
 from pathlib import Path
 
 from rag.answer.candidates import Candidate
-from rag.answer.compose import best_typed, choose_evidence
 from rag.answer.fitted import load_fitted
 from rag.answer.params import AnswerParams
 from rag.answer.question import Question
@@ -50,8 +49,7 @@ def features(q: Question, candidates: list[Candidate], passages: list[Passage], 
         return [0.0] * len(FEATURES)
     top = candidates[0]
     second = candidates[1] if len(candidates) > 1 else None
-    evidence = choose_evidence(candidates, evidence_k, params)
-    quote = evidence[best_typed(evidence)]
+    quote = top  # the unit an answer quotes (rag.answer.compose.builder_for, before a who-question's name)
     rival = next((c for c in candidates if c is not quote), None)
     mine = _values(q, quote)
     peers = [c for c in candidates[:evidence_k] if c is not quote]

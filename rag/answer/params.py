@@ -71,7 +71,6 @@ class AnswerParams:
     # wrong, 2 the other way round; 6 words: 250, 10: 244): `scripts/span_units.py --context 3 6 10`
     span_context_words: int = 3
     rival_min_relative_score: float = 0.8  # a rival figure's unit must be nearly as relevant as the quoted one
-    typed_lookahead: int = 2  # the best unit holding the fact asked for is looked for among this many times k
     named_switch_terms: int = 2  # a who/which answer's name quoted over the best unit when it stands by this many
     # of the question's terms (hand-set: 'Foreign Minister of Mongolia' has three, 'meets with' one)
     # --- features (rag.answer.candidates)
