@@ -21,26 +21,16 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from rag.answer.candidates import Candidate, _reordered
 from rag.answer.params import AnswerParams
 from rag.answer.scorer import LearnedScorer
 from rag.config import offline_environment
 from rag.evaluation import unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pools import Pool, load_pools
-from quote_unit import half_scorer
+from pools import load_pools
+from quote_unit import half_scorer, ordered
 
 log = logging.getLogger("compare_pools")
-
-
-def ordered(p: Pool, scorer: LearnedScorer | None, params: AnswerParams) -> list[Candidate]:
-    """The pool's candidates, best first, by ``scorer`` (None: the hand order they were decided in)."""
-    table = list(p.candidates)
-    if scorer is None or len(table) < 2:
-        return table
-    ranked = scorer.rank(p.question.query, table, params)
-    return _reordered(table, ranked.order, ranked.learned)
 
 
 def main() -> int:

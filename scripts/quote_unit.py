@@ -31,7 +31,7 @@ from rag.config import offline_environment
 from rag.evaluation import unit_holds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pools import INDEX_ROOT, load_pools
+from pools import INDEX_ROOT, Pool, load_pools
 
 log = logging.getLogger("quote_unit")
 WORK = Path(".cache/work/scorer-make")
@@ -44,6 +44,15 @@ def half_scorer(name: str) -> Path:
         if name in folder.name.removeprefix("export-").split("+"):
             return folder
     raise SystemExit(f"no half export in {WORK} left {name} out: run `make halves`")
+
+
+def ordered(p: Pool, scorer: LearnedScorer | None, params: AnswerParams) -> list[Candidate]:
+    """The pool's candidates, best first, by ``scorer`` (None: the hand order they were decided in)."""
+    table = list(p.candidates)
+    if scorer is None or len(table) < 2:
+        return table
+    ranked = scorer.rank(p.question.query, table, params)
+    return _reordered(table, ranked.order, ranked.learned)
 
 
 def quoted(q: Question, table: list[Candidate], k: int, params: AnswerParams, typed_first: bool) -> Candidate:
@@ -83,10 +92,7 @@ def main() -> int:
             for p in pools:
                 if p.set != label or not p.answerable or p.refusal is not None or not p.candidates:
                     continue
-                table = list(p.candidates)
-                if scorer is not None and len(table) > 1:
-                    ranked = scorer.rank(p.question.query, table, params)
-                    table = _reordered(table, ranked.order, ranked.learned)
+                table = ordered(p, scorer, params)
                 facts = list(p.facts)
                 before = unit_holds(quoted(p.question, table, args.k, params, True), facts)
                 today = unit_holds(quoted(p.question, table, args.k, params, False), facts)
