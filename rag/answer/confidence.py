@@ -31,6 +31,9 @@ FEATURES = ("top_order", "top_score", "margin", "quote_score", "quote_margin", "
             "quote_lexical", "quote_typed", "quote_local", "quote_path", "quote_named", "agreement",
             "retrieval", "same_file_top2", "candidates", *(f"kind_{k}" for k in KINDS),
             "learned_scored", "top_learned", "learned_margin")
+# The answer quotes the top unit (rag.answer.compose.builder_for, since the typed unit is no longer promoted): the
+# quote_score, quote_margin and quote_is_top columns now repeat the top's (quote_is_top is always 1); the shipped
+# model still reads them as fitted, and the next refit of models/confidence.json leaves them out.
 STATUSES = ("answered", "not_sure", "refused")
 
 
