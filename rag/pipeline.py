@@ -360,8 +360,7 @@ class Pipeline:
         shown (no sentence of it held up and ``confidence``, the confidence after the draft, is too low)."""
         builder = AnswerBuilder(evidence, quote=0, params=self.params)
         yield _shown(builder, builder.add_notice(NOT_SURE_TEXT, "not_sure"))
-        shown = [builder.quote, *(i for i in range(len(evidence)) if i != builder.quote)][:NOT_SURE_PASSAGES]
-        for i in shown:
+        for i in range(min(len(evidence), NOT_SURE_PASSAGES)):  # the quote an answer would show, then the next
             unit = evidence[i].shown
             yield _shown(builder, builder.add_quote(i, asked_span(q, unit, value_spans(q, unit),
                                                                   self.params.span_context_words)))

@@ -53,18 +53,18 @@ def features(q: Question, candidates: list[Candidate], passages: list[Passage], 
     top = candidates[0]
     second = candidates[1] if len(candidates) > 1 else None
     quote = top  # the unit an answer quotes (rag.answer.compose.builder_for, before a who-question's name)
-    rival = next((c for c in candidates if c is not quote), None)
+    margin = top.order - second.order if second else 1.0
     mine = _values(q, quote)
-    peers = [c for c in candidates[:evidence_k] if c is not quote]
+    peers = candidates[1:evidence_k]
     agree = sum(1 for c in peers if mine & _values(q, c)) / len(peers) if peers and mine else 0.0
     others = [c.learned for c in candidates[1:] if c.learned is not None]
     return [
         top.order,
         top.score,
-        top.order - second.order if second else 1.0,
-        quote.score,
-        quote.order - rival.order if rival else 1.0,
-        1.0 if quote is top else 0.0,
+        margin,
+        top.score,  # quote_score, quote_margin and quote_is_top: the quote is the top unit (see FEATURES)
+        margin,
+        1.0,
         quote.read,
         quote.lexical,
         1.0 if quote.typed else 0.0,
