@@ -42,7 +42,7 @@ def test_candidates_that_agree_on_the_value_count_as_agreement():
     agreeing = _row([one, same])
     rival = _row([one, other])
     assert agreeing["agreement"] == 1.0 and rival["agreement"] == 0.0
-    assert agreeing["quote_is_top"] == 1.0 and agreeing["kind_number"] == 1.0
+    assert agreeing["kind_number"] == 1.0
     assert agreeing["margin"] == pytest.approx(one.order - same.order)
     assert agreeing["retrieval"] == pytest.approx(0.4)
 
@@ -61,6 +61,11 @@ def test_the_probability_follows_its_fitted_weights():
     high[FEATURES.index("top_order")] = 1.0
     assert model.probability(low) == pytest.approx(0.5)
     assert model.probability(high) > 0.85
+
+
+def test_a_row_of_another_length_is_an_error_not_a_misread_score():
+    with pytest.raises(ValueError, match="decide it again"):
+        _model(2.0).probability([0.0] * (len(FEATURES) + 3))
 
 
 def test_a_missing_or_stale_model_file_is_a_clear_error(tmp_path: Path):

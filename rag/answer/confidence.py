@@ -1,8 +1,8 @@
 """How sure the pipeline is that the answer it would show holds the asked fact: one calibrated probability.
 
-The inputs are what deciding already knows, read off the candidate table (rag.answer.candidates): the scores of
-the top unit and of the unit the answer would quote, their margin over the next, whether the best candidates
-agree on the value, retrieval's best similarity, the question's kind, and the learned scorer's own score of the
+The inputs are what deciding already knows, read off the candidate table (rag.answer.candidates): the score of
+the top unit (the one the answer quotes) and its margin over the next, whether the best candidates agree on the
+value, retrieval's best similarity, the question's kind, and the learned scorer's own score of the
 top unit (rag.answer.scorer). A logistic model fitted on questions the
 ranking was not tuned on (scripts/fit_confidence.py, models/confidence.md) turns them into a probability; below
 the operating point the answer is shown as "not sure" with the passages most likely to hold it.
@@ -27,13 +27,11 @@ from rag.types import Passage
 log = logging.getLogger(__name__)
 
 KINDS = ("number", "date", "version", "name")  # an open question (kind None) is the base
-FEATURES = ("top_order", "top_score", "margin", "quote_score", "quote_margin", "quote_is_top", "quote_read",
-            "quote_lexical", "quote_typed", "quote_local", "quote_path", "quote_named", "agreement",
-            "retrieval", "same_file_top2", "candidates", *(f"kind_{k}" for k in KINDS),
-            "learned_scored", "top_learned", "learned_margin")
-# The answer quotes the top unit (rag.answer.compose.builder_for, since the typed unit is no longer promoted): the
-# quote_score, quote_margin and quote_is_top columns now repeat the top's (quote_is_top is always 1); the shipped
-# model still reads them as fitted, and the next refit of models/confidence.json leaves them out.
+# The quote_* columns describe the unit the answer quotes, which is the top unit (rag.answer.compose.builder_for);
+# its score and margin are top_score and margin.
+FEATURES = ("top_order", "top_score", "margin", "quote_read", "quote_lexical", "quote_typed", "quote_local",
+            "quote_path", "quote_named", "agreement", "retrieval", "same_file_top2", "candidates",
+            *(f"kind_{k}" for k in KINDS), "learned_scored", "top_learned", "learned_margin")
 STATUSES = ("answered", "not_sure", "refused")
 
 
@@ -62,9 +60,6 @@ def features(q: Question, candidates: list[Candidate], passages: list[Passage], 
         top.order,
         top.score,
         margin,
-        top.score,  # quote_score, quote_margin and quote_is_top: the quote is the top unit (see FEATURES)
-        margin,
-        1.0,
         quote.read,
         quote.lexical,
         1.0 if quote.typed else 0.0,
@@ -131,7 +126,11 @@ class ConfidenceModel:
         return tuple(FEATURES.index(n) for n in self.names)
 
     def probability(self, row: list[float]) -> float:
-        """The confidence before generation, of a row of FEATURES (the model reads the columns it names)."""
+        """The confidence before generation, of a row of FEATURES (the model reads the columns it names). Raises
+        ValueError on a row of another length (one computed by an older FEATURES, e.g. a cached evaluation)."""
+        if len(row) != len(FEATURES):
+            raise ValueError(f"a confidence row has {len(row)} features, this code computes {len(FEATURES)}: "
+                             "decide it again")
         z = self.intercept + sum((row[i] - m) / s * w for i, m, s, w in zip(self._columns, self.mean, self.scale,
                                                                             self.coef, strict=True))
         return _sigmoid(z)

@@ -47,7 +47,9 @@ class AnswerParams:
     # the refusal rules in force, by code (rag.answer.refusal.CODES), in the order they run. no_typed_unit is
     # retired: with the confidence in place, leaving it out changed no held-out answer shown or declined
     # (scripts/ablate_refusal.py, docs/quality.md); names_apart stays although the held-out sets did not show its
-    # worth: without it "When did Sergey Batmunkh arrive in Ulaanbaatar?" is answered (tests/test_confidence.py)
+    # worth: without it "When did Sergey Batmunkh arrive in Ulaanbaatar?" is answered (tests/test_confidence.py).
+    # Measured again on the answers that quote the top unit (`make ablation`): at the point a refit would ship,
+    # leaving out unknown_terms, no_count, relation_untied or low_score answers more unanswerable questions
     refusal_rules: tuple[str, ...] = ("no_passage", "unknown_terms", "unmeant_words", "names_apart", "no_count",
                                       "relation_untied", "low_score")
     # --- follow-ups (rag.pipeline.Pipeline.decide): the reading resolved by the last answer is kept unless it is
