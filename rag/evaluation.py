@@ -14,6 +14,7 @@ from rag.answer.candidates import Candidate
 from rag.answer.checking import split_answer, unsupported_reason
 from rag.answer.refusal import fired
 from rag.answer.threshold import confidence_point, refusal_threshold
+from rag.answer.unsure import not_sure_builder
 from rag.config import RETRIEVAL_MODES
 from rag.errors import ConfigError
 from rag.pipeline import Decision, Pipeline
@@ -232,6 +233,10 @@ def evaluate(pipeline: Pipeline, questions: list[EvalQuestion]) -> dict[str, Any
             "short_origin": answer.short_origin,
             "short_ok": (has_facts(answer.short, q.facts)
                          if q.answerable and not answer.refused and answer.short else None),
+            # What "not sure" would show instead (no model): whether its passages hold the facts.
+            "not_sure_ok": (has_facts(not_sure_builder(decision.question, decision.candidates, decision.passages,
+                                                       pipeline.params).text, q.facts)
+                            if q.answerable and not answer.refused else None),
             "citations_ok": (citation_checks(answer, q.sources, q.facts)
                              if q.answerable and not answer.refused else []),
             "raw_sentences": raw_total,
@@ -335,6 +340,11 @@ def _metrics(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
         "unanswerable_declined_at_point": _ratio(sum(r["status"] != "answered" for r in unanswerable),
                                                  len(unanswerable)),
         "not_sure_rate": _ratio(sum(r["status"] == "not_sure" for r in rows), len(rows)),
+        # Of the answerable questions shown "not sure", how many show the facts in its passages (where to read).
+        "not_sure_holds_facts": _ratio(sum(r.get("not_sure_ok") is True and r["status"] == "not_sure"
+                                           for r in answerable),
+                                       sum(r["status"] == "not_sure" and r.get("not_sure_ok") is not None
+                                           for r in answerable)),
         "answer_ms_median": round(statistics.median(t["total"] for t in timings), 1) if timings else None,
         "first_token_ms_median": round(statistics.median(t["first_token"] for t in timings), 1) if timings else None,
         "retrieve_ms_median": round(statistics.median(r["timings_ms"]["retrieve"] for r in rows), 1) if rows else None,

@@ -25,8 +25,8 @@ from rag.answer.question import Question, analyse
 from rag.answer.rank import Ranker
 from rag.answer.refusal import Evidence, Refusal, refusal
 from rag.answer.scorer import LearnedScorer
-from rag.answer.spans import asked_span, value_spans
 from rag.answer.threshold import confidence_point, refusal_threshold
+from rag.answer.unsure import not_sure_builder
 from rag.config import HAND_ORDER, Settings
 from rag.errors import AnswerCutOff, EmptyQuestion, RagError
 from rag.index.embedding import Embedder
@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 REFUSAL_TEXT = "The documents do not answer this question."
-NOT_SURE_TEXT = "Not sure — the documents may answer this in:"
-NOT_SURE_PASSAGES = 2  # the passages a "not sure" answer shows
 
 
 def validate_question(question: str) -> str:
@@ -272,7 +270,7 @@ class Pipeline:
             return
         if decision.status == "not_sure":
             log.info("not sure of %r: confidence %.2f < %.2f", q.text, decision.confidence, decision.min_confidence)
-            yield from self._not_sure(q, evidence, decision, timings, started, decision.confidence)
+            yield from self._not_sure(q, decision, timings, started, decision.confidence)
             return
         # The model reads, and the checker checks against, each unit as a reader sees it (markup rendered, a
         # version note with its entry's name); citations keep the file's characters.
@@ -328,7 +326,7 @@ class Pipeline:
         if confidence < decision.min_confidence:
             log.info("not sure of %r: confidence %.2f < %.2f once the draft was checked (a sentence of it held "
                      "up: %s)", q.text, confidence, decision.min_confidence, not fallback)
-            yield from self._not_sure(q, evidence, decision, timings, started, confidence)
+            yield from self._not_sure(q, decision, timings, started, confidence)
             return
         yield from waiting
         for delta in complete(q, builder):
@@ -353,17 +351,14 @@ class Pipeline:
         )
         yield AnswerEvent("done", answer=answer)
 
-    def _not_sure(self, q: Question, evidence: list[Candidate], decision: Decision, timings: dict[str, float],
-                  started: float, confidence: float) -> Iterator[AnswerEvent]:
-        """No short answer: the units most likely to hold it (the one an answer would quote, then the best other
-        one), each cited, with the value asked for highlighted. The model is not asked, or its draft is not
-        shown (no sentence of it held up and ``confidence``, the confidence after the draft, is too low)."""
-        builder = AnswerBuilder(evidence, quote=0, params=self.params)
-        yield _shown(builder, builder.add_notice(NOT_SURE_TEXT, "not_sure"))
-        for i in range(min(len(evidence), NOT_SURE_PASSAGES)):  # the quote an answer would show, then the next
-            unit = evidence[i].shown
-            yield _shown(builder, builder.add_quote(i, asked_span(q, unit, value_spans(q, unit),
-                                                                  self.params.span_context_words)))
+    def _not_sure(self, q: Question, decision: Decision, timings: dict[str, float], started: float,
+                  confidence: float) -> Iterator[AnswerEvent]:
+        """No short answer: the passages most likely to hold it (rag.answer.unsure), each cited, with its best unit
+        highlighted. The model is not asked, or its draft is not shown (no sentence of it held up and
+        ``confidence``, the confidence after the draft, is too low)."""
+        builder = not_sure_builder(q, decision.candidates, decision.passages, self.params)
+        for i, sentence in enumerate(builder.sentences):  # made whole (no model): shown as they were added
+            yield AnswerEvent("text", (sentence.separator if i else "") + sentence.text, sentence=sentence)
         timings["first_token"] = timings["total"] = (time.perf_counter() - started) * 1000
         why = (f"confidence {confidence:.2f} is below the operating point {decision.min_confidence:.2f} "
                f"({decision.confidence_source})")

@@ -43,7 +43,8 @@ METRICS = [("fact_accuracy", "facts", ">= 85%"), ("refusal_accuracy", "refusals"
 RECALL = "recall@4"
 AT_POINT = [("facts_at_point", "facts"), ("wrong_shown_at_point", "wrong answers shown"),
             ("wrong_short_at_point", "wrong short answers shown"),
-            ("unanswerable_declined_at_point", "unanswerable refused or not sure"), ("not_sure_rate", "not sure")]
+            ("unanswerable_declined_at_point", "unanswerable refused or not sure"), ("not_sure_rate", "not sure"),
+            ("not_sure_holds_facts", "facts in the \"not sure\" passages")]
 
 
 def _pct(value: float | None) -> str:

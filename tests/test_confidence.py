@@ -14,9 +14,10 @@ from rag.answer.candidates import candidate
 from rag.answer.confidence import FEATURES, ConfidenceModel, DraftStage, features
 from rag.answer.params import DEFAULTS
 from rag.answer.question import analyse
+from rag.answer.unsure import NOT_SURE_TEXT
 from rag.config import PROJECT_ROOT
 from rag.errors import ConfigError
-from rag.pipeline import NOT_SURE_TEXT, Pipeline
+from rag.pipeline import Pipeline
 from rag.types import Passage
 
 Q = analyse("How much was trade between Vietnam and Russia in 2021?")

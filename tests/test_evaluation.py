@@ -105,3 +105,14 @@ def test_a_wrong_short_answer_over_a_right_quote_is_counted_as_shown_wrong() -> 
     assert m["short_shown"] == 0.75 and m["short_right"] == round(1 / 3, 4)  # of the 4 answers shown, 3 lead
     assert m["wrong_short_shown"] == 0.4  # b and d, of 5 answerable questions
     assert m["wrong_short_at_point"] == 0.2  # d is "not sure" at the point: no short answer shown
+
+
+def test_the_not_sure_passages_are_judged_only_where_not_sure_is_shown() -> None:
+    from rag.evaluation import _metrics
+
+    rows = [{**_row("a", facts_ok=False, short_ok=None, status="not_sure"), "not_sure_ok": True},
+            {**_row("b", facts_ok=False, short_ok=None, status="not_sure"), "not_sure_ok": False},
+            {**_row("c", facts_ok=False, short_ok=None, status="not_sure"), "not_sure_ok": False},
+            {**_row("d", facts_ok=True, short_ok=None), "not_sure_ok": False},  # answered: its answer is judged
+            _row("e", facts_ok=False, short_ok=None, status="not_sure")]  # an older run: nothing recorded
+    assert _metrics(rows, 4)["not_sure_holds_facts"] == round(1 / 3, 4)

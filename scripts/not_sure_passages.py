@@ -1,0 +1,104 @@
+"""What a "not sure" answer shows, measured on the pools: the two best units alone (before this script's commit),
+or the passages holding the top unit and the best unit of another passage (rag.answer.unsure, today).
+
+    .venv/bin/python scripts/not_sure_passages.py [--index-root DIR] [--corpus NAME ...] [--set SET ...]
+                                                  [--scorer half|hand|DIR]
+
+Every pool (scripts/pools.py) of the chosen sets (default: the training questions of every corpus) is ordered as
+answering orders it, by the scorer named: "half" (default) is, per corpus, the export in .cache/work/scorer-make
+that left that corpus's half out (`make halves`); "hand" keeps the pools' hand order; a folder is that scorer for
+every corpus. For the answerable questions the refusal rules let through, per corpus and set: how many there are,
+how many of them the top unit lacks a key fact of (the answers a "not sure" is for), and of those, how many show
+every key fact in the "not sure" text, before and today; then the same for the questions below the shipped
+confidence's operating point (what "not sure" is shown for). Prints; changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from rag.answer.candidates import Candidate
+from rag.answer.confidence import ConfidenceModel, features
+from rag.answer.params import AnswerParams
+from rag.answer.scorer import LearnedScorer
+from rag.answer.unsure import not_sure_builder
+from rag.config import PROJECT_ROOT, load_settings, offline_environment
+from rag.evaluation import has_facts, unit_holds
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora import DOCS
+from pools import INDEX_ROOT, Pool, load_pools
+from quote_unit import half_scorer, ordered
+
+log = logging.getLogger("not_sure_passages")
+BEFORE_UNITS = 2  # the units a "not sure" answer quoted before: the top one and the next
+
+
+def before_text(table: list[Candidate]) -> str:
+    """What "not sure" showed before: the two best units, as shown."""
+    return " ".join(c.shown for c in table[:BEFORE_UNITS])
+
+
+def measure(p: Pool, table: list[Candidate], params: AnswerParams) -> dict[str, bool]:
+    """For one pool ordered as answering orders it: whether the top unit holds the facts, and whether each "not
+    sure" text does."""
+    facts = list(p.facts)
+    return {"top": unit_holds(table[0], facts),
+            "before": has_facts(before_text(table), facts),
+            "today": has_facts(not_sure_builder(p.question, table, list(p.passages), params).text, facts)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
+    parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="default: all")
+    parser.add_argument("--set", action="append", dest="sets", help="default: training")
+    parser.add_argument("--scorer", default="half")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    offline_environment()
+    params = AnswerParams()
+    evidence_k = load_settings().evidence_k
+    model = ConfidenceModel.load(PROJECT_ROOT / "models" / "confidence.json")
+    sets = args.sets or ["training"]
+    print(f"| corpus | set | answerable, not refused | top unit lacks a fact | of those, facts in the \"not sure\" "
+          f"text: two units (before) / two passages (today) | below the point {model.point:.2f} | of those, top unit "
+          f"lacks a fact | of those, before / today |")
+    print("|---|---|---|---|---|---|---|---|")
+    total: Counter[str] = Counter()
+    for name, pools in load_pools(args.index_root, args.corpus or list(DOCS)).items():
+        scorer = (None if args.scorer == "hand" else
+                  LearnedScorer.load(half_scorer(name) if args.scorer == "half" else Path(args.scorer)))
+        for label in sets:
+            c: Counter[str] = Counter()
+            for p in pools:
+                if p.set != label or not p.answerable or p.refusal is not None or not p.candidates:
+                    continue
+                table = ordered(p, scorer, params)
+                m = measure(p, table, params)
+                below = model.probability(features(p.question, table, list(p.passages), evidence_k, params)) \
+                    < model.point
+                for prefix, counted in (("", True), ("low ", below)):
+                    if not counted:
+                        continue
+                    c[prefix + "questions"] += 1
+                    if not m["top"]:
+                        c[prefix + "missed"] += 1
+                        c[prefix + "before"] += m["before"]
+                        c[prefix + "today"] += m["today"]
+            if not c["questions"]:
+                continue
+            total.update(c)
+            print(f"| {name} | {label} | {c['questions']} | {c['missed']} | {c['before']} / {c['today']} | "
+                  f"{c['low questions']} | {c['low missed']} | {c['low before']} / {c['low today']} |")
+    print(f"| all | | {total['questions']} | {total['missed']} | {total['before']} / {total['today']} | "
+          f"{total['low questions']} | {total['low missed']} | {total['low before']} / {total['low today']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
