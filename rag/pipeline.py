@@ -26,7 +26,7 @@ from rag.answer.rank import Ranker
 from rag.answer.refusal import Evidence, Refusal, refusal
 from rag.answer.scorer import LearnedScorer
 from rag.answer.threshold import confidence_point, refusal_threshold
-from rag.answer.unsure import not_sure_builder
+from rag.answer.unsure import nearest_builder, not_sure_builder
 from rag.config import HAND_ORDER, Settings
 from rag.errors import AnswerCutOff, EmptyQuestion, RagError
 from rag.index.embedding import Embedder
@@ -266,7 +266,7 @@ class Pipeline:
 
         if decision.refusal is not None:
             log.info("refusing %r: %s (%s)", q.text, decision.refusal.detail, decision.refusal.code)
-            yield from self._refuse(q, evidence, decision, timings, started, f"{decision.refusal}; {how}")
+            yield from self._refuse(q, decision, timings, started, f"{decision.refusal}; {how}")
             return
         if decision.status == "not_sure":
             log.info("not sure of %r: confidence %.2f < %.2f", q.text, decision.confidence, decision.min_confidence)
@@ -367,13 +367,11 @@ class Pipeline:
             timings_ms=timings, retrieved_sources=[p.source for p in decision.passages],
             sentences=list(builder.sentences), decision=why, status="not_sure", confidence=confidence))
 
-    def _refuse(self, q: Question, evidence: list[Candidate], decision: Decision,
-                timings: dict[str, float], started: float, why: str) -> Iterator[AnswerEvent]:
-        nearest = AnswerBuilder(evidence)
-        for i in range(min(self.params.nearest_shown, len(evidence))):
-            nearest.number(i)
+    def _refuse(self, q: Question, decision: Decision, timings: dict[str, float], started: float,
+                why: str) -> Iterator[AnswerEvent]:
+        nearest = nearest_builder(decision.candidates, decision.passages, self.params)
         text = REFUSAL_TEXT
-        if evidence:
+        if nearest.evidence:
             text += " The nearest passages are listed below so you can check."
         yield AnswerEvent("text", text)
         timings["first_token"] = timings["total"] = (time.perf_counter() - started) * 1000

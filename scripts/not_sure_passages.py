@@ -10,7 +10,9 @@ that left that corpus's half out (`make halves`); "hand" keeps the pools' hand o
 every corpus. For the answerable questions the refusal rules let through, per corpus and set: how many there are,
 how many of them the top unit lacks a key fact of (the answers a "not sure" is for), and of those, how many show
 every key fact in the "not sure" text, before and today; then the same for the questions below the shipped
-confidence's operating point (what "not sure" is shown for). Prints; changes nothing.
+confidence's operating point (what "not sure" is shown for). With --refused, the answerable questions a refusal
+rule refused instead: how many show every key fact in what the refusal lists, the nearest units (before) or their
+passages (today; rag.answer.unsure.nearest_builder). Prints; changes nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from rag.answer.candidates import Candidate
 from rag.answer.confidence import ConfidenceModel, features
 from rag.answer.params import AnswerParams
 from rag.answer.scorer import LearnedScorer
-from rag.answer.unsure import not_sure_builder
+from rag.answer.unsure import nearest_builder, not_sure_builder
 from rag.config import PROJECT_ROOT, load_settings, offline_environment
 from rag.evaluation import has_facts, unit_holds
 
@@ -36,6 +38,7 @@ from quote_unit import half_scorer, ordered
 
 log = logging.getLogger("not_sure_passages")
 BEFORE_UNITS = 2  # the units a "not sure" answer quoted before: the top one and the next
+EVIDENCE_K = load_settings().evidence_k  # a refusal listed the nearest of these before
 
 
 def before_text(table: list[Candidate]) -> str:
@@ -52,30 +55,71 @@ def measure(p: Pool, table: list[Candidate], params: AnswerParams) -> dict[str, 
             "today": has_facts(not_sure_builder(p.question, table, list(p.passages), params).text, facts)}
 
 
+def listed_facts(p: Pool, table: list[Candidate], params: AnswerParams) -> dict[str, bool]:
+    """For one refused pool: whether what a refusal listed before (the nearest units of the first evidence_k) and
+    what it lists today (their passages) hold the facts."""
+    facts = list(p.facts)
+    units = table[: min(params.nearest_shown, EVIDENCE_K)]
+    listed = nearest_builder(table, list(p.passages), params).citations()
+    return {"before": has_facts(" ".join(c.shown for c in units), facts),
+            "today": has_facts(" ".join(c.shown for c in listed), facts)}
+
+
+def refused_table(pools: dict[str, list[Pool]], sets: list[str], scorer_for, params: AnswerParams) -> None:
+    print("| corpus | set | answerable, refused | facts in what the refusal lists: the nearest units (before) / "
+          "their passages (today) |")
+    print("|---|---|---|---|")
+    total: Counter[str] = Counter()
+    for name, corpus_pools in pools.items():
+        scorer = scorer_for(name)
+        for label in sets:
+            c: Counter[str] = Counter()
+            for p in corpus_pools:
+                if p.set != label or not p.answerable or p.refusal is None or not p.candidates:
+                    continue
+                m = listed_facts(p, ordered(p, scorer, params), params)
+                c["questions"] += 1
+                c["before"] += m["before"]
+                c["today"] += m["today"]
+            if c["questions"]:
+                total.update(c)
+                print(f"| {name} | {label} | {c['questions']} | {c['before']} / {c['today']} |")
+    print(f"| all | | {total['questions']} | {total['before']} / {total['today']} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-root", type=Path, default=INDEX_ROOT)
     parser.add_argument("--corpus", action="append", choices=sorted(DOCS), help="default: all")
     parser.add_argument("--set", action="append", dest="sets", help="default: training")
     parser.add_argument("--scorer", default="half")
+    parser.add_argument("--refused", action="store_true", help="what refusals of answerable questions list")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
     params = AnswerParams()
-    evidence_k = load_settings().evidence_k
+    evidence_k = EVIDENCE_K
     model = ConfidenceModel.load(PROJECT_ROOT / "models" / "confidence.json")
     sets = args.sets or ["training"]
+
+    def scorer_for(name: str) -> LearnedScorer | None:
+        return (None if args.scorer == "hand" else
+                LearnedScorer.load(half_scorer(name) if args.scorer == "half" else Path(args.scorer)))
+
+    pools = load_pools(args.index_root, args.corpus or list(DOCS))
+    if args.refused:
+        refused_table(pools, sets, scorer_for, params)
+        return 0
     print(f"| corpus | set | answerable, not refused | top unit lacks a fact | of those, facts in the \"not sure\" "
           f"text: two units (before) / two passages (today) | below the point {model.point:.2f} | of those, top unit "
           f"lacks a fact | of those, before / today |")
     print("|---|---|---|---|---|---|---|---|")
     total: Counter[str] = Counter()
-    for name, pools in load_pools(args.index_root, args.corpus or list(DOCS)).items():
-        scorer = (None if args.scorer == "hand" else
-                  LearnedScorer.load(half_scorer(name) if args.scorer == "half" else Path(args.scorer)))
+    for name, corpus_pools in pools.items():
+        scorer = scorer_for(name)
         for label in sets:
             c: Counter[str] = Counter()
-            for p in pools:
+            for p in corpus_pools:
                 if p.set != label or not p.answerable or p.refusal is not None or not p.candidates:
                     continue
                 table = ordered(p, scorer, params)

@@ -38,3 +38,16 @@ def test_the_passage_around_the_top_unit_shows_a_fact_the_two_best_units_lack(tm
     assert not_sure_passages.main() == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("| seeds | training"))
     assert row.startswith("| seeds | training | 1 | 1 | 0 / 1 |")
+
+
+def test_a_refusal_listed_the_nearest_units_and_lists_their_passages(tmp_path, monkeypatch, capsys):
+    table = (_unit("Two-way trade grew after the pandemic.", 0.9), _unit("Russia sells fuel to Mongolia.", 0.7, OTHER))
+    pool = Pool("seeds", "training", "q1", Q.text, True, ("5.54 billion",), Q, (PASSAGE, OTHER), table, "low_score")
+    assert not_sure_passages.listed_facts(pool, list(table), not_sure_passages.AnswerParams()) == {
+        "before": False, "today": True}
+    pool_file(tmp_path, "seeds").parent.mkdir(parents=True)
+    pool_file(tmp_path, "seeds").write_bytes(pickle.dumps([pool]))
+    monkeypatch.setattr(sys, "argv", ["not_sure_passages.py", "--index-root", str(tmp_path), "--scorer", "hand",
+                                      "--refused"])
+    assert not_sure_passages.main() == 0
+    assert "| seeds | training | 1 | 0 / 1 |" in capsys.readouterr().out

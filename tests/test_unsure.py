@@ -9,7 +9,7 @@ import pytest
 from rag.answer.candidates import candidate
 from rag.answer.params import DEFAULTS
 from rag.answer.question import analyse
-from rag.answer.unsure import NOT_SURE_TEXT, holding_passage, not_sure_builder, not_sure_units
+from rag.answer.unsure import NOT_SURE_TEXT, holding_passage, nearest_builder, not_sure_builder, not_sure_units
 from rag.evaluation import has_facts
 from rag.types import Passage
 
@@ -52,6 +52,12 @@ def test_the_passages_are_quoted_whole_and_cited_with_their_characters_and_the_u
     cited = builder.citations()
     assert [(c.n, c.source, c.start, c.end, c.quote) for c in cited] == [
         (1, "a.txt", PASSAGES[0].start, PASSAGES[0].end, FIRST), (2, "b.txt", 0, len(SECOND), SECOND)]
+
+
+def test_a_refusal_lists_the_nearest_passages_cited_and_not_quoted():
+    builder = nearest_builder([GROWTH, FIGURE, FUEL], PASSAGES, DEFAULTS)
+    assert builder.sentences == []
+    assert [(c.source, c.quote) for c in builder.citations()] == [("a.txt", FIRST), ("b.txt", SECOND)]
 
 
 def test_a_unit_no_passage_holds_is_quoted_alone():

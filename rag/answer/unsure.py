@@ -4,7 +4,7 @@ Below the confidence's operating point no short answer is given. What is shown i
 retrieved passage holding the top unit, then the passage holding the best unit of another passage, each cited and
 with that unit highlighted. On the training questions of unseen corpora, when the top unit lacks the fact the
 passage around it or the next passage holds it about twice as often as the next unit alone does
-(scripts/not_sure_passages.py, docs/quality.md).
+(scripts/not_sure_passages.py, docs/quality.md). A refusal lists the nearest passages the same way.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def not_sure_units(candidates: list[Candidate], passages: list[Passage],
     return out
 
 
-def _shown_in_passage(c: Candidate, p: Passage | None) -> Candidate:
+def shown_in_passage(c: Candidate, p: Passage | None) -> Candidate:
     """The unit as its passage: cited with the passage's characters and shown as its rendering (the unit's own
     score kept); the unit itself when no passage holds it."""
     if p is None:
@@ -60,7 +60,7 @@ def not_sure_builder(q: Question, candidates: list[Candidate], passages: list[Pa
     """The whole "not sure" answer: the notice, then each passage with its unit highlighted (or, when the unit's
     rendering is not found in its passage's, the value asked for, as a quote of the unit alone shows it)."""
     chosen = not_sure_units(candidates, passages)
-    builder = AnswerBuilder([_shown_in_passage(c, p) for c, p in chosen], quote=0, params=params)
+    builder = AnswerBuilder([shown_in_passage(c, p) for c, p in chosen], quote=0, params=params)
     builder.add_notice(NOT_SURE_TEXT, "not_sure")
     for i, (c, p) in enumerate(chosen):
         unit = render_quote(c.passage.source, c.passage.text)
@@ -68,4 +68,14 @@ def not_sure_builder(q: Question, candidates: list[Candidate], passages: list[Pa
         if p is None or " ".join(unit.split()) not in " ".join(builder.evidence[i].shown.split()):
             mark = asked_span(q, c.shown, value_spans(q, c.shown), params.span_context_words)
         builder.add_quote(i, mark)
+    return builder
+
+
+def nearest_builder(candidates: list[Candidate], passages: list[Passage], params: AnswerParams) -> AnswerBuilder:
+    """What a refusal lists so the reader can check it: the passages of the nearest units, chosen as "not sure"
+    chooses them (``params.nearest_shown`` of them), cited and not quoted."""
+    chosen = not_sure_units(candidates, passages, params.nearest_shown)
+    builder = AnswerBuilder([shown_in_passage(c, p) for c, p in chosen], params=params)
+    for i in range(len(chosen)):
+        builder.number(i)
     return builder
