@@ -21,6 +21,7 @@ import argparse
 import logging
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rag.answer.candidates import Candidate
@@ -65,26 +66,57 @@ def listed_facts(p: Pool, table: list[Candidate], params: AnswerParams) -> dict[
             "today": has_facts(" ".join(c.shown for c in listed), facts)}
 
 
-def refused_table(pools: dict[str, list[Pool]], sets: list[str], scorer_for, params: AnswerParams) -> None:
+def groups(pools: dict[str, list[Pool]], sets: list[str], scorer_for: Callable[[str], LearnedScorer | None],
+           params: AnswerParams, refused: bool) -> Iterator[tuple[str, str, list[tuple[Pool, list[Candidate]]]]]:
+    """Per corpus and set, its answerable pools a rule refused (``refused``) or let through, each with its
+    candidates ordered as answering orders them."""
+    for name, corpus_pools in pools.items():
+        scorer = scorer_for(name)
+        for label in sets:
+            chosen = [(p, ordered(p, scorer, params)) for p in corpus_pools
+                      if p.set == label and p.answerable and (p.refusal is not None) == refused and p.candidates]
+            if chosen:
+                yield name, label, chosen
+
+
+def refused_table(pools: dict[str, list[Pool]], sets: list[str], scorer_for: Callable[[str], LearnedScorer | None],
+                  params: AnswerParams) -> None:
     print("| corpus | set | answerable, refused | facts in what the refusal lists: the nearest units (before) / "
           "their passages (today) |")
     print("|---|---|---|---|")
     total: Counter[str] = Counter()
-    for name, corpus_pools in pools.items():
-        scorer = scorer_for(name)
-        for label in sets:
-            c: Counter[str] = Counter()
-            for p in corpus_pools:
-                if p.set != label or not p.answerable or p.refusal is None or not p.candidates:
-                    continue
-                m = listed_facts(p, ordered(p, scorer, params), params)
-                c["questions"] += 1
-                c["before"] += m["before"]
-                c["today"] += m["today"]
-            if c["questions"]:
-                total.update(c)
-                print(f"| {name} | {label} | {c['questions']} | {c['before']} / {c['today']} |")
+    for name, label, chosen in groups(pools, sets, scorer_for, params, refused=True):
+        c: Counter[str] = Counter()
+        for p, table in chosen:
+            m = listed_facts(p, table, params)
+            c.update({"questions": 1, "before": int(m["before"]), "today": int(m["today"])})
+        total.update(c)
+        print(f"| {name} | {label} | {c['questions']} | {c['before']} / {c['today']} |")
     print(f"| all | | {total['questions']} | {total['before']} / {total['today']} |")
+
+
+def not_sure_table(pools: dict[str, list[Pool]], sets: list[str], scorer_for: Callable[[str], LearnedScorer | None],
+                   params: AnswerParams) -> None:
+    model = ConfidenceModel.load(PROJECT_ROOT / "models" / "confidence.json")
+    print(f"| corpus | set | answerable, not refused | top unit lacks a fact | of those, facts in the \"not sure\" "
+          f"text: two units (before) / two passages (today) | below the point {model.point:.2f} | of those, top unit "
+          f"lacks a fact | of those, before / today |")
+    print("|---|---|---|---|---|---|---|---|")
+    total: Counter[str] = Counter()
+    for name, label, chosen in groups(pools, sets, scorer_for, params, refused=False):
+        c: Counter[str] = Counter()
+        for p, table in chosen:
+            m = measure(p, table, params)
+            below = model.probability(features(p.question, table, list(p.passages), EVIDENCE_K, params)) < model.point
+            missed = not m["top"]
+            for prefix in ("", "low ") if below else ("",):
+                c.update({prefix + "questions": 1, prefix + "missed": int(missed),
+                          prefix + "before": int(missed and m["before"]), prefix + "today": int(missed and m["today"])})
+        total.update(c)
+        print(f"| {name} | {label} | {c['questions']} | {c['missed']} | {c['before']} / {c['today']} | "
+              f"{c['low questions']} | {c['low missed']} | {c['low before']} / {c['low today']} |")
+    print(f"| all | | {total['questions']} | {total['missed']} | {total['before']} / {total['today']} | "
+          f"{total['low questions']} | {total['low missed']} | {total['low before']} / {total['low today']} |")
 
 
 def main() -> int:
@@ -97,50 +129,14 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     offline_environment()
-    params = AnswerParams()
-    evidence_k = EVIDENCE_K
-    model = ConfidenceModel.load(PROJECT_ROOT / "models" / "confidence.json")
-    sets = args.sets or ["training"]
 
     def scorer_for(name: str) -> LearnedScorer | None:
         return (None if args.scorer == "hand" else
                 LearnedScorer.load(half_scorer(name) if args.scorer == "half" else Path(args.scorer)))
 
     pools = load_pools(args.index_root, args.corpus or list(DOCS))
-    if args.refused:
-        refused_table(pools, sets, scorer_for, params)
-        return 0
-    print(f"| corpus | set | answerable, not refused | top unit lacks a fact | of those, facts in the \"not sure\" "
-          f"text: two units (before) / two passages (today) | below the point {model.point:.2f} | of those, top unit "
-          f"lacks a fact | of those, before / today |")
-    print("|---|---|---|---|---|---|---|---|")
-    total: Counter[str] = Counter()
-    for name, corpus_pools in pools.items():
-        scorer = scorer_for(name)
-        for label in sets:
-            c: Counter[str] = Counter()
-            for p in corpus_pools:
-                if p.set != label or not p.answerable or p.refusal is not None or not p.candidates:
-                    continue
-                table = ordered(p, scorer, params)
-                m = measure(p, table, params)
-                below = model.probability(features(p.question, table, list(p.passages), evidence_k, params)) \
-                    < model.point
-                for prefix, counted in (("", True), ("low ", below)):
-                    if not counted:
-                        continue
-                    c[prefix + "questions"] += 1
-                    if not m["top"]:
-                        c[prefix + "missed"] += 1
-                        c[prefix + "before"] += m["before"]
-                        c[prefix + "today"] += m["today"]
-            if not c["questions"]:
-                continue
-            total.update(c)
-            print(f"| {name} | {label} | {c['questions']} | {c['missed']} | {c['before']} / {c['today']} | "
-                  f"{c['low questions']} | {c['low missed']} | {c['low before']} / {c['low today']} |")
-    print(f"| all | | {total['questions']} | {total['missed']} | {total['before']} / {total['today']} | "
-          f"{total['low questions']} | {total['low missed']} | {total['low before']} / {total['low today']} |")
+    table = refused_table if args.refused else not_sure_table
+    table(pools, args.sets or ["training"], scorer_for, AnswerParams())
     return 0
 
 

@@ -327,6 +327,17 @@ def real_app(indexed_folder, tmp_path_factory: pytest.TempPathFactory):
     return folder.app
 
 
+def at_shipped_point(app: Any, **settings: Any) -> Any:
+    """A pipeline over ``app``'s index and models at the shipped confidence's operating point (the session's apps
+    answer whatever their confidence), with any other settings replaced as given."""
+    from dataclasses import replace
+
+    from rag.pipeline import Pipeline
+
+    return Pipeline(replace(app.settings, min_confidence=None, **settings), app.store, app.embedder,
+                    app.pipeline.generator)
+
+
 def quoted_units(answer: Any) -> list[str]:
     """The units an answer quotes, as cited (the sentences of origin "quote")."""
     numbers = {n for s in answer.sentences if s.origin == "quote" for n in s.citations}

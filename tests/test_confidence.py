@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import NoModel, ScriptedModel, fake_app
+from conftest import NoModel, ScriptedModel, at_shipped_point, fake_app
 
 from rag.answer.candidates import candidate
 from rag.answer.confidence import FEATURES, ConfidenceModel, DraftStage, features
@@ -198,10 +198,8 @@ RIGHT_TODAY = ("Which country did Lavrov visit the day before he arrived in Hano
 @pytest.mark.slow
 def test_a_wrong_answer_of_today_is_not_sure_and_a_right_one_is_kept(real_app):
     from rag.evaluation import has_facts
-    from rag.pipeline import Pipeline
 
-    shipped = Pipeline(dataclasses.replace(real_app.settings, min_confidence=None), real_app.store,
-                       real_app.embedder, real_app.pipeline.generator)
+    shipped = at_shipped_point(real_app)
     question, facts = WRONG_TODAY
     today = real_app.pipeline.ask(question)  # answered whatever its confidence, as before the confidence
     assert today.status == "answered" and not has_facts(today.answer, facts), today.answer
@@ -221,12 +219,9 @@ MIXED_NAMES = "When did Sergey Batmunkh arrive in Ulaanbaatar?"
 
 @pytest.mark.slow
 def test_a_mixed_up_name_is_refused_by_names_apart_which_the_confidence_alone_would_answer(real_app):
-    from rag.pipeline import Pipeline
-
-    settings = dataclasses.replace(real_app.settings, min_confidence=None)
-    without = dataclasses.replace(settings, answer=dataclasses.replace(
-        settings.answer, refusal_rules=tuple(c for c in settings.answer.refusal_rules if c != "names_apart")))
-    unguarded = Pipeline(without, real_app.store, real_app.embedder, real_app.pipeline.generator).decide(MIXED_NAMES)
+    rules = real_app.settings.answer.refusal_rules
+    without = dataclasses.replace(real_app.settings.answer, refusal_rules=tuple(c for c in rules if c != "names_apart"))
+    unguarded = at_shipped_point(real_app, answer=without).decide(MIXED_NAMES)
     assert unguarded.status == "answered", unguarded.confidence
-    answer = Pipeline(settings, real_app.store, real_app.embedder, real_app.pipeline.generator).ask(MIXED_NAMES)
+    answer = at_shipped_point(real_app).ask(MIXED_NAMES)
     assert answer.refused and answer.refusal == "names_apart" and "sergey batmunkh" in answer.decision, answer

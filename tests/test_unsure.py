@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
+from conftest import at_shipped_point
 
 from rag.answer.candidates import candidate
 from rag.answer.params import DEFAULTS
@@ -74,10 +73,7 @@ UNSURE = ("Where is Fyodor Lukyanov based?", ["Moscow-based"])
 
 @pytest.mark.slow
 def test_with_the_real_packaged_models_not_sure_shows_the_passage_that_holds_the_fact(real_app):
-    from rag.pipeline import Pipeline
-
-    shipped = Pipeline(dataclasses.replace(real_app.settings, min_confidence=None), real_app.store,
-                       real_app.embedder, real_app.pipeline.generator)
+    shipped = at_shipped_point(real_app)
     question, facts = UNSURE
     decision = shipped.decide(question)
     assert decision.status == "not_sure", decision.confidence
