@@ -51,6 +51,18 @@ def test_ask_streams_answer_then_numbered_sources_and_index_is_idempotent(cli_in
     assert "**April 8-9**" in quote
 
 
+def test_not_sure_quotes_its_passages_once_and_lists_where_they_are(cli_indexed_seeds):
+    result = run_rag(cli_indexed_seeds, "ask", "When will Lavrov visit China?", RAG_MIN_CONFIDENCE="1")
+    assert result.returncode == 0, result.stderr
+    answer, _, listed = result.stdout.partition("Passages that may answer:")
+    assert answer.startswith("Not sure")
+    quotes = [line for line in answer.splitlines() if line.startswith('"')]
+    assert quotes and "**" in quotes[0]  # the passage quoted whole, its likeliest unit in Markdown bold
+    entries = [line.strip() for line in listed.strip().splitlines()]
+    assert len(entries) == len(quotes) and all(e.startswith(f"[{i}] ") and e.endswith(")")
+                                               for i, e in enumerate(entries, start=1)), entries
+
+
 def test_empty_question_is_an_error(tmp_path, capsys):
     assert main(["--index", str(tmp_path / "index"), "ask", "   "]) == 1
     assert "question is empty" in capsys.readouterr().err

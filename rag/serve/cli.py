@@ -317,9 +317,10 @@ def _print_answer(app: Any, question: str, history: list[Turn]) -> Answer:
     if answer.citations:
         print({"refused": "\nNearest passages:", "not_sure": "\nPassages that may answer:"}.get(answer.status,
                                                                                           "\nSources:"))
-        for c in answer.citations:
+        for c in answer.citations:  # "not sure" has just quoted its passages whole: where they are is enough
             crumb = f" [{c.breadcrumb}]" if c.breadcrumb else ""
-            print(f"  [{c.n}] {c.location}{crumb} (chars {c.start}-{c.end}): \"{c.display}\"")
+            text = "" if answer.status == "not_sure" else f': "{c.display}"'
+            print(f"  [{c.n}] {c.location}{crumb} (chars {c.start}-{c.end}){text}")
     if answer.removed:
         print(f"\n({len(answer.removed)} sentence(s) of the model's draft were removed as unsupported; -v shows them)")
         for sentence in answer.removed:
