@@ -49,7 +49,8 @@ class AnswerParams:
     # (scripts/ablate_refusal.py, docs/quality.md); names_apart stays although the held-out sets did not show its
     # worth: without it "When did Sergey Batmunkh arrive in Ulaanbaatar?" is answered (tests/test_confidence.py).
     # Measured again on the answers that quote the top unit (`make ablation`): at the point a refit would ship,
-    # leaving out unknown_terms, no_count, relation_untied or low_score answers more unanswerable questions
+    # leaving out unknown_terms, no_count, relation_untied or low_score answers more unanswerable questions, and
+    # leaving out no_passage or unmeant_words changes nothing: none was retired (docs/quality.md)
     refusal_rules: tuple[str, ...] = ("no_passage", "unknown_terms", "unmeant_words", "names_apart", "no_count",
                                       "relation_untied", "low_score")
     # --- follow-ups (rag.pipeline.Pipeline.decide): the reading resolved by the last answer is kept unless it is
