@@ -357,8 +357,8 @@ class Pipeline:
         highlighted. The model is not asked, or its draft is not shown (no sentence of it held up and
         ``confidence``, the confidence after the draft, is too low)."""
         builder = not_sure_builder(q, decision.candidates, decision.passages, self.params)
-        for i, sentence in enumerate(builder.sentences):  # made whole (no model): shown as they were added
-            yield AnswerEvent("text", (sentence.separator if i else "") + sentence.text, sentence=sentence)
+        for delta, sentence in builder.deltas():  # made whole (no model): shown as they were added
+            yield AnswerEvent("text", delta, sentence=sentence)
         timings["first_token"] = timings["total"] = (time.perf_counter() - started) * 1000
         why = (f"confidence {confidence:.2f} is below the operating point {decision.min_confidence:.2f} "
                f"({decision.confidence_source})")

@@ -39,7 +39,6 @@ from quote_unit import half_scorer, ordered
 
 log = logging.getLogger("not_sure_passages")
 BEFORE_UNITS = 2  # the units a "not sure" answer quoted before: the top one and the next
-EVIDENCE_K = load_settings().evidence_k  # a refusal listed the nearest of these before
 
 
 def before_text(table: list[Candidate]) -> str:
@@ -56,11 +55,11 @@ def measure(p: Pool, table: list[Candidate], params: AnswerParams) -> dict[str, 
             "today": has_facts(not_sure_builder(p.question, table, list(p.passages), params).text, facts)}
 
 
-def listed_facts(p: Pool, table: list[Candidate], params: AnswerParams) -> dict[str, bool]:
+def listed_facts(p: Pool, table: list[Candidate], params: AnswerParams, evidence_k: int) -> dict[str, bool]:
     """For one refused pool: whether what a refusal listed before (the nearest units of the first evidence_k) and
     what it lists today (their passages) hold the facts."""
     facts = list(p.facts)
-    units = table[: min(params.nearest_shown, EVIDENCE_K)]
+    units = table[: min(params.nearest_shown, evidence_k)]
     listed = nearest_builder(table, list(p.passages), params).citations()
     return {"before": has_facts(" ".join(c.shown for c in units), facts),
             "today": has_facts(" ".join(c.shown for c in listed), facts)}
@@ -80,7 +79,7 @@ def groups(pools: dict[str, list[Pool]], sets: list[str], scorer_for: Callable[[
 
 
 def refused_table(pools: dict[str, list[Pool]], sets: list[str], scorer_for: Callable[[str], LearnedScorer | None],
-                  params: AnswerParams) -> None:
+                  params: AnswerParams, evidence_k: int) -> None:
     print("| corpus | set | answerable, refused | facts in what the refusal lists: the nearest units (before) / "
           "their passages (today) |")
     print("|---|---|---|---|")
@@ -88,7 +87,7 @@ def refused_table(pools: dict[str, list[Pool]], sets: list[str], scorer_for: Cal
     for name, label, chosen in groups(pools, sets, scorer_for, params, refused=True):
         c: Counter[str] = Counter()
         for p, table in chosen:
-            m = listed_facts(p, table, params)
+            m = listed_facts(p, table, params, evidence_k)
             c.update({"questions": 1, "before": int(m["before"]), "today": int(m["today"])})
         total.update(c)
         print(f"| {name} | {label} | {c['questions']} | {c['before']} / {c['today']} |")
@@ -96,7 +95,7 @@ def refused_table(pools: dict[str, list[Pool]], sets: list[str], scorer_for: Cal
 
 
 def not_sure_table(pools: dict[str, list[Pool]], sets: list[str], scorer_for: Callable[[str], LearnedScorer | None],
-                   params: AnswerParams) -> None:
+                   params: AnswerParams, evidence_k: int) -> None:
     model = ConfidenceModel.load(PROJECT_ROOT / "models" / "confidence.json")
     print(f"| corpus | set | answerable, not refused | top unit lacks a fact | of those, facts in the \"not sure\" "
           f"text: two units (before) / two passages (today) | below the point {model.point:.2f} | of those, top unit "
@@ -107,7 +106,7 @@ def not_sure_table(pools: dict[str, list[Pool]], sets: list[str], scorer_for: Ca
         c: Counter[str] = Counter()
         for p, table in chosen:
             m = measure(p, table, params)
-            below = model.probability(features(p.question, table, list(p.passages), EVIDENCE_K, params)) < model.point
+            below = model.probability(features(p.question, table, list(p.passages), evidence_k, params)) < model.point
             missed = not m["top"]
             for prefix in ("", "low ") if below else ("",):
                 c.update({prefix + "questions": 1, prefix + "missed": int(missed),
@@ -136,7 +135,7 @@ def main() -> int:
 
     pools = load_pools(args.index_root, args.corpus or list(DOCS))
     table = refused_table if args.refused else not_sure_table
-    table(pools, args.sets or ["training"], scorer_for, AnswerParams())
+    table(pools, args.sets or ["training"], scorer_for, AnswerParams(), load_settings().evidence_k)
     return 0
 
 

@@ -43,7 +43,7 @@ def test_the_passage_around_the_top_unit_shows_a_fact_the_two_best_units_lack(tm
 def test_a_refusal_listed_the_nearest_units_and_lists_their_passages(tmp_path, monkeypatch, capsys):
     table = (_unit("Two-way trade grew after the pandemic.", 0.9), _unit("Russia sells fuel to Mongolia.", 0.7, OTHER))
     pool = Pool("seeds", "training", "q1", Q.text, True, ("5.54 billion",), Q, (PASSAGE, OTHER), table, "low_score")
-    assert not_sure_passages.listed_facts(pool, list(table), not_sure_passages.AnswerParams()) == {
+    assert not_sure_passages.listed_facts(pool, list(table), not_sure_passages.AnswerParams(), 4) == {
         "before": False, "today": True}
     pool_file(tmp_path, "seeds").parent.mkdir(parents=True)
     pool_file(tmp_path, "seeds").write_bytes(pickle.dumps([pool]))

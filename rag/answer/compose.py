@@ -177,9 +177,14 @@ class AnswerBuilder:
         claim = f"{len(items)}: {_listed(items)}"
         return self._append(AnswerSentence(f"The documents list {claim} [{n}].", claim, (n,), "list"))
 
+    def deltas(self) -> Iterator[tuple[str, AnswerSentence]]:
+        """Each sentence with the text that shows it after the ones before (its separator, then itself)."""
+        for i, s in enumerate(self.sentences):
+            yield (s.separator if i else "") + s.text, s
+
     @property
     def text(self) -> str:
-        return "".join((s.separator if i else "") + s.text for i, s in enumerate(self.sentences))
+        return "".join(delta for delta, _ in self.deltas())
 
     def citations(self) -> list[Citation]:
         out = []
