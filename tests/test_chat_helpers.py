@@ -125,6 +125,16 @@ def test_answer_markdown_bolds_the_span_and_breaks_lines() -> None:
     assert answer_markdown(answer) == '**$5.54 billion** [1].  \n"Trade reached **$5.54 billion**." [1]'
 
 
+def test_answer_markdown_keeps_a_quoted_passages_blank_lines_and_code_indentation() -> None:
+    from rag.serve.chat import answer_markdown
+    from rag.types import AnswerSentence
+
+    quote = "Roughly:\n\ndef f(x):\n    return x"
+    answer = Answer(question="How?", answer=f'"{quote}" [1]', refused=False, citations=[],
+                    sentences=[AnswerSentence(f'"{quote}" [1]', quote, (1,), "quote", None)])
+    assert answer_markdown(answer) == '"Roughly:  \n  \ndef f(x):  \n\u00a0\u00a0\u00a0\u00a0return x" [1]'
+
+
 def test_sources_html_marks_nothing_for_an_uncited_answer() -> None:
     html = sources_html(_answer("Lavrov visited Vietnam.", "Lavrov visited Vietnam."))
     assert "<mark>" not in html

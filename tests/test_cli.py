@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -56,7 +57,7 @@ def test_not_sure_quotes_its_passages_once_and_lists_where_they_are(cli_indexed_
     assert result.returncode == 0, result.stderr
     answer, _, listed = result.stdout.partition("Passages that may answer:")
     assert answer.startswith("Not sure")
-    quotes = [line for line in answer.splitlines() if line.startswith('"')]
+    quotes = re.findall(r'^"(.*?)" \[\d+\]$', answer, re.MULTILINE | re.DOTALL)  # a passage keeps its lines
     assert quotes and "**" in quotes[0]  # the passage quoted whole, its likeliest unit in Markdown bold
     entries = [line.strip() for line in listed.strip().splitlines()]
     assert len(entries) == len(quotes) and all(e.startswith(f"[{i}] ") and e.endswith(")")

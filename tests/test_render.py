@@ -48,3 +48,20 @@ def test_units_that_say_little_alone_are_shown_with_what_they_belong_to() -> Non
     assert table_row("| args | You shouldn't need to |\n|      | format this yourself. |") == (
         "args | You shouldn't need to format this yourself.")
     assert shown_unit("news.txt", "Lavrov met Son.") == "Lavrov met Son."
+
+
+def test_a_passage_keeps_its_blocks_apart_and_its_code_line_by_line() -> None:
+    from rag.answer.render import render_passage
+
+    rest = ("How do I cache method calls?\n----------------------------\n\nThe two tools are\n"
+            ":func:`functools.cached_property` and\n:func:`functools.lru_cache`.\n\nRoughly equivalent to::\n\n"
+            "      def f(x):\n          return x\n\n   See :func:`itertools.accumulate` for\n   more.")
+    assert render_passage("faq.rst.txt", rest) == (
+        "How do I cache method calls?\n\nThe two tools are functools.cached_property() and functools.lru_cache()."
+        "\n\nRoughly equivalent to:\n\ndef f(x):\n    return x\n\nSee itertools.accumulate() for more.")
+    html_text = "1.6.5. The Oldstable Status\n\nEach Stable release has an\nexpected lifetime of 5 years."
+    assert render_passage("handbook.html", html_text) == (
+        "1.6.5. The Oldstable Status\n\nEach Stable release has an expected lifetime of 5 years.")
+    markdown = "Run this:\n\n```sh\n$ cargo new hello\n\n$ cd hello\n```\n\nThen *build* it."
+    assert render_passage("book.md", markdown) == "Run this:\n\n$ cargo new hello\n\n$ cd hello\n\nThen build it."
+    assert render_passage("s.rst", ">>> 1 +\n... 2\n3") == ">>> 1 +\n... 2\n3"  # a session keeps its lines

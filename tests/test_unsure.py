@@ -67,6 +67,19 @@ def test_a_unit_no_passage_holds_is_quoted_alone():
     assert builder.citations()[0].start == FIGURE.passage.start
 
 
+def test_a_passage_is_quoted_with_its_heading_and_code_on_their_own_lines_and_the_unit_still_highlighted():
+    text = ("Caching\n=======\n\nUse a decorator::\n\n    @cache\n    def f(): ...\n\n"
+            "The cached value can be cleared by deleting the attribute.")
+    passage = Passage("faq.rst", 0, len(text), text)
+    unit = _unit(passage, "The cached value can be cleared by deleting the attribute.", 0.9)
+    builder = not_sure_builder(analyse("How do I clear the cached value?"), [unit], [passage], DEFAULTS)
+    quote = next(s for s in builder.sentences if s.origin == "quote")
+    assert quote.text == ('"Caching\n\nUse a decorator:\n\n@cache\ndef f(): ...\n\n'
+                          'The cached value can be cleared by deleting the attribute." [1]')
+    assert quote.highlighted == "The cached value can be cleared by deleting the attribute."
+    assert builder.citations()[0].quote == text  # the file's characters, as ever
+
+
 # training/questions/seeds.jsonl seeds-t0036, with the shipped scorer and confidence (0.63 against the point 0.74)
 UNSURE = ("Where is Fyodor Lukyanov based?", ["Moscow-based"])
 

@@ -150,14 +150,19 @@ class AnswerBuilder:
         text = span.text.rstrip(".")
         return self._append(AnswerSentence(f"{text} [{n}].", text, (n,), "short", (0, len(text))))
 
-    def add_quote(self, evidence_index: int, highlight: Span | None = None, origin: str = "quote") -> str:
-        """Quote an evidence unit as shown, on its own line, with the answer's span highlighted: '"..." [2]'."""
-        quote = defuse_markers(" ".join(self.evidence[evidence_index].shown.split()))
+    def add_quote(self, evidence_index: int, highlight: Span | None = None, origin: str = "quote",
+                  lines: bool = False) -> str:
+        """Quote an evidence unit as shown, on its own line, with the answer's span highlighted: '"..." [2]'. With
+        ``lines`` the shown text keeps its line breaks (a passage's blocks, render.render_passage); otherwise it is
+        one line."""
+        shown = self.evidence[evidence_index].shown
+        flat = ("\n".join(line.rstrip() for line in shown.strip().split("\n")) if lines
+                else " ".join(shown.split()))
+        quote = defuse_markers(flat)
         mark = None
-        if highlight is not None:
-            value = defuse_markers(" ".join(highlight.text.split()))
-            at = quote.find(value)
-            mark = (at + 1, at + 1 + len(value)) if value and at >= 0 else None  # + 1: the opening quote mark
+        if highlight is not None and (words := defuse_markers(highlight.text).split()):
+            found = re.search(r"\s+".join(map(re.escape, words)), quote)
+            mark = (found.start() + 1, found.end() + 1) if found else None  # + 1: the opening quote mark
         n = self.number(evidence_index)
         return self._append(AnswerSentence(f'"{quote}" [{n}]', quote, (n,), origin, mark))
 

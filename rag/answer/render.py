@@ -9,6 +9,7 @@ Citations keep the file's characters (``quote == file[start:end]``); the shown t
 from __future__ import annotations
 
 import re
+import textwrap
 
 from rag.text import grid_cells
 
@@ -73,12 +74,60 @@ def shown_unit(source: str, text: str, label: str = "") -> str:
     return f"{lead}: {body}"
 
 
+def is_markup(source: str, text: str) -> bool:
+    """Whether a quote from ``source`` is markup to render: a reST or Markdown file, or plain text that uses reST
+    roles, literals or directives."""
+    return source.lower().endswith(_MARKUP_SUFFIXES) or bool(_REST_SIGN.search(text))
+
+
 def render_quote(source: str, text: str) -> str:
-    """The rendering of a quote from ``source``: markup files (reST, Markdown, and plain text that uses reST roles,
-    literals or directives) are rendered; any other text is shown as it is ('5*3*2' keeps its stars)."""
-    if source.lower().endswith(_MARKUP_SUFFIXES) or _REST_SIGN.search(text):
-        return render(text)
-    return text
+    """The rendering of a quote from ``source``: markup (is_markup) is rendered; any other text is shown as it is
+    ('5*3*2' keeps its stars)."""
+    return render(text) if is_markup(source, text) else text
+
+
+# A line of one punctuation mark repeated: a reST title's under- or overline, a Markdown rule or setext underline.
+_ADORNMENT = re.compile(r"^[ \t]*([=\-~^\"'`#*+_:.])\1{2,}[ \t]*$")
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+_CODE_DIRECTIVE = re.compile(r"^\s*\.\.\s+(?:code-block|code|sourcecode|highlight)::", re.MULTILINE)
+
+
+def _indent(lines: list[str]) -> int:
+    return min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+
+
+def render_passage(source: str, text: str) -> str:
+    """A whole passage as a reader of the page sees it, its blocks kept apart: each paragraph or heading on one line
+    (wrapped lines joined, markup rendered as render_quote renders it), a blank line between blocks, title
+    underlines gone, and code (a literal block opened by '::' or a code directive, a '>>>' session, a Markdown
+    fence) kept line by line, dedented."""
+    markup = is_markup(source, text)
+    blocks: list[str] = []
+    code_indent: int | None = None  # inside a literal block: the indent its lines keep
+    opens_code = fenced = False
+    for block in re.split(r"\n[ \t]*\n", text):
+        lines = [line for line in block.split("\n") if _FENCE.match(line) or not _ADORNMENT.match(line)]
+        if not any(line.strip() for line in lines):
+            continue
+        indent = _indent(lines)
+        fences = sum(1 for line in lines if _FENCE.match(line))
+        if markup and (fenced or fences or lines[0].lstrip().startswith(">>>")
+                       or (opens_code and indent > 0) or (code_indent is not None and indent >= code_indent)):
+            if code_indent is None and not fenced and not fences and opens_code:
+                code_indent = indent
+            fenced = fenced != (fences % 2 == 1)  # an odd number of fences opens or closes one
+            code = [line for line in lines if not _FENCE.match(line)]
+            if any(line.strip() for line in code):
+                blocks.append(textwrap.dedent("\n".join(code)).strip("\n"))
+            opens_code = False
+            continue
+        code_indent = None
+        body = "\n".join(lines)
+        opens_code = markup and (body.rstrip().endswith("::") or bool(_CODE_DIRECTIVE.search(body)))
+        shown = " ".join((render(body) if markup else body).split())
+        if shown:
+            blocks.append(shown)
+    return "\n\n".join(blocks)
 
 
 _GRID_ROW = re.compile(r"^\s*\|.*\|\s*$")

@@ -15,7 +15,7 @@ from rag.answer.candidates import Candidate
 from rag.answer.compose import AnswerBuilder
 from rag.answer.params import AnswerParams
 from rag.answer.question import Question
-from rag.answer.render import render_quote
+from rag.answer.render import render_passage, render_quote
 from rag.answer.spans import Span, asked_span, value_spans
 from rag.types import Passage
 
@@ -48,11 +48,11 @@ def not_sure_units(candidates: list[Candidate], passages: list[Passage],
 
 
 def shown_in_passage(c: Candidate, p: Passage | None) -> Candidate:
-    """The unit as its passage: cited with the passage's characters and shown as its rendering (the unit's own
-    score kept); the unit itself when no passage holds it."""
+    """The unit as its passage: cited with the passage's characters and shown as its rendering, its blocks kept
+    apart (the unit's own score kept); the unit itself when no passage holds it."""
     if p is None:
         return c
-    return replace(c, passage=replace(p, score=c.passage.score), shown=render_quote(p.source, p.text), label="")
+    return replace(c, passage=replace(p, score=c.passage.score), shown=render_passage(p.source, p.text), label="")
 
 
 def not_sure_builder(q: Question, candidates: list[Candidate], passages: list[Passage],
@@ -67,7 +67,7 @@ def not_sure_builder(q: Question, candidates: list[Candidate], passages: list[Pa
         mark: Span | None = Span(0, len(unit), unit)
         if p is None or " ".join(unit.split()) not in " ".join(builder.evidence[i].shown.split()):
             mark = asked_span(q, c.shown, value_spans(q, c.shown), params.span_context_words)
-        builder.add_quote(i, mark)
+        builder.add_quote(i, mark, lines=p is not None)
     return builder
 
 

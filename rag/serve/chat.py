@@ -100,10 +100,16 @@ def _citation_html(c: Citation, sentence_terms: set[str], span: str = "") -> str
 HIGHLIGHT = ("**", "**")  # the answer's span in the chat: Markdown bold
 
 
+def markdown_lines(text: str) -> str:
+    """Text whose line breaks the chat keeps: each one a Markdown line break (two spaces before it), and a line's
+    leading spaces (a quoted passage's code) as no-break spaces, which Markdown does not strip."""
+    return "  \n".join(re.sub(r"^ +", lambda m: "\u00a0" * len(m.group()), line) for line in text.split("\n"))
+
+
 def answer_markdown(answer: Answer) -> str:
     """The answer as the chat shows it: the short answer's value and its span in the quote in bold, each quote
     and rival figure on a line of its own."""
-    return answer.marked(*HIGHLIGHT).replace("\n", "  \n")  # two spaces: a Markdown line break
+    return markdown_lines(answer.marked(*HIGHLIGHT))
 
 
 def draft_markdown(answer: Answer, model: str = "") -> str:
@@ -194,7 +200,7 @@ class ChatService:
             self.app.index.ensure()
             for event in self.app.pipeline.stream(message, turns, int(k) if k else None, generator):
                 if event.kind == "text":
-                    shown += event.marked(*HIGHLIGHT).replace("\n", "  \n")
+                    shown += markdown_lines(event.marked(*HIGHLIGHT))
                     conversation[-1] = {"role": "assistant", "content": shown}
                     yield [*conversation], "", ""
                 elif event.kind == "token" and not shown:
