@@ -65,3 +65,6 @@ def test_a_passage_keeps_its_blocks_apart_and_its_code_line_by_line() -> None:
     markdown = "Run this:\n\n```sh\n$ cargo new hello\n\n$ cd hello\n```\n\nThen *build* it."
     assert render_passage("book.md", markdown) == "Run this:\n\n$ cargo new hello\n\n$ cd hello\n\nThen build it."
     assert render_passage("s.rst", ">>> 1 +\n... 2\n3") == ">>> 1 +\n... 2\n3"  # a session keeps its lines
+    # a directive's body is prose, not code; a literal block inside it is code
+    assert render_passage("a.rst", ".. note::\n\n   Careful here.\n\nNext.") == "Note:\n\nCareful here.\n\nNext."
+    assert render_passage("a.rst", "   Does it::\n\n      f(1)\n\n   Then more.") == "Does it:\n\nf(1)\n\nThen more."

@@ -104,7 +104,8 @@ def render_passage(source: str, text: str) -> str:
     markup = is_markup(source, text)
     blocks: list[str] = []
     code_indent: int | None = None  # inside a literal block: the indent its lines keep
-    opens_code = fenced = False
+    opener: int | None = None  # the indent of the paragraph that opened a literal block just before
+    fenced = False
     for block in re.split(r"\n[ \t]*\n", text):
         lines = [line for line in block.split("\n") if _FENCE.match(line) or not _ADORNMENT.match(line)]
         if not any(line.strip() for line in lines):
@@ -112,18 +113,21 @@ def render_passage(source: str, text: str) -> str:
         indent = _indent(lines)
         fences = sum(1 for line in lines if _FENCE.match(line))
         if markup and (fenced or fences or lines[0].lstrip().startswith(">>>")
-                       or (opens_code and indent > 0) or (code_indent is not None and indent >= code_indent)):
-            if code_indent is None and not fenced and not fences and opens_code:
+                       or (opener is not None and indent > opener)
+                       or (code_indent is not None and indent >= code_indent)):
+            if code_indent is None and not fenced and not fences and opener is not None:
                 code_indent = indent
             fenced = fenced != (fences % 2 == 1)  # an odd number of fences opens or closes one
             code = [line for line in lines if not _FENCE.match(line)]
             if any(line.strip() for line in code):
                 blocks.append(textwrap.dedent("\n".join(code)).strip("\n"))
-            opens_code = False
+            opener = None
             continue
         code_indent = None
         body = "\n".join(lines)
-        opens_code = markup and (body.rstrip().endswith("::") or bool(_CODE_DIRECTIVE.search(body)))
+        last = lines[-1].rstrip()  # '...as follows::' opens a literal block; '.. note::' opens a directive's body
+        literal = last.endswith("::") and not _DIRECTIVE.match(last)
+        opener = indent if markup and (literal or _CODE_DIRECTIVE.search(body)) else None
         shown = " ".join((render(body) if markup else body).split())
         if shown:
             blocks.append(shown)
