@@ -50,6 +50,7 @@ def safe_filename(name: str) -> str:
 def _marked(quote: str, sentence_terms: set[str], span: str = "") -> str:
     """HTML of a quote with the answer's span wrapped in <mark> (the value the short answer gives), or, when the
     answer highlights none in it, the words that support the answer."""
+    span = " ".join(span.split())  # the quote is one line (Citation.display); a highlighted passage's code is not
     at = quote.find(span) if span else -1
     if at >= 0:
         end = at + len(span)
