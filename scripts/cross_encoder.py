@@ -8,6 +8,8 @@ untrained), trained listwise on the same candidate groups as the bi-encoder, and
     .venv/bin/python scripts/cross_encoder.py export --leave-out L --first 16 --with-bi --to DIR   # (h)
     .venv/bin/python scripts/cross_encoder.py train --leave-out L --reads unit+before --work W   # and the sentence
                                                                    # before each unit (its own --work: see --reads)
+    .venv/bin/python scripts/cross_encoder.py train --leave-out L --group 16 --work W  # each group the facts' units
+                                                                   # and the hand order's best others, 16 in all
 
 Each question is read against each candidate as one pair ('question [SEP] unit read with its heading path'); a
 group's logits go through the same listwise loss as scripts/train_scorer.py's bi-encoder. `report` scores every
@@ -45,6 +47,7 @@ from pools import INDEX_ROOT, Pool, load_pools
 from train_scorer import (
     CHECKPOINT,
     CHECKPOINT_EVERY,
+    GROUP,
     UNSEEN,
     WEIGHT_SETS,
     WEIGHTS,
@@ -335,6 +338,9 @@ def main() -> int:
     parser.add_argument("--reads", choices=READS, default="unit",
                         help="train: what the model reads of a candidate (rag.answer.candidates.READS); a model "
                              "of each kind in its own --work, as report and export find models by name there")
+    parser.add_argument("--group", type=int, default=GROUP,
+                        help=f"train: units per candidate group, the facts' units first, then the hand order's "
+                             f"best others (default {GROUP}); a model of another size in its own --work")
     parser.add_argument("--first", type=int,
                         help="report, export: reorder only the hand order's first N candidates (default all)")
     args = parser.parse_args()
@@ -345,7 +351,7 @@ def main() -> int:
     pools = without(load_pools(args.index_root, args.corpus), args.without)
     if args.action == "train":
         leave_out = left_out_of(args.leave_out)
-        groups = training_groups(pools, leave_out, args.reads)
+        groups = training_groups(pools, leave_out, args.reads, args.group)
         trained_on = [n for n in pools if n not in leave_out]
         out = args.work / f"cross-{args.leave_out}"
         if trained(out, groups, args.epochs, leave_out, "config.json", **RECIPE):

@@ -95,24 +95,25 @@ def labels(pool: Pool) -> np.ndarray:
     return np.asarray([unit_holds(c, list(pool.facts)) for c in pool.candidates], dtype=int)
 
 
-def group_of(pool: Pool, reads: str = "unit") -> Group | None:
+def group_of(pool: Pool, reads: str = "unit", size: int = GROUP) -> Group | None:
     """The training group of one pool, or None when it teaches nothing (no unit, or every unit, holds the facts);
-    each unit as a model reading ``reads`` reads it (rag.answer.candidates.model_text)."""
+    each unit as a model reading ``reads`` reads it (rag.answer.candidates.model_text); ``size`` units at most."""
     if not pool.answerable or pool.refusal is not None or not pool.candidates:
         return None
     y = labels(pool)
     if not y.any() or y.all():
         return None
     pos = [i for i in range(len(y)) if y[i]][:MAX_POSITIVES]
-    neg = [i for i in range(len(y)) if not y[i]][: GROUP - len(pos)]
+    neg = [i for i in range(len(y)) if not y[i]][: size - len(pos)]
     keep = pos + neg
     return Group(pool.question.query, tuple(model_text(pool.candidates[i], reads) for i in keep),
                  tuple(int(y[i]) for i in keep))
 
 
-def training_groups(pools: dict[str, list[Pool]], leave_out: set[str], reads: str = "unit") -> list[Group]:
+def training_groups(pools: dict[str, list[Pool]], leave_out: set[str], reads: str = "unit",
+                    size: int = GROUP) -> list[Group]:
     return [g for name, ps in pools.items() if name not in leave_out for p in ps if p.set in TRAIN_SETS
-            if (g := group_of(p, reads)) is not None]
+            if (g := group_of(p, reads, size)) is not None]
 
 
 def frozen_below(model: object, layers: int) -> None:

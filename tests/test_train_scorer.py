@@ -296,3 +296,20 @@ def test_a_unit_read_with_the_sentence_before_is_tokenised_alike_in_training_and
     assert got.count(sep) == 3  # after the question, between the unit and the sentence before, at the end
     assert got[-1] == sep and got[got.index(sep) + 1 : got.index(sep) + 3] == training.convert_tokens_to_ids(
         ["server", ">"])  # the unit stands whole; the cut took the sentence before's end
+
+
+def test_a_group_holds_the_facts_units_then_the_best_others_up_to_its_size():
+    from pools import Pool
+
+    from rag.answer.candidates import candidate
+    from rag.answer.question import analyse
+    from rag.types import Passage
+
+    texts = [f"Server {i} was built in {1990 + i}." for i in range(20)]
+    texts[7] = "Server 7 listens on port 8007."
+    units = tuple(candidate(Passage("s.txt", 40 * i, 40 * i + len(t), t), 0.5, 0.5) for i, t in enumerate(texts))
+    q = analyse("Which port does server 7 listen on?")
+    pool = Pool("c", "training", "t1", q.text, True, ("8007",), q, (), units, None)
+    assert ts.group_of(pool).texts[0] == ts.group_of(pool, size=16).texts[0] == "Server 7 listens on port 8007."
+    assert len(ts.group_of(pool).texts) == ts.GROUP and len(ts.group_of(pool, size=16).texts) == 16
+    assert ts.group_of(pool, size=16).texts[1:] == tuple(t for t in texts if t != texts[7])[:15]  # the hand order's
