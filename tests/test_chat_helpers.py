@@ -133,6 +133,10 @@ def test_answer_markdown_keeps_a_quoted_passages_blank_lines_and_code_indentatio
     answer = Answer(question="How?", answer=f'"{quote}" [1]', refused=False, citations=[],
                     sentences=[AnswerSentence(f'"{quote}" [1]', quote, (1,), "quote", None)])
     assert answer_markdown(answer) == '"Roughly:  \n  \ndef f(x):  \n\u00a0\u00a0\u00a0\u00a0return x" [1]'
+    from rag.serve.chat import markdown_lines
+
+    assert markdown_lines("x\n# a comment\n- item\n2. step\n**bold** [1].\n-3") == (
+        "x  \n\\# a comment  \n\\- item  \n2\\. step  \n**bold** [1].  \n-3")  # shown as written
 
 
 def test_sources_html_marks_nothing_for_an_uncited_answer() -> None:

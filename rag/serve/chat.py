@@ -101,10 +101,15 @@ def _citation_html(c: Citation, sentence_terms: set[str], span: str = "") -> str
 HIGHLIGHT = ("**", "**")  # the answer's span in the chat: Markdown bold
 
 
+_BLOCK_MARKER = re.compile(r"^(?:(?=[#>]|[-+*] )|(\d+)(?=[.)] ))")  # what would open a heading, quote or list item
+
+
 def markdown_lines(text: str) -> str:
-    """Text whose line breaks the chat keeps: each one a Markdown line break (two spaces before it), and a line's
-    leading spaces (a quoted passage's code) as no-break spaces, which Markdown does not strip."""
-    return "  \n".join(re.sub(r"^ +", lambda m: "\u00a0" * len(m.group()), line) for line in text.split("\n"))
+    """Text whose line breaks the chat keeps: each one a Markdown line break (two spaces before it), a line's
+    leading spaces (a quoted passage's code) as no-break spaces, which Markdown does not strip, and a line that
+    would open a heading, quote or list item ('# a comment' in code) escaped, shown as written."""
+    return "  \n".join(re.sub(r"^ +", lambda m: "\u00a0" * len(m.group()), _BLOCK_MARKER.sub(r"\1\\", line))
+                        for line in text.split("\n"))
 
 
 def answer_markdown(answer: Answer) -> str:
