@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -137,6 +138,19 @@ def test_answer_markdown_keeps_a_quoted_passages_blank_lines_and_code_indentatio
 
     assert markdown_lines("x\n# a comment\n- item\n2. step\n**bold** [1].\n-3") == (
         "x  \n\\# a comment  \n\\- item  \n2\\. step  \n**bold** [1].  \n-3")  # shown as written
+
+
+def test_sources_html_shows_a_not_sure_answers_passages_with_their_lines() -> None:
+    from rag.types import AnswerSentence
+
+    shown = "Caching\n\nThe cached value can be\ncleared.\n\ndef f():\n    pass"
+    answer = _answer("", shown)
+    answer.citations = [dataclasses.replace(answer.citations[0], shown=shown)]
+    answer.status = "not_sure"
+    answer.sentences = [AnswerSentence(f'"{shown}" [1]', shown, (1,), "quote", (10, 42))]
+    html = sources_html(answer)
+    assert "Caching<br><br>" in html and "<br>&nbsp;&nbsp;&nbsp;&nbsp;pass" in html
+    assert re.findall(r'<mark class="rag-answer">(.*?)</mark>', html) == ["The cached value can be<br>cleared."]
 
 
 def test_sources_html_marks_nothing_for_an_uncited_answer() -> None:

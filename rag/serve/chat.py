@@ -50,11 +50,11 @@ def safe_filename(name: str) -> str:
 def _marked(quote: str, sentence_terms: set[str], span: str = "") -> str:
     """HTML of a quote with the answer's span wrapped in <mark> (the value the short answer gives), or, when the
     answer highlights none in it, the words that support the answer."""
-    span = " ".join(span.split())  # the quote is one line (Citation.display); a highlighted passage's code is not
-    at = quote.find(span) if span else -1
-    if at >= 0:
-        end = at + len(span)
-        return (f"{html.escape(quote[:at])}<mark class=\"rag-answer\">{html.escape(span)}</mark>"
+    words = span.split()  # found across line breaks and runs of spaces: a passage's lines are not the answer's
+    found = re.search(r"\s+".join(map(re.escape, words)), quote) if words else None
+    if found:
+        at, end = found.span()
+        return (f"{html.escape(quote[:at])}<mark class=\"rag-answer\">{html.escape(quote[at:end])}</mark>"
                 f"{html.escape(quote[end:])}")
     out = []
     for token in re.split(r"(\W+)", quote):
@@ -78,8 +78,9 @@ def sources_html(answer: Answer) -> str:
     title = ("Nearest passages (they do not answer the question)" if answer.refused
              else "Passages that may answer (not sure)" if answer.status == "not_sure" else "Sources")
     parts = [f'<h3 class="rag-refused-sources">{title}</h3>' if answer.refused else f"<h3>{title}</h3>"]
+    passages = answer.refused or answer.status == "not_sure"  # whole passages, shown with their lines
     for c in answer.citations:
-        parts.append(_citation_html(c, words_by_n.get(c.n, set()), span_by_n.get(c.n, "")))
+        parts.append(_citation_html(c, words_by_n.get(c.n, set()), span_by_n.get(c.n, ""), passages))
     return "\n".join(parts)
 
 
@@ -89,12 +90,19 @@ def _file_and_page(c: Citation) -> str:
     return name if c.page is None else f"{name}, p. {c.page}"
 
 
-def _citation_html(c: Citation, sentence_terms: set[str], span: str = "") -> str:
+def _citation_html(c: Citation, sentence_terms: set[str], span: str = "", lines: bool = False) -> str:
+    """One cited passage: its file, place and score, and its text with the answer's words marked; with ``lines``
+    (the passages of a "not sure" answer or a refusal, rendered by rag.answer.render.render_passage) its headings,
+    paragraphs and code keep their lines."""
     crumb = f'<div class="rag-breadcrumb"><small>{html.escape(c.breadcrumb)}</small></div>' if c.breadcrumb else ""
+    text = "\n".join(line.rstrip() for line in (c.shown or c.quote).strip().split("\n")) if lines else c.display
+    body = _marked(text, sentence_terms, span)
+    if lines:
+        body = re.sub(r"\n( *)", lambda m: "<br>" + "&nbsp;" * len(m.group(1)), body)
     return (
         f'<div class="rag-source"><b>[{c.n}] {html.escape(_file_and_page(c))}</b> '
         f'<small>{html.escape(c.source)}, characters {c.start}-{c.end}, score {c.score:.2f}</small>{crumb}'
-        f"<blockquote>{_marked(c.display, sentence_terms, span)}</blockquote></div>"
+        f"<blockquote>{body}</blockquote></div>"
     )
 
 
