@@ -129,6 +129,18 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+def find_spaced(text: str, phrase: str) -> tuple[int, int] | None:
+    """Where ``phrase`` is in ``text`` with any run of whitespace between its words (a line break of a passage
+    where the phrase has a space), as (start, end); None when it is not, or is empty."""
+    found = re.search(r"\s+".join(map(re.escape, phrase.split())), text) if phrase.split() else None
+    return found.span() if found else None
+
+
+def trimmed_lines(text: str) -> str:
+    """``text`` with its line breaks kept, each line's trailing spaces and the whole's outer blank lines gone."""
+    return "\n".join(line.rstrip() for line in text.strip().split("\n"))
+
+
 def grid_cells(lines: list[str]) -> list[str]:
     """The cells of a table row written between '|' bars, each column's lines joined ('| args | You shouldn't |' +
     '|      | format it.   |' -> ['args', "You shouldn't format it."]); a column empty on every line is left out."""

@@ -67,3 +67,12 @@ def test_identifiers_and_question_names():
     assert identifiers("What does functools.lru_cache do with zip()?") == {"functools.lru_cache", "zip"}
     assert question_names("Who is the mother of Ann Lee?") == {"ann", "lee"}
     assert question_names("Apart from Hanoi, where did he go?") == {"hanoi"}
+
+
+def test_a_phrase_is_found_across_line_breaks_and_runs_of_spaces():
+    from rag.text import find_spaced, trimmed_lines
+
+    text = "Heading\n\nThe cached value can be\ncleared  here."
+    assert find_spaced(text, "can be cleared here.") == (text.index("can"), len(text))
+    assert find_spaced(text, "be removed") is None and find_spaced(text, "  ") is None
+    assert trimmed_lines("\n  a  \n\n    b \n") == "a\n\n    b"

@@ -21,7 +21,7 @@ from rag.answer.facts import facts_of
 from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.question import STRICT_KINDS, Question
 from rag.answer.spans import NamedAnswer, Span, answer_span, asked_span, named_answer, value_spans
-from rag.text import CITATION_MARKER, fold, same_name_term, words
+from rag.text import CITATION_MARKER, find_spaced, fold, same_name_term, trimmed_lines, words
 from rag.types import AnswerSentence, Citation
 
 
@@ -156,13 +156,9 @@ class AnswerBuilder:
         ``lines`` the shown text keeps its line breaks (a passage's blocks, render.render_passage); otherwise it is
         one line."""
         shown = self.evidence[evidence_index].shown
-        flat = ("\n".join(line.rstrip() for line in shown.strip().split("\n")) if lines
-                else " ".join(shown.split()))
-        quote = defuse_markers(flat)
-        mark = None
-        if highlight is not None and (words := defuse_markers(highlight.text).split()):
-            found = re.search(r"\s+".join(map(re.escape, words)), quote)
-            mark = (found.start() + 1, found.end() + 1) if found else None  # + 1: the opening quote mark
+        quote = defuse_markers(trimmed_lines(shown) if lines else " ".join(shown.split()))
+        found = find_spaced(quote, defuse_markers(highlight.text)) if highlight is not None else None
+        mark = (found[0] + 1, found[1] + 1) if found else None  # + 1: the opening quote mark
         n = self.number(evidence_index)
         return self._append(AnswerSentence(f'"{quote}" [{n}]', quote, (n,), origin, mark))
 

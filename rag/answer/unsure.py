@@ -17,6 +17,7 @@ from rag.answer.params import AnswerParams
 from rag.answer.question import Question
 from rag.answer.render import render_passage, render_quote
 from rag.answer.spans import Span, asked_span, value_spans
+from rag.text import find_spaced
 from rag.types import Passage
 
 NOT_SURE_TEXT = "Not sure — the documents may answer this in:"
@@ -65,7 +66,7 @@ def not_sure_builder(q: Question, candidates: list[Candidate], passages: list[Pa
     for i, (c, p) in enumerate(chosen):
         unit = render_quote(c.passage.source, c.passage.text)
         mark: Span | None = Span(0, len(unit), unit)
-        if p is None or " ".join(unit.split()) not in " ".join(builder.evidence[i].shown.split()):
+        if p is None or find_spaced(builder.evidence[i].shown, unit) is None:
             mark = asked_span(q, c.shown, value_spans(q, c.shown), params.span_context_words)
         builder.add_quote(i, mark, lines=p is not None)
     return builder

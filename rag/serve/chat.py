@@ -17,7 +17,7 @@ from rag.app import App
 from rag.errors import DocumentUnreadable, IndexBroken, IndexMissing, RagError
 from rag.ingest.documents import MAX_FILE_BYTES, SUPPORTED_LIST, SUPPORTED_SUFFIXES
 from rag.llm.pool import ModelPool
-from rag.text import terms
+from rag.text import find_spaced, terms, trimmed_lines
 from rag.types import Answer, Citation, Turn
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,9 @@ def safe_filename(name: str) -> str:
 def _marked(quote: str, sentence_terms: set[str], span: str = "") -> str:
     """HTML of a quote with the answer's span wrapped in <mark> (the value the short answer gives), or, when the
     answer highlights none in it, the words that support the answer."""
-    words = span.split()  # found across line breaks and runs of spaces: a passage's lines are not the answer's
-    found = re.search(r"\s+".join(map(re.escape, words)), quote) if words else None
+    found = find_spaced(quote, span)  # a passage's line breaks are not where the answer's spaces are
     if found:
-        at, end = found.span()
+        at, end = found
         return (f"{html.escape(quote[:at])}<mark class=\"rag-answer\">{html.escape(quote[at:end])}</mark>"
                 f"{html.escape(quote[end:])}")
     out = []
@@ -95,7 +94,7 @@ def _citation_html(c: Citation, sentence_terms: set[str], span: str = "", lines:
     (the passages of a "not sure" answer or a refusal, rendered by rag.answer.render.render_passage) its headings,
     paragraphs and code keep their lines."""
     crumb = f'<div class="rag-breadcrumb"><small>{html.escape(c.breadcrumb)}</small></div>' if c.breadcrumb else ""
-    text = "\n".join(line.rstrip() for line in (c.shown or c.quote).strip().split("\n")) if lines else c.display
+    text = trimmed_lines(c.shown or c.quote) if lines else c.display
     body = _marked(text, sentence_terms, span)
     if lines:
         body = re.sub(r"\n( *)", lambda m: "<br>" + "&nbsp;" * len(m.group(1)), body)
