@@ -284,7 +284,8 @@ class Pipeline:
                         pairs=tuple((a, b) for a, b in pairwise(facts_of(q.text).terms)
                                     if a in relation and b in relation),
                         before=tuple(e.before for e in evidence), params=self.params)
-        builder = builder_for(q, evidence, asked, self.params, self.settings.shows_model_sentences(model.name))
+        builder = builder_for(q, evidence, asked, self.params, self.settings.shows_model_sentences(model.name),
+                              decision.passages)
         # Between the two confidences the draft decides: its checked text waits until the draft is done.
         hold = decision.draft_decides
         waiting: list[AnswerEvent] = []

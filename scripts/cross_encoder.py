@@ -272,6 +272,23 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
             print(f"| {name} | {label} | {' | '.join(str(x) for x in m)} |")
 
 
+def loco_orders(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...],
+                n: int | None = None) -> dict[str, list[tuple[Pool, np.ndarray]]]:
+    """Per corpus, each answerable pool of ``sets`` (the hand order's first ``n`` candidates) with (h)'s order by the
+    models and the stack that left its corpus out, as `report` counts them; empty unless each corpus has both models
+    left out in ``work``."""
+    counted = {name: first([p for p in scored(ps) if p.set in sets], n) for name, ps in pools.items()}
+    counted = {name: ps for name, ps in counted.items() if ps}
+    found = loco_scores(counted, work, suffix(n))
+    counted = {name: ps for name, ps in counted.items() if name in found}
+    bi = bi_scores(counted, work, suffix(n))
+    out = {}
+    for name, ps in counted.items() if bi else ():
+        stack = fit_stack(counted, found, {name}, bi)
+        out[name] = [(p, stacked_order(stack, p, x, y)) for p, x, y in zip(ps, found[name], bi[name], strict=True)]
+    return out
+
+
 def where_missed(pools: list[Pool], orders: list[np.ndarray], near: int = 400) -> tuple[int, int, int, int]:
     """Of the questions whose fact is in a candidate but not in the top unit of ``orders``: how many, and how many
     of those have it in a unit right before or after the top unit, within ``near`` characters of it, and under

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from rag.answer.candidates import candidate, split_passages
 from rag.answer.checking import CheckedSentence
-from rag.answer.compose import AnswerBuilder, builder_for, complete, with_marker
+from rag.answer.compose import AnswerBuilder, builder_for, complete, with_marker, with_neighbour
 from rag.answer.evidence import is_instruction
 from rag.answer.question import analyse
 from rag.config import PROJECT_ROOT
+from rag.pipeline import Pipeline
 from rag.types import AnswerSentence, Passage
 
 EVIDENCE = [
@@ -278,3 +283,68 @@ def test_a_name_from_a_unit_about_something_else_does_not_count():
     other = "He said he was reciprocating the September 2021 visit of Vietnam's foreign minister Bui Thanh Son."
     builder = builder_for(q, _units(other))
     assert builder.named is None  # Vietnam's minister, in a passage that never mentions Mongolia
+
+
+def test_the_best_unit_takes_in_the_sentence_next_to_it_when_the_order_put_that_close():
+    text = "Flags are read once. If the flag is set, the default is 8 workers. Other options follow.\n\nNext part."
+    passage = Passage("m.txt", 100, 100 + len(text), text)
+    a, b, c, d = (candidate(Passage("m.txt", 100 + m.start(), 100 + m.end(), m.group()), dense=0.5, lexical=0.5)
+                  for m in re.finditer(r"[^ .\n][^.]*\.", text))
+    other = candidate(Passage("n.txt", 0, 12, "Other thing."), dense=0.4, lexical=0.4)
+    joined = with_neighbour([a, other, b, c], [passage], within=3)
+    assert (joined.passage.start, joined.passage.end) == (a.passage.start, b.passage.end)
+    assert joined.passage.text == text[joined.passage.start - 100 : joined.passage.end - 100]
+    assert joined.shown == f"{a.shown} {b.shown}" and "8" in joined.facts.amounts
+    assert joined.order == a.order  # the best unit's scores and features stay
+    assert with_neighbour([a, other, b], [passage], within=2) is a  # not among the first two
+    assert with_neighbour([b, a], [passage], within=2).passage.start == a.passage.start  # a neighbour before
+    assert with_neighbour([a, b], [Passage("m.txt", 100, 120, text[:20])], within=3) is a  # no passage holds both
+    assert with_neighbour([a, c], [passage], within=3) is a  # not next to each other
+    assert with_neighbour([c, d], [passage], within=3) is c  # a blank line between them
+
+
+def test_the_answer_quotes_and_cites_the_joined_unit_and_reads_its_value_off_the_best_unit():
+    q = analyse("How many workers does it use by default?")
+    text = "The pool has 2 queues. If the flag is set, the default is 8 workers."
+    passage = Passage("m.txt", 0, len(text), text)
+    first, best = (candidate(Passage("m.txt", m.start(), m.end(), m.group()), dense=0.5, lexical=0.5)
+                   for m in re.finditer(r"[^ .][^.]*\.", text))
+    builder = builder_for(q, [best, first], passages=[passage])
+    answer = "".join(complete(q, builder))
+    assert answer == '8 workers [1].\n"The pool has 2 queues. If the flag is set, the default is 8 workers." [1]'
+    (cited,) = builder.citations()
+    assert (cited.start, cited.end, cited.quote) == (0, len(text), text)
+    alone = builder_for(q, [best, first])  # no passages: the unit alone
+    assert alone.quoted is None and '"If the flag is set, the default is 8 workers." [1]' in "".join(complete(q, alone))
+
+
+def test_a_draft_restating_two_values_gives_the_one_beside_the_questions_words():
+    q = analyse("How many projects do Russian companies have in Vietnam?")
+    unit = "Russian companies have invested in 151 projects in Vietnam with a capital of around $950 million."
+    builder = builder_for(q, [candidate(Passage("v.txt", 0, len(unit), unit), dense=0.8, lexical=0.8)],
+                          show_model=False)
+    draft = "Russian companies have invested in 151 projects in Vietnam with a capital of around $950 million."
+    assert builder.add_model_sentence(CheckedSentence(draft, [1], support=1)) is None  # held: the quote says it
+    short, quote = "".join(complete(q, builder)).split("\n")
+    # not '$950 million', which shares two terms with the draft ('950', 'million') where '151 projects' shares one
+    assert short == "151 projects [1]." and "151 projects" in quote
+    assert builder.sentences[1].highlighted == "151 projects"
+
+
+PHOTO_Q = "Who took the photo of Lavrov in Antalya used by the Kyiv Independent?"  # a training question of the seeds
+
+
+@pytest.mark.slow
+def test_with_the_real_packaged_model_the_quote_takes_in_the_next_sentence_that_credits_the_photo(real_app):
+    """The best unit is the photo's caption ('... speaks at the Antalya Diplomacy Forum 2024 ...'); the credit
+    '(Mert Gokhan Koc/ ...)' opens the next unit, which the order puts second: quoted alone, the answer lacked it."""
+    alone = replace(real_app.settings, answer=replace(real_app.settings.answer, quote_neighbour_within=1))
+    before = Pipeline(alone, real_app.store, real_app.embedder, real_app.pipeline.generator).ask(PHOTO_Q)
+    assert "Antalya Diplomacy Forum" in before.answer and "Mert Gokhan Koc" not in before.answer
+    answer = real_app.pipeline.ask(PHOTO_Q)
+    assert "Antalya Diplomacy Forum" in answer.answer and "Mert Gokhan Koc" in answer.answer
+    (cited,) = answer.citations  # one span of the file, both units
+    (caption,) = before.citations
+    assert cited.start == caption.start and cited.end > caption.end and "Mert Gokhan Koc" in cited.quote
+    text = (real_app.settings.docs_dir / Path(cited.source).name).read_text(encoding="utf-8")
+    assert text[cited.start : cited.end] == cited.quote

@@ -10,8 +10,8 @@ are not shown at all (Settings.shows_model_sentences): the short answer is then 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 from rag.answer.candidates import Candidate
 from rag.answer.checking import CheckedSentence
@@ -22,7 +22,7 @@ from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.question import STRICT_KINDS, Question
 from rag.answer.spans import NamedAnswer, Span, answer_span, asked_span, named_answer, value_spans
 from rag.text import CITATION_MARKER, find_spaced, fold, same_name_term, trimmed_lines, words
-from rag.types import AnswerSentence, Citation
+from rag.types import AnswerSentence, Citation, Passage
 
 
 def with_marker(text: str, n: int) -> str:
@@ -78,6 +78,9 @@ class AnswerBuilder:
     # instead is not shown.
     named: tuple[int, NamedAnswer] | None = None
     known: frozenset[str] = frozenset()
+    # The quote as shown and cited when it is not the unit ``evidence[quote]`` itself: that unit joined with the
+    # sentence next to it (with_neighbour). What the answer reads off the quote is read off the unit.
+    quoted: Candidate | None = None
     _numbers: dict[int, int] = field(default_factory=dict)
 
     def number(self, evidence_index: int) -> int:
@@ -155,7 +158,7 @@ class AnswerBuilder:
         """Quote an evidence unit as shown, on its own line, with the answer's span highlighted: '"..." [2]'. With
         ``lines`` the shown text keeps its line breaks (a passage's blocks, render.render_passage); otherwise it is
         one line."""
-        shown = self.evidence[evidence_index].shown
+        shown = self._cited(evidence_index).shown
         quote = defuse_markers(trimmed_lines(shown) if lines else " ".join(shown.split()))
         found = find_spaced(quote, defuse_markers(highlight.text)) if highlight is not None else None
         mark = (found[0] + 1, found[1] + 1) if found else None  # + 1: the opening quote mark
@@ -187,10 +190,16 @@ class AnswerBuilder:
     def text(self) -> str:
         return "".join(delta for delta, _ in self.deltas())
 
+    def _cited(self, evidence_index: int) -> Candidate:
+        """The unit as quoted and cited: the joined quote for the quote's index, else the evidence unit."""
+        if evidence_index == self.quote and self.quoted is not None:
+            return self.quoted
+        return self.evidence[evidence_index]
+
     def citations(self) -> list[Citation]:
         out = []
         for index, n in sorted(self._numbers.items(), key=lambda kv: kv[1]):
-            item = self.evidence[index]
+            item = self._cited(index)
             p = item.passage
             out.append(Citation(n=n, source=p.source, start=p.start, end=p.end, quote=p.text,
                                 score=round(item.score, 4), page=p.page, shown=item.shown,
@@ -223,8 +232,36 @@ def neighbours(a: Candidate, b: Candidate, gap: int = 4) -> bool:
     return x.source == y.source and (0 <= y.start - x.end <= gap or 0 <= x.start - y.end <= gap)
 
 
+def with_neighbour(evidence: list[Candidate], passages: Sequence[Passage], within: int) -> Candidate:
+    """The best unit as the answer quotes it: joined to the sentence right next to it in its paragraph when the
+    order put that sentence among its first ``within`` units, else alone. Of the learned order's misses two in three
+    are a wrong sentence of the right section, a quarter of them the one right next to the top unit
+    (docs/quality.md, "The quote takes in the sentence next to it"). The joined unit is one span of the retrieved
+    passage holding both, and keeps the best unit's scores and features; not across a blank line (a headline or a
+    dateline stands as a paragraph of its own)."""
+    top = evidence[0]
+    for other in evidence[1:within]:
+        if not neighbours(top, other):
+            continue
+        first, second = sorted((top, other), key=lambda c: c.passage.start)
+        start, end, source = first.passage.start, second.passage.end, top.passage.source
+        holder = next((p for p in passages if p.source == source and p.start <= start and end <= p.end), None)
+        if holder is None:
+            return top
+        text = holder.text[start - holder.start : end - holder.start]
+        if _BLANK_LINE.search(text, first.passage.end - start, second.passage.start - start):
+            return top
+        return replace(top, passage=replace(top.passage, start=start, end=end, text=text, page=first.passage.page),
+                       shown=f"{first.shown} {second.shown}", facts=facts_of(text), before=first.before, label="")
+    return top
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
 def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = frozenset(),
-                params: AnswerParams = DEFAULTS, show_model: bool = True) -> AnswerBuilder:
+                params: AnswerParams = DEFAULTS, show_model: bool = True,
+                passages: Sequence[Passage] = ()) -> AnswerBuilder:
     """The answer's builder: it quotes the best unit (the first of ``evidence``: the order, learned or by hand,
     already weighs whether a unit holds the kind of fact asked for, and quoting the best unit that holds it instead
     lost more answers than it found; docs/quality.md, "Which unit the answer quotes"); for a who- or
@@ -232,7 +269,9 @@ def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = 
     still the best unit when that name stands in the sentence next to it (the neighbour gives the name, the best
     unit the rest: 'Mélanie Joly [2]' after '... her Canadian counterpart has warned she would not shake his
     hand [1]'). Another unit is quoted instead only when its name stands by ``params.named_switch_terms`` of the
-    question's terms or more ('Foreign Minister of Mongolia'); a name by one ('meets') is not worth the quote."""
+    question's terms or more ('Foreign Minister of Mongolia'); a name by one ('meets') is not worth the quote.
+    The best unit, quoted, takes in the sentence next to it as :func:`with_neighbour` joins it from ``passages``;
+    what the answer reads off the quote (its value, its highlight) is still read off the best unit."""
     quote = 0
     # A who- or which-question's name, read off each evidence unit once.
     answers = ({i: a for i, e in enumerate(evidence) if (a := named_answer(q, e.shown)) is not None}
@@ -246,8 +285,16 @@ def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = 
         else:
             named = (quote, own) if own is not None else None
     known = q.asked_specifics | {fold(w) for w in words(q.text)}
+    shown = with_neighbour(evidence, passages, params.quote_neighbour_within) if quote == 0 and passages else None
     return AnswerBuilder(evidence, quote=quote, asked=asked, params=params, named=named, known=known,
-                         show_model=show_model)
+                         show_model=show_model, quoted=shown if shown is not evidence[0] else None)
+
+
+def stated_spans(q: Question, claim: str, spans: list[Span]) -> list[Span]:
+    """The values among ``spans`` that ``claim`` states whole ('151 projects' and '$950 million' in a draft that
+    restates the sentence): when it states several, the question's words beside each choose, as without a draft."""
+    given = specifics(q, claim) | facts_of(claim).numbers
+    return [s for s in spans if (own := specifics(q, s.text) | facts_of(s.text).numbers) and own <= given]
 
 
 def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
@@ -257,8 +304,14 @@ def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:
     held = " ".join(c.text for c in builder.held)
     if q.kind in STRICT_KINDS:
         spans = value_spans(q, unit)
-        given = answer_span(q, held, unit) if held else None
-        span = given if given in spans else asked_span(q, unit, spans, builder.params.span_context_words)
+        stated = stated_spans(q, held, spans) if held else []
+        if len(stated) == 1:
+            span: Span | None = stated[0]
+        elif stated:  # the draft restates several: the question's words beside each choose among them
+            span = asked_span(q, unit, stated, builder.params.span_context_words)
+        else:
+            given = answer_span(q, held, unit) if held else None
+            span = given if given in spans else asked_span(q, unit, spans, builder.params.span_context_words)
         if span is not None:
             return builder.add_short(builder.quote, span)
     if builder.named is not None:  # who- and which-questions: the name the evidence gives next to their words
@@ -283,7 +336,7 @@ def complete(q: Question, builder: AnswerBuilder) -> Iterator[str]:
     if named is not None and named[0] == quote and shorts == [named[1].span.text]:
         highlight = named[1].span  # the name read off the quote, where it stands ('Joan Peele, Shante Peele')
     else:
-        highlight = answer_span(q, " ".join([*builder.model_claims(), *shorts]), unit)
+        highlight = answer_span(q, " ".join(shorts or builder.model_claims()), unit)  # the short answer's, if any
     yield builder.add_quote(quote, highlight)
     rival = conflicting_evidence(q, evidence, quote, builder.params)
     if rival is not None and rival not in builder.supports:
