@@ -301,6 +301,8 @@ def test_the_best_unit_takes_in_the_sentence_next_to_it_when_the_order_put_that_
     assert with_neighbour([a, b], [Passage("m.txt", 100, 120, text[:20])], within=3) is a  # no passage holds both
     assert with_neighbour([a, c], [passage], within=3) is a  # not next to each other
     assert with_neighbour([c, d], [passage], within=3) is c  # a blank line between them
+    led = [replace(u, shown=f"flags: {u.shown}", label="flags") for u in (a, b)]  # one entry's sentences
+    assert with_neighbour(led, [passage], within=2).shown == f"flags: {a.shown} {b.shown}"
 
 
 def test_the_answer_quotes_and_cites_the_joined_unit_and_reads_its_value_off_the_best_unit():

@@ -20,6 +20,7 @@ from rag.answer.evidence import list_items, specifics
 from rag.answer.facts import facts_of
 from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.question import STRICT_KINDS, Question
+from rag.answer.render import render_quote
 from rag.answer.spans import NamedAnswer, Span, answer_span, asked_span, named_answer, value_spans
 from rag.text import CITATION_MARKER, find_spaced, fold, same_name_term, trimmed_lines, words
 from rag.types import AnswerSentence, Citation, Passage
@@ -251,8 +252,10 @@ def with_neighbour(evidence: list[Candidate], passages: Sequence[Passage], withi
         text = holder.text[start - holder.start : end - holder.start]
         if _BLANK_LINE.search(text, first.passage.end - start, second.passage.start - start):
             return top
+        # two sentences of one entry are led by its name once ('str.casefold: Casefolding ... Since it is ...')
+        tail = render_quote(source, second.passage.text) if second.label == first.label else second.shown
         return replace(top, passage=replace(top.passage, start=start, end=end, text=text, page=first.passage.page),
-                       shown=f"{first.shown} {second.shown}", facts=facts_of(text), before=first.before, label="")
+                       shown=f"{first.shown} {tail}", facts=facts_of(text), before=first.before, label=first.label)
     return top
 
 
