@@ -350,3 +350,17 @@ def test_with_the_real_packaged_model_the_quote_takes_in_the_next_sentence_that_
     assert cited.start == caption.start and cited.end > caption.end and "Mert Gokhan Koc" in cited.quote
     text = (real_app.settings.docs_dir / Path(cited.source).name).read_text(encoding="utf-8")
     assert text[cited.start : cited.end] == cited.quote
+
+
+def test_a_joined_quote_highlights_the_best_units_span_not_the_same_words_in_its_neighbour():
+    from rag.answer.spans import Span
+
+    text = "Up to 8 workers start. By default, 8 workers run."
+    before, best = (candidate(Passage("m.txt", m.start(), m.end(), m.group()), dense=0.5, lexical=0.5)
+                    for m in re.finditer(r"[^ .][^.]*\.", text))
+    joined = with_neighbour([best, before], [Passage("m.txt", 0, len(text), text)], 2)
+    builder = AnswerBuilder([best, before], quote=0, quoted=joined)
+    builder.add_quote(0, Span(12, 21, "8 workers"))
+    (quote,) = builder.sentences
+    assert quote.claim == text and quote.highlight == (36, 45)  # "By default, 8 workers run.", past the '"'
+    assert quote.marked("[", "]") == '"Up to 8 workers start. By default, [8 workers] run." [1]'

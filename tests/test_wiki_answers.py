@@ -96,7 +96,10 @@ def test_the_fitted_ranker_quotes_the_unit_the_hand_order_ranks_below_a_wrong_on
     from rag.pipeline import Pipeline
 
     question = "What does Sofia Wagoner work as?"
-    hand_settings = dataclasses.replace(wiki_app.settings, scorer=HAND_ORDER)  # a scorer would replace both orders
+    # a scorer would replace both orders; and the quote is the top unit alone (the hand order puts the occupation
+    # right before the top unit, so a quote joined with it would hold the job: rag.answer.compose.with_neighbour)
+    alone = dataclasses.replace(wiki_app.settings.answer, quote_neighbour_within=1)
+    hand_settings = dataclasses.replace(wiki_app.settings, scorer=HAND_ORDER, answer=alone)
     ranked = Pipeline(dataclasses.replace(hand_settings, ranker=str(PROJECT_ROOT / "models" / "ranker.json")),
                       wiki_app.store, wiki_app.embedder, wiki_app.pipeline.generator)
     answer = ranked.ask(question)

@@ -159,9 +159,13 @@ class AnswerBuilder:
         """Quote an evidence unit as shown, on its own line, with the answer's span highlighted: '"..." [2]'. With
         ``lines`` the shown text keeps its line breaks (a passage's blocks, render.render_passage); otherwise it is
         one line."""
-        shown = self._cited(evidence_index).shown
-        quote = defuse_markers(trimmed_lines(shown) if lines else " ".join(shown.split()))
+        cited = self._cited(evidence_index)
+        quote = defuse_markers(trimmed_lines(cited.shown) if lines else " ".join(cited.shown.split()))
         found = find_spaced(quote, defuse_markers(highlight.text)) if highlight is not None else None
+        if found and cited is not self.evidence[evidence_index]:  # joined: the span is the best unit's, not its
+            own = find_spaced(quote, defuse_markers(" ".join(self.evidence[evidence_index].shown.split())))
+            inside = find_spaced(quote[own[0] :], defuse_markers(highlight.text)) if own else None  # neighbour's
+            found = (own[0] + inside[0], own[0] + inside[1]) if own and inside else found
         mark = (found[0] + 1, found[1] + 1) if found else None  # + 1: the opening quote mark
         n = self.number(evidence_index)
         return self._append(AnswerSentence(f'"{quote}" [{n}]', quote, (n,), origin, mark))
