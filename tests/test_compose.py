@@ -165,7 +165,10 @@ JOLY_Q = "Which Canadian minister said she would not shake Lavrov's hand?"
 
 @pytest.mark.slow
 def test_a_right_answer_without_a_marker_is_re_cited_to_the_sentence_that_names_her(real_app, scripted_model):
-    answer = real_app.pipeline.ask(JOLY_Q, generator=scripted_model("The Canadian Foreign Minister Mélanie Joly."))
+    # the quote alone, without the sentence next to it (which names her: with_neighbour would quote both)
+    alone = replace(real_app.settings, answer=replace(real_app.settings.answer, quote_neighbour_within=1))
+    pipeline = Pipeline(alone, real_app.store, real_app.embedder, real_app.pipeline.generator)
+    answer = pipeline.ask(JOLY_Q, generator=scripted_model("The Canadian Foreign Minister Mélanie Joly."))
     assert answer.removed == []
     lead, quote = answer.sentences
     assert lead.origin == "model" and lead.text == f"The Canadian Foreign Minister Mélanie Joly [{lead.citations[0]}]."
@@ -174,6 +177,18 @@ def test_a_right_answer_without_a_marker_is_re_cited_to_the_sentence_that_names_
     assert "Mélanie Joly told Canadian media" in by_n[lead.citations[0]].quote
     # Below it, the best evidence: the sentence that tells of the handshake she refused.
     assert quote.origin == "quote" and "would not shake his hand" in by_n[quote.citations[0]].quote
+
+
+@pytest.mark.slow
+def test_the_quote_takes_in_the_next_sentence_that_names_her(real_app, scripted_model):
+    answer = real_app.pipeline.ask(JOLY_Q, generator=scripted_model("The Canadian Foreign Minister Mélanie Joly."))
+    lead, quote = answer.sentences
+    by_n = {c.n: c for c in answer.citations}
+    assert lead.text == "The Canadian Foreign Minister Mélanie Joly [1]."  # the model's sentence, on its unit
+    assert by_n[1].quote.startswith("Canada’s Foreign Affairs Minister Mélanie Joly told Canadian media")
+    # the quote: one span of the handshake sentence and the next paragraph's, which names her
+    assert quote.origin == "quote" and quote.citations == (2,)
+    assert "would not shake his hand" in by_n[2].quote and "Mélanie Joly told Canadian media" in by_n[2].quote
 
 
 @pytest.mark.slow
@@ -300,7 +315,7 @@ def test_the_best_unit_takes_in_the_sentence_next_to_it_when_the_order_put_that_
     assert with_neighbour([b, a], [passage], within=2).passage.start == a.passage.start  # a neighbour before
     assert with_neighbour([a, b], [Passage("m.txt", 100, 120, text[:20])], within=3) is a  # no passage holds both
     assert with_neighbour([a, c], [passage], within=3) is a  # not next to each other
-    assert with_neighbour([c, d], [passage], within=3) is c  # a blank line between them
+    assert with_neighbour([c, d], [passage], within=3).shown == f"{c.shown} {d.shown}"  # the next paragraph's
     led = [replace(u, shown=f"flags: {u.shown}", label="flags") for u in (a, b)]  # one entry's sentences
     assert with_neighbour(led, [passage], within=2).shown == f"flags: {a.shown} {b.shown}"
 

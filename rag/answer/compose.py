@@ -238,12 +238,12 @@ def neighbours(a: Candidate, b: Candidate, gap: int = 4) -> bool:
 
 
 def with_neighbour(evidence: list[Candidate], passages: Sequence[Passage], within: int) -> Candidate:
-    """The best unit as the answer quotes it: joined to the sentence right next to it in its paragraph when the
-    order put that sentence among its first ``within`` units, else alone. Of the learned order's misses two in three
-    are a wrong sentence of the right section, a quarter of them the one right next to the top unit
-    (docs/quality.md, "The quote takes in the sentence next to it"). The joined unit is one span of the retrieved
-    passage holding both, and keeps the best unit's scores and features; not across a blank line (a headline or a
-    dateline stands as a paragraph of its own)."""
+    """The best unit as the answer quotes it: joined to the unit right next to it in its file when the order put
+    that unit among its first ``within``, else alone. Of the learned order's misses two in three are a wrong
+    sentence of the right section, a quarter of them the one right next to the top unit (docs/quality.md, "The
+    quote takes in the sentence next to it"). The joined unit is one span of the retrieved passage holding both, and
+    keeps the best unit's scores and features; what the answer reads off it is read off the best unit
+    (builder_for)."""
     top = evidence[0]
     for other in evidence[1:within]:
         if not neighbours(top, other):
@@ -254,16 +254,11 @@ def with_neighbour(evidence: list[Candidate], passages: Sequence[Passage], withi
         if holder is None:
             return top
         text = holder.text[start - holder.start : end - holder.start]
-        if _BLANK_LINE.search(text, first.passage.end - start, second.passage.start - start):
-            return top
         # two sentences of one entry are led by its name once ('str.casefold: Casefolding ... Since it is ...')
         tail = render_quote(source, second.passage.text) if second.label == first.label else second.shown
         return replace(top, passage=replace(top.passage, start=start, end=end, text=text, page=first.passage.page),
                        shown=f"{first.shown} {tail}", facts=facts_of(text), before=first.before, label=first.label)
     return top
-
-
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = frozenset(),

@@ -73,12 +73,12 @@ class AnswerParams:
     # tuning pool questions with a unit holding the facts, 252 right (the first value: 245; 9 right where it was
     # wrong, 2 the other way round; 6 words: 250, 10: 244): `scripts/span_units.py --context 3 6 10`
     span_context_words: int = 3
-    # The quote takes in the sentence right next to the best unit in its paragraph when the order puts that sentence
-    # among this many first units (rag.answer.compose.with_neighbour). On the 9,177 training questions of unseen
-    # corpora (each ordered by the scorer that left its corpus out) the quote held the facts 5,885 times alone,
-    # 6,007 with 2 (9% of quotes joined, 166 -> 179 characters on average), 6,078 with 3 (16%, 190), 6,115 with 4
-    # (21%, 198); a joined quote keeps the best unit, so none is lost. 3: a join beyond the second still brings the
-    # fact one time in nine, beyond the third one in twelve. `scripts/quote_neighbour.py`; 1: never joined
+    # The quote takes in the unit right next to the best unit when the order puts it among this many first units
+    # (rag.answer.compose.with_neighbour). On the 9,177 training questions of unseen corpora (each ordered by the
+    # scorer that left its corpus out) the quote held the facts 5,885 times alone, 6,067 with 2 (13% of quotes
+    # joined, 166 -> 185 characters on average), 6,158 with 3 (23%, 200), 6,205 with 4 (31%, 210); a joined quote
+    # keeps the best unit, so none is lost. 3: a join beyond the second still brings the fact one time in ten,
+    # beyond the third one in fifteen. `scripts/quote_neighbour.py` (docs/quality.md); 1: never joined
     quote_neighbour_within: int = 3
     rival_min_relative_score: float = 0.8  # a rival figure's unit must be nearly as relevant as the quoted one
     named_switch_terms: int = 2  # a who/which answer's name quoted over the best unit when it stands by this many
