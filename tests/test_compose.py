@@ -183,12 +183,12 @@ def test_a_right_answer_without_a_marker_is_re_cited_to_the_sentence_that_names_
 def test_the_quote_takes_in_the_next_sentence_that_names_her(real_app, scripted_model):
     answer = real_app.pipeline.ask(JOLY_Q, generator=scripted_model("The Canadian Foreign Minister Mélanie Joly."))
     lead, quote = answer.sentences
-    by_n = {c.n: c for c in answer.citations}
-    assert lead.text == "The Canadian Foreign Minister Mélanie Joly [1]."  # the model's sentence, on its unit
-    assert by_n[1].quote.startswith("Canada’s Foreign Affairs Minister Mélanie Joly told Canadian media")
-    # the quote: one span of the handshake sentence and the next paragraph's, which names her
-    assert quote.origin == "quote" and quote.citations == (2,)
-    assert "would not shake his hand" in by_n[2].quote and "Mélanie Joly told Canadian media" in by_n[2].quote
+    # the model's sentence rests on the unit that names her, which the quote holds whole: both cite the quote,
+    # one span of the handshake sentence and the next paragraph's
+    assert lead.text == "The Canadian Foreign Minister Mélanie Joly [1]." and quote.origin == "quote"
+    assert lead.citations == quote.citations == (1,)
+    (cited,) = answer.citations
+    assert "would not shake his hand" in cited.quote and "Mélanie Joly told Canadian media" in cited.quote
 
 
 @pytest.mark.slow

@@ -85,6 +85,9 @@ class AnswerBuilder:
     _numbers: dict[int, int] = field(default_factory=dict)
 
     def number(self, evidence_index: int) -> int:
+        """The citation number of an evidence unit; a unit a joined quote holds whole is cited as that quote."""
+        if self.quoted is not None and _holds(self.quoted.passage, self.evidence[evidence_index].passage):
+            evidence_index = self.quote
         return self._numbers.setdefault(evidence_index, len(self._numbers) + 1)
 
     def _append(self, sentence: AnswerSentence) -> str:
@@ -235,6 +238,10 @@ def neighbours(a: Candidate, b: Candidate, gap: int = 4) -> bool:
     """Whether two units are next to each other in their file (a sentence and the one after it)."""
     x, y = a.passage, b.passage
     return x.source == y.source and (0 <= y.start - x.end <= gap or 0 <= x.start - y.end <= gap)
+
+
+def _holds(outer: Passage, inner: Passage) -> bool:
+    return outer.source == inner.source and outer.start <= inner.start and inner.end <= outer.end
 
 
 def with_neighbour(evidence: list[Candidate], passages: Sequence[Passage], within: int) -> Candidate:
