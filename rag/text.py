@@ -129,10 +129,10 @@ def numbers(text: str) -> set[str]:
     return found
 
 
-def find_spaced(text: str, phrase: str) -> tuple[int, int] | None:
-    """Where ``phrase`` is in ``text`` with any run of whitespace between its words (a line break of a passage
-    where the phrase has a space), as (start, end); None when it is not, or is empty."""
-    found = re.search(r"\s+".join(map(re.escape, phrase.split())), text) if phrase.split() else None
+def find_spaced(text: str, phrase: str, start: int = 0) -> tuple[int, int] | None:
+    """Where ``phrase`` is in ``text`` (from ``start`` on) with any run of whitespace between its words (a line
+    break of a passage where the phrase has a space), as (start, end); None when it is not, or is empty."""
+    found = re.compile(r"\s+".join(map(re.escape, phrase.split()))).search(text, start) if phrase.split() else None
     return found.span() if found else None
 
 

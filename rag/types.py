@@ -229,6 +229,10 @@ class Passage:
     def breadcrumb(self) -> str:
         return " > ".join(self.path)
 
+    def holds(self, other: Passage) -> bool:
+        """Whether ``other``'s characters are all within this passage of the same file."""
+        return self.source == other.source and self.start <= other.start and other.end <= self.end
+
 
 @dataclass(frozen=True)
 class Citation:

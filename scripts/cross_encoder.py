@@ -200,6 +200,13 @@ def first(pools: list[Pool], n: int | None) -> list[Pool]:
     return pools if n is None else [dataclasses.replace(p, candidates=p.candidates[:n]) for p in pools]
 
 
+def counted_pools(pools: dict[str, list[Pool]], sets: tuple[str, ...], n: int | None) -> dict[str, list[Pool]]:
+    """Per corpus with any, its answerable pools of ``sets`` with the hand order's first ``n`` candidates: what the
+    top-unit figures count and the models reorder."""
+    counted = {name: first([p for p in scored(ps) if p.set in sets], n) for name, ps in pools.items()}
+    return {name: ps for name, ps in counted.items() if ps}
+
+
 def stacked_order(stack: Ranker, pool: Pool, x: np.ndarray, bi: np.ndarray | None = None) -> np.ndarray:
     """(g) as answering orders (rag.answer.scorer.LearnedScorer.order with the card's "unreadable": "hand"): the
     stack's score, or the hand order for a question the model cannot read; with ``bi``, (h)."""
@@ -225,8 +232,7 @@ def report(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...], n: i
     out, (d) fused with (a), and (g) the stacked ranker over the features, (a)'s and (d)'s z-scores, fitted on the
     hand-written pools of the other corpora (train_scorer.fit_stack, as (f) is with the bi-encoder); with the
     bi-encoders, (f) and (h), and where (h)'s misses stand (where_missed)."""
-    counted = {n_: first([p for p in scored(ps) if p.set in sets], n) for n_, ps in pools.items()}
-    counted = {name: ps for name, ps in counted.items() if ps}
+    counted = counted_pools(pools, sets, n)
     found = loco_scores(counted, work, suffix(n))
 
     def hits(w: float) -> int:
@@ -277,8 +283,7 @@ def loco_orders(pools: dict[str, list[Pool]], work: Path, sets: tuple[str, ...],
     """Per corpus, each answerable pool of ``sets`` (the hand order's first ``n`` candidates) with (h)'s order by the
     models and the stack that left its corpus out, as `report` counts them; empty unless each corpus has both models
     left out in ``work``."""
-    counted = {name: first([p for p in scored(ps) if p.set in sets], n) for name, ps in pools.items()}
-    counted = {name: ps for name, ps in counted.items() if ps}
+    counted = counted_pools(pools, sets, n)
     found = loco_scores(counted, work, suffix(n))
     counted = {name: ps for name, ps in counted.items() if name in found}
     bi = bi_scores(counted, work, suffix(n))
@@ -378,7 +383,7 @@ def main() -> int:
         train(groups, out, leave_out, trained_on, args.epochs, args.reads)
     elif args.action == "export":  # the stack, fitted on the pools of the corpora the model was trained on
         sets = tuple(s for s in args.sets.split(",") if s)  # as report scored them: its cached scores serve
-        counted = {name: first([p for p in scored(ps) if p.set in sets], args.first) for name, ps in pools.items()}
+        counted = counted_pools(pools, sets, args.first)
         found = loco_scores(counted, args.work, suffix(args.first))
         missing = sorted(set(counted) - set(found))
         if missing:

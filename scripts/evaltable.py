@@ -7,7 +7,8 @@
                                                           confidence computed by today's models/confidence.json)
     .venv/bin/python scripts/evaltable.py --from DIR --out NEW   (the same, and the rescored results written into
                                                           NEW, for --compare after the confidence is refitted)
-    .venv/bin/python scripts/evaltable.py --compare BEFORE --from AFTER   (two --out folders, before -> after)
+    .venv/bin/python scripts/evaltable.py --compare BEFORE --from AFTER   (two --out folders, before -> after; and
+                                                          per set how many answers' text changed, and their length)
 
 Each corpus is indexed into a temporary folder, calibrated (`rag calibrate`, unless --no-calibrate), then both
 of its question sets are asked. Every question the refusal rules let through is answered (whatever its
@@ -152,6 +153,24 @@ def compare(before: Path, after: Path, corpora: list[str]) -> str:
     return "\n".join(lines)
 
 
+def changed_answers(before: Path, after: Path, corpora: list[str]) -> str:
+    """Per corpus and set, of the answerable questions answered (not refused) in both runs: how many show another
+    answer text after, and those answers' mean length in characters before -> after."""
+    lines = ["| corpus | set | answered in both | answer changed | its characters, before -> after |",
+             "|---|---|---|---|---|"]
+    for name in corpora:
+        earlier, later = stored(before, name), stored(after, name)
+        for label in [label for label in earlier if label in later]:
+            old = {q["id"]: q for q in earlier[label].get("questions", [])}
+            pairs = [(old[q["id"]]["answer"], q["answer"]) for q in later[label].get("questions", [])
+                     if q["answerable"] and not q["refused"] and q["id"] in old and not old[q["id"]]["refused"]]
+            changed = [(a, b) for a, b in pairs if a != b]
+            size = (f"{sum(len(a) for a, _ in changed) / len(changed):.0f} -> "
+                    f"{sum(len(b) for _, b in changed) / len(changed):.0f}") if changed else "-"
+            lines.append(f"| {name} | {label} | {len(pairs)} | {len(changed)} | {size} |")
+    return "\n".join(lines)
+
+
 def rule_codes(text: str) -> tuple[str, ...]:
     """A comma list of refusal rule codes ('none' for no rule), checked against rag.answer.refusal.CODES."""
     codes = tuple(c.strip() for c in text.split(",") if c.strip() and c.strip() != "none")
@@ -205,7 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare and not args.source:
         parser.error("--compare BEFORE needs --from AFTER")
     if args.compare:
-        print(compare(args.compare, args.source, args.corpus or list(CORPORA)))
+        corpora = args.corpus or list(CORPORA)
+        print(compare(args.compare, args.source, corpora))
+        print("\nAnswers whose text changed:\n")
+        print(changed_answers(args.compare, args.source, corpora))
         return 0
     if args.source:
         try:

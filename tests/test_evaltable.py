@@ -34,6 +34,15 @@ def test_compare_prints_before_and_after_of_each_set_both_runs_hold(tmp_path: Pa
     assert lines[0].count("|") == lines[2].count("|")
 
 
+def test_compare_counts_the_answers_whose_text_changed_and_their_length(tmp_path: Path):
+    for run, answers in (("before", ["A.", "B.", "C"]), ("after", ["A.", "B and more.", "C"])):
+        questions = [{"id": f"q{i}", "answerable": True, "refused": i == 2, "answer": a} for i, a in enumerate(answers)]
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "seeds-questions.json").write_text(json.dumps({"questions": questions}), encoding="utf-8")
+    lines = evaltable.changed_answers(tmp_path / "before", tmp_path / "after", ["seeds"]).splitlines()
+    assert lines[2] == "| seeds | tuning | 2 | 1 | 2 -> 11 |"  # q2 refused: not counted
+
+
 def _question(qid: str, top_order: float) -> dict:
     """One stored answer, right, with every confidence feature 0 but the top unit's order."""
     features = [0.0] * len(FEATURES)

@@ -21,7 +21,7 @@ from rag.answer.facts import facts_of
 from rag.answer.params import DEFAULTS, AnswerParams
 from rag.answer.question import STRICT_KINDS, Question
 from rag.answer.render import render_quote
-from rag.answer.spans import NamedAnswer, Span, answer_span, asked_span, named_answer, value_spans
+from rag.answer.spans import NamedAnswer, Span, answer_span, asked_span, named_answer, stated_spans, value_spans
 from rag.text import CITATION_MARKER, find_spaced, fold, same_name_term, trimmed_lines, words
 from rag.types import AnswerSentence, Citation, Passage
 
@@ -86,7 +86,7 @@ class AnswerBuilder:
 
     def number(self, evidence_index: int) -> int:
         """The citation number of an evidence unit; a unit a joined quote holds whole is cited as that quote."""
-        if self.quoted is not None and _holds(self.quoted.passage, self.evidence[evidence_index].passage):
+        if self.quoted is not None and self.quoted.passage.holds(self.evidence[evidence_index].passage):
             evidence_index = self.quote
         return self._numbers.setdefault(evidence_index, len(self._numbers) + 1)
 
@@ -162,13 +162,12 @@ class AnswerBuilder:
         """Quote an evidence unit as shown, on its own line, with the answer's span highlighted: '"..." [2]'. With
         ``lines`` the shown text keeps its line breaks (a passage's blocks, render.render_passage); otherwise it is
         one line."""
-        cited = self._cited(evidence_index)
+        unit, cited = self.evidence[evidence_index], self._cited(evidence_index)
         quote = defuse_markers(trimmed_lines(cited.shown) if lines else " ".join(cited.shown.split()))
-        found = find_spaced(quote, defuse_markers(highlight.text)) if highlight is not None else None
-        if found and cited is not self.evidence[evidence_index]:  # joined: the span is the best unit's, not its
-            own = find_spaced(quote, defuse_markers(" ".join(self.evidence[evidence_index].shown.split())))
-            inside = find_spaced(quote[own[0] :], defuse_markers(highlight.text)) if own else None  # neighbour's
-            found = (own[0] + inside[0], own[0] + inside[1]) if own and inside else found
+        # joined: the span is searched from where the best unit stands, not among its neighbour's words
+        own = find_spaced(quote, defuse_markers(unit.shown)) if cited is not unit else None
+        phrase = defuse_markers(highlight.text) if highlight is not None else ""
+        found = (own and find_spaced(quote, phrase, own[0])) or find_spaced(quote, phrase)
         mark = (found[0] + 1, found[1] + 1) if found else None  # + 1: the opening quote mark
         n = self.number(evidence_index)
         return self._append(AnswerSentence(f'"{quote}" [{n}]', quote, (n,), origin, mark))
@@ -240,10 +239,6 @@ def neighbours(a: Candidate, b: Candidate, gap: int = 4) -> bool:
     return x.source == y.source and (0 <= y.start - x.end <= gap or 0 <= x.start - y.end <= gap)
 
 
-def _holds(outer: Passage, inner: Passage) -> bool:
-    return outer.source == inner.source and outer.start <= inner.start and inner.end <= outer.end
-
-
 def with_neighbour(evidence: list[Candidate], passages: Sequence[Passage], within: int) -> Candidate:
     """The best unit as the answer quotes it: joined to the unit right next to it in its file when the order put
     that unit among its first ``within``, else alone. Of the learned order's misses two in three are a wrong
@@ -256,10 +251,10 @@ def with_neighbour(evidence: list[Candidate], passages: Sequence[Passage], withi
         if not neighbours(top, other):
             continue
         first, second = sorted((top, other), key=lambda c: c.passage.start)
-        start, end, source = first.passage.start, second.passage.end, top.passage.source
-        holder = next((p for p in passages if p.source == source and p.start <= start and end <= p.end), None)
+        holder = next((p for p in passages if p.holds(first.passage) and p.holds(second.passage)), None)
         if holder is None:
             return top
+        start, end, source = first.passage.start, second.passage.end, top.passage.source
         text = holder.text[start - holder.start : end - holder.start]
         # two sentences of one entry are led by its name once ('str.casefold: Casefolding ... Since it is ...')
         tail = render_quote(source, second.passage.text) if second.label == first.label else second.shown
@@ -297,13 +292,6 @@ def builder_for(q: Question, evidence: list[Candidate], asked: frozenset[str] = 
     shown = with_neighbour(evidence, passages, params.quote_neighbour_within) if quote == 0 and passages else None
     return AnswerBuilder(evidence, quote=quote, asked=asked, params=params, named=named, known=known,
                          show_model=show_model, quoted=shown if shown is not evidence[0] else None)
-
-
-def stated_spans(q: Question, claim: str, spans: list[Span]) -> list[Span]:
-    """The values among ``spans`` that ``claim`` states whole ('151 projects' and '$950 million' in a draft that
-    restates the sentence): when it states several, the question's words beside each choose, as without a draft."""
-    given = specifics(q, claim) | facts_of(claim).numbers
-    return [s for s in spans if (own := specifics(q, s.text) | facts_of(s.text).numbers) and own <= given]
 
 
 def short_answer(q: Question, builder: AnswerBuilder, unit: str) -> str | None:

@@ -107,13 +107,24 @@ def name_spans(text: str, wanted: set[str]) -> list[Span]:
     return out
 
 
+def _given(question: Question, text: str) -> set[str]:
+    """The values of the kind asked for a text gives, and its numbers: what a claim and a span are compared by."""
+    return specifics(question, text) | facts_of(text).numbers
+
+
+def stated_spans(question: Question, claim: str, spans: list[Span]) -> list[Span]:
+    """The values among ``spans`` that ``claim`` states whole ('151 projects' and '$950 million' in a draft that
+    restates the sentence): when it states several, the question's words beside each choose, as without a draft."""
+    given = _given(question, claim)
+    return [s for s in spans if (own := _given(question, s.text)) and own <= given]
+
+
 def answer_span(question: Question, claim: str, text: str) -> Span | None:
     """The span of ``text`` (a unit as shown) that ``claim`` answers with: the value of the kind asked for that
     shares most with the claim, else the names the claim gives that the question does not; None when the claim
     gives neither."""
-    given = specifics(question, claim) | facts_of(claim).numbers
-    shared = [(len((specifics(question, s.text) | facts_of(s.text).numbers) & given), s)
-              for s in value_spans(question, text)]
+    given = _given(question, claim)
+    shared = [(len(_given(question, s.text) & given), s) for s in value_spans(question, text)]
     best = max((n for n, _ in shared), default=0)
     if best:  # the span sharing most with the claim ('April 8-9' over '2024-04-07' for 'On April 8-9, 2024')
         return next(s for n, s in shared if n == best)

@@ -26,8 +26,7 @@ NOT_SURE_PASSAGES = 2  # the passages a "not sure" answer shows
 
 def holding_passage(unit: Candidate, passages: list[Passage]) -> Passage | None:
     """The retrieved passage a unit was cut from (the first holding its characters), None when none does."""
-    u = unit.passage
-    return next((p for p in passages if p.source == u.source and p.start <= u.start and u.end <= p.end), None)
+    return next((p for p in passages if p.holds(unit.passage)), None)
 
 
 def not_sure_units(candidates: list[Candidate], passages: list[Passage],
