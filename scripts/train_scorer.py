@@ -52,7 +52,7 @@ import numpy as np
 from rag.answer.candidates import model_text
 from rag.answer.params import DEFAULTS
 from rag.answer.rank import FEATURES, STACKED, STACKED_WITH_BI, Ranker, fused, stacked_rows
-from rag.answer.scorer import EXPORT_OPS, fusion_weight, readable, save_scorer
+from rag.answer.scorer import EXPORT_OPS, fusion_weight, question_share, readable, save_scorer
 from rag.config import PROJECT_ROOT, offline_environment
 from rag.evaluation import unit_holds
 from rag.index.embedding import SentenceTransformerEmbedder, packaged_embedder_path
@@ -355,9 +355,10 @@ def top1(pools: list[Pool], orders: list[np.ndarray]) -> int:
 
 @functools.cache
 def share(query: str) -> float:
-    """The share of the question's words MiniLM's vocabulary holds whole: the learned weight is scaled by it (and
-    is none below AnswerParams.scorer_min_share), as answering does (rag.answer.scorer.fusion_weight)."""
-    return SentenceTransformerEmbedder().vocabulary_share(query)
+    """The share of the question's words MiniLM's vocabulary holds whole (none for a question mostly in other
+    letters than Latin): the learned weight is scaled by it (and is none below AnswerParams.scorer_min_share), as
+    answering does (rag.answer.scorer.question_share, fusion_weight)."""
+    return question_share(SentenceTransformerEmbedder().model_dir, query, DEFAULTS)
 
 
 def learned_order(pool: Pool, sims: np.ndarray, weight: float) -> np.ndarray:

@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import NoModel, ScriptedModel, at_shipped_point, fake_app
 
@@ -46,6 +47,22 @@ def test_candidates_that_agree_on_the_value_count_as_agreement():
     assert agreeing["kind_number"] == 1.0
     assert agreeing["margin"] == pytest.approx(one.order - same.order)
     assert agreeing["retrieval"] == pytest.approx(0.4)
+
+
+def test_candidates_no_model_scored_are_read_in_the_hand_order_even_when_a_ranker_chose_another_first():
+    from rag.answer.candidates import _reordered
+
+    first, second = _c("Trade reached $5.54 billion in 2021.", 0.8), _c("Trade grew fast.", 0.6, "b.txt")
+    assert first.order > second.order and first.hand is None and first.by_hand == first.order
+    # a ranker for questions the models cannot read puts the hand order's second first; no model scored either
+    ranked = _reordered([first, second], np.array([-1.0, 2.0]))
+    assert ranked[0].passage.source == "b.txt" and ranked[0].order == 2.0 and ranked[0].by_hand == second.order
+    row = _row(ranked)
+    assert row["top_order"] == pytest.approx(second.order)  # its hand order, the scale the fit read
+    assert row["margin"] == pytest.approx(second.order - first.order) and row["margin"] < 0
+    # a model's scores: the order it made is what the fit read
+    learned = _reordered([first, second], np.array([-1.0, 2.0]), np.array([0.3, 0.9]))
+    assert _row(learned)["top_order"] == 2.0 and _row(learned)["margin"] == pytest.approx(3.0)
 
 
 def _model(coef: float, point: float = 0.5) -> ConfidenceModel:

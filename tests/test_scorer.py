@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rag.answer.confidence import FEATURES
-from rag.answer.rank import fused, zscores
+from rag.answer.rank import STACKED, fused, zscores
 from rag.answer.scorer import CARD, LearnedScorer, fusion_weight
 from rag.config import HAND_ORDER, PROJECT_ROOT, load_settings
 from rag.errors import ConfigError
@@ -183,6 +183,77 @@ def test_a_card_with_a_stacked_ranker_orders_by_it(tmp_path: Path, packaged_scor
     assert np.allclose(LearnedScorer.load(tmp_path / "learned_z").order(russian, table, DEFAULTS), 0.0)
 
 
+def test_a_question_mostly_in_other_letters_than_latin_is_not_read_whatever_its_words():
+    from rag.answer.params import DEFAULTS
+    from rag.answer.scorer import latin_share, question_share, readable
+
+    assert latin_share("What is the default port?") == 1.0 and latin_share("42 / 7") == 1.0
+    mixed = "Какое значение по умолчанию у Aptitude::UI::Pause-After-Download?"  # half its letters Latin
+    assert 0.5 < latin_share(mixed) < 0.6
+    russian = "Где aptitude хранит лог и как его включить?"  # short Cyrillic words the vocabulary holds whole
+    assert latin_share(russian) < 0.5
+    words_read = question_share(SCORER_DIR, russian, dataclasses.replace(DEFAULTS, scorer_min_latin=0.0))
+    assert readable(words_read, DEFAULTS.scorer_min_share)  # read by its words alone
+    assert question_share(SCORER_DIR, russian, DEFAULTS) == 0.0  # not read: most of its letters are Cyrillic
+    english = 'How many bytes does "Здравствуйте" take when encoded as a Rust String?'  # a training question
+    assert readable(question_share(SCORER_DIR, english, DEFAULTS), DEFAULTS.scorer_min_share)
+
+
+def _unreadable_by(column: str) -> dict:
+    """A card's ranker for questions the models cannot read, ordering by one of its columns alone."""
+    from rag.answer.rank import STACKED_UNREADABLE
+
+    coef = [1.0 if name == column else 0.0 for name in STACKED_UNREADABLE]
+    return {"names": list(STACKED_UNREADABLE), "mean": [0.0] * len(STACKED_UNREADABLE),
+            "scale": [1.0] * len(STACKED_UNREADABLE), "coef": coef}
+
+
+def test_a_card_with_a_ranker_for_questions_its_models_cannot_read_orders_those_by_it(
+        tmp_path: Path, packaged_cross_scorer: Path):
+    from rag.answer.candidates import candidate
+    from rag.answer.params import DEFAULTS
+    from rag.answer.rank import COLUMN, FEATURES, STACKED_UNREADABLE, Ranker
+    from rag.answer.scorer import set_unreadable_ranker
+    from rag.types import Passage
+
+    texts = ["Клапан чистят раз в месяц.", "Порт сервера по умолчанию 8080.", "Сервер вышел в 2019 году.",
+             "Порты ниже 1024 требуют root."]
+    local = (0.1, 0.9, 0.95, 0.3)  # the ranker reads this column alone
+    table = [dataclasses.replace(candidate(Passage("a.txt", 0, len(t), t), 0.5, 0.5), order=o,
+                                 features=tuple(x if i == COLUMN["local"] else 0.0 for i in range(len(FEATURES))))
+             for t, o, x in zip(texts, (4.0, 3.0, 2.0, 1.0), local, strict=True)]
+    folder = tmp_path / "scorer"
+    shutil.copytree(packaged_cross_scorer, folder)
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    (folder / CARD).write_text(json.dumps({**card, "stack": _stack_only("learned_z"), "unreadable": "hand"}),
+                               encoding="utf-8")
+    english = "What is the default port of the server?"
+    before = LearnedScorer.load(folder).order(english, table, DEFAULTS)
+    set_unreadable_ranker(folder, Ranker.from_json(_unreadable_by("local"), STACKED_UNREADABLE))
+    scorer = LearnedScorer.load(folder)
+    assert scorer.card.unreadable is not None and not scorer.card.unreadable_by_hand
+    ranked = scorer.rank("Какой порт у сервера по умолчанию?", table, DEFAULTS)
+    # the first two (the card's "first") are ordered by the ranker, the rest below them in the hand order, however
+    # the ranker would score them
+    assert ranked.order[1] > ranked.order[0] > ranked.order[2] > ranked.order[3]
+    assert np.isnan(ranked.learned).all()  # no model read it: nothing for the confidence
+    assert np.allclose(scorer.order(english, table, DEFAULTS), before)  # English as before
+    # a ranker over other columns, or a card naming something else, is refused
+    with pytest.raises(ValueError, match="hand_z"):
+        set_unreadable_ranker(folder, Ranker.from_json(_stack_only("hand_z"), STACKED))
+    (folder / CARD).write_text(json.dumps({**card, "unreadable": "model"}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        LearnedScorer.load(folder)
+
+
+def test_the_shipped_scorer_orders_russian_questions_by_its_ranker_for_them():
+    from rag.answer.rank import STACKED_UNREADABLE
+
+    card = LearnedScorer.load(SCORER_DIR).card
+    assert card.unreadable is not None and card.unreadable.names == STACKED_UNREADABLE
+    assert "debian_faq_ru" in card.unreadable.fitted_on  # scripts/russian_order.py --write
+
+
 def test_a_stacked_ranker_of_other_columns_is_refused(tmp_path: Path, packaged_scorer: Path):
     folder = tmp_path / "old"
     shutil.copytree(packaged_scorer, folder)
@@ -326,3 +397,34 @@ def test_a_cross_encoder_reading_the_sentence_before_gets_it_and_its_bi_encoder_
     (bi_folder / CARD).write_text(json.dumps({**bi_card, "reads": "unit+before"}), encoding="utf-8")
     with pytest.raises(ConfigError, match="reads"):  # a bi-encoder was never trained to read the sentence before
         LearnedScorer.load(bi_folder)
+
+
+APTITUDE_DOCS = PROJECT_ROOT / "tests" / "data" / "aptitude_ru" / "docs"
+HINTS_Q = "Куда записывать подсказки (hints) для интерактивного решателя зависимостей?"  # aptitude_ru tuning a17
+
+
+@pytest.mark.slow
+def test_with_the_real_packaged_model_a_russian_question_is_answered_from_the_unit_its_ranker_puts_first(
+        tmp_path: Path, indexed_folder):
+    """The shipped card orders a Russian question by its ranker for questions the models cannot read; kept in the
+    hand order (the card before it), the answer quoted the section's opening sentence, which names hints and not
+    where they go; the ranker puts the sentence naming the file first."""
+    from dataclasses import replace
+
+    from rag.pipeline import Pipeline
+
+    app = indexed_folder(tmp_path / "ru", docs=APTITUDE_DOCS).app
+    hand_card = tmp_path / "hand-card"  # the shipped scorer, its card keeping the hand order for Russian
+    hand_card.mkdir()
+    for f in SCORER_DIR.iterdir():
+        if f.name != CARD:
+            (hand_card / f.name).symlink_to(f)
+    card = json.loads((SCORER_DIR / CARD).read_text(encoding="utf-8"))
+    (hand_card / CARD).write_text(json.dumps({**card, "unreadable": "hand"}), encoding="utf-8")
+    by_hand = Pipeline(replace(app.settings, scorer=str(hand_card)), app.store, app.embedder,
+                       app.pipeline.generator).ask(HINTS_Q)
+    assert by_hand.citations and "/etc/apt/apt.conf" not in by_hand.answer
+    answer = app.pipeline.ask(HINTS_Q)
+    assert "/etc/apt/apt.conf" in answer.answer and "ProblemResolver::Hints" in answer.answer
+    assert any("/etc/apt/apt.conf" in c.quote for c in answer.citations)
+    assert answer.citations[0].source.endswith("ch02s03s05.html")

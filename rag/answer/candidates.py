@@ -55,6 +55,12 @@ class Candidate:
     order: float  # rag.answer.rank.hand_order: what candidates are ranked by
     features: tuple[float, ...] = ()  # its row of rag.answer.rank.FEATURES
     learned: float | None = None  # the learned scorer's own score of it (None: no model scored it)
+    hand: float | None = None  # its hand order once a ranker or scorer has reordered it (None: ``order`` is that)
+
+    @property
+    def by_hand(self) -> float:
+        """Its hand order (rag.answer.rank.hand_order), whatever it is now ordered by."""
+        return self.order if self.hand is None else self.hand
 
     @property
     def read(self) -> float:
@@ -242,7 +248,8 @@ def build_candidates(question: Question, passages: list[Passage], embedder: Embe
 def _reordered(table: list[Candidate], orders: np.ndarray, learned: np.ndarray | None = None) -> list[Candidate]:
     """The candidates with these orders (and the learned model's scores, NaN where it scored none), best first."""
     scores = [None] * len(table) if learned is None else [None if math.isnan(v) else float(v) for v in learned]
-    return sorted((replace(c, order=float(o), learned=v) for c, o, v in zip(table, orders, scores, strict=True)),
+    return sorted((replace(c, order=float(o), learned=v, hand=c.by_hand)
+                   for c, o, v in zip(table, orders, scores, strict=True)),
                   key=lambda c: c.order, reverse=True)
 
 

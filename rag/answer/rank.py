@@ -30,6 +30,9 @@ COLUMN = {name: i for i, name in enumerate(FEATURES)}
 STACKED = (*FEATURES, "hand_z", "learned_z")
 # A cross-encoder scorer's stack that also reads a bi-encoder's similarity (rag.answer.scorer, card "bi").
 STACKED_WITH_BI = (*STACKED, "bi_z")
+# The ranker a scorer's card names for questions its models cannot read (rag.answer.scorer, card "unreadable"): the
+# features and the hand order's z-scores, no learned column.
+STACKED_UNREADABLE = (*FEATURES, "hand_z")
 REDO = "restore it from the repository (git checkout models/) or refit it: make ranker"
 
 X = TypeVar("X")  # a float (one candidate) or a numpy column (many)
@@ -120,6 +123,13 @@ def stacked_rows(features: np.ndarray, hand: np.ndarray, learned: np.ndarray, le
     return np.column_stack([np.asarray(features, dtype=np.float64).reshape(len(hand), len(FEATURES)),
                             zscores(np.asarray(hand, dtype=np.float64)),
                             *(learned_weight * zscores(np.asarray(x, dtype=np.float64)) for x in (learned, *more))])
+
+
+def hand_rows(features: np.ndarray, hand: np.ndarray) -> np.ndarray:
+    """The rows of a ranker over STACKED_UNREADABLE for one question's candidates: each one's features, then the
+    z-score of its hand order among them."""
+    return np.column_stack([np.asarray(features, dtype=np.float64).reshape(len(hand), len(FEATURES)),
+                            zscores(np.asarray(hand, dtype=np.float64))])
 
 
 def weighted_share(wanted: Iterable[str], have: set[str] | frozenset[str], weights: Mapping[str, float],

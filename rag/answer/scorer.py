@@ -16,6 +16,7 @@ or, when the card holds a stacked ranker, by that ranker over the candidate feat
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 from rag.answer.candidates import READS, Candidate, model_text, read_text
 from rag.answer.pairs import OnnxCrossEncoder
 from rag.answer.params import AnswerParams
-from rag.answer.rank import STACKED, STACKED_WITH_BI, Ranker, fused, stacked_rows
+from rag.answer.rank import STACKED, STACKED_UNREADABLE, STACKED_WITH_BI, Ranker, fused, hand_rows, stacked_rows
 from rag.errors import ConfigError
 from rag.index.embedding import OnnxFolderEmbedder, export_onnx_int8, share_weights, vocabulary_share
 
@@ -82,6 +83,16 @@ def save_scorer(trained: Path, target: Path, weight: float, trained_on: str, tra
     (target / CARD).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
 
 
+def set_unreadable_ranker(folder: Path, ranker: Ranker) -> None:
+    """Name ``ranker`` (over STACKED_UNREADABLE) in the card of the scorer in ``folder`` as what orders a question its
+    models cannot read (scripts/russian_order.py --write); the rest of the card is kept as it is."""
+    if ranker.names != STACKED_UNREADABLE:
+        raise ValueError(f"a ranker for unreadable questions reads {', '.join(STACKED_UNREADABLE)}")
+    card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    card["unreadable"] = ranker.to_json()
+    (folder / CARD).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+
+
 def _vocabulary(folder: Path) -> dict[str, int]:
     from tokenizers import Tokenizer
 
@@ -101,6 +112,21 @@ def readable(share: float, min_share: float) -> bool:
     return share >= min_share
 
 
+def latin_share(text: str) -> float:
+    """The share of the letters of ``text`` that are Latin (1.0 when it has none)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(1 for ch in letters if unicodedata.name(ch, "").startswith("LATIN")) / len(letters)
+
+
+def question_share(folder: Path, query: str, params: AnswerParams) -> float:
+    """The share of a question the scorer's models read (:func:`readable`, :func:`fusion_weight`): the share of its
+    words their vocabulary holds whole, and none when fewer than ``params.scorer_min_latin`` of its letters are
+    Latin (the vocabulary holds short Cyrillic words whole; a Russian question is read letter by letter)."""
+    return vocabulary_share(folder, query) if latin_share(query) >= params.scorer_min_latin else 0.0
+
+
 @dataclass(frozen=True)
 class ScorerCard:
     weight: float  # the learned score's weight against the hand order (z-scores), chosen left out
@@ -115,6 +141,9 @@ class ScorerCard:
     bi: str | None = None  # a cross-encoder's folder: the file of the bi-encoder its stack reads too
     reads: str = "unit"  # what the model (a bi-encoder beside it: always "unit") reads of a candidate (READS)
     corpora: tuple[str, ...] = ()  # the corpora its models were trained on (the card's training.trained_on)
+    # When the card has one, a question the models cannot read is ordered by this ranker over the features and the
+    # hand order's z-scores (STACKED_UNREADABLE), fitted on such questions (scripts/russian_order.py)
+    unreadable: Ranker | None = None
 
 
 class LearnedScorer:
@@ -146,10 +175,15 @@ class LearnedScorer:
             if reads not in READS or (reads != "unit" and kind != CROSS):
                 raise ValueError(f"reads {reads!r}: a cross-encoder reads one of {', '.join(READS)}, a bi-encoder "
                                  "the unit")
+            unreadable = data.get("unreadable")
+            if unreadable is not None and unreadable != "hand" and not isinstance(unreadable, dict):
+                raise ValueError(f"unreadable {unreadable!r} is neither 'hand' nor a ranker")
             card = ScorerCard(float(data["weight"]), str(data.get("trained_on", "")), stack, kind,
                               None if first is None else int(first), int(data.get("max_tokens", MAX_PAIR_TOKENS)),
-                              data.get("unreadable") == "hand", None if bi is None else str(bi), reads,
-                              tuple(str(n) for n in data.get("training", {}).get("trained_on", ())))
+                              unreadable == "hand", None if bi is None else str(bi), reads,
+                              tuple(str(n) for n in data.get("training", {}).get("trained_on", ())),
+                              Ranker.from_json(unreadable, STACKED_UNREADABLE) if isinstance(unreadable, dict)
+                              else None)
         except FileNotFoundError as exc:
             raise ConfigError(f"The answer scorer {path} is missing; {REDO}, or order by hand: "
                               "RAG_SCORER=none.") from exc
@@ -199,13 +233,16 @@ class LearnedScorer:
         card's ``first`` keep the hand order, below the others; so do all of a question the model cannot read
         when the card says so. With each order, the model's own score of the candidate (NaN where it scored none):
         what the confidence reads of it (NaN too for a question it cannot read)."""
-        share = vocabulary_share(self.folder, query)
+        share = question_share(self.folder, query, params)
         can_read = readable(share, params.scorer_min_share)
-        if self.card.unreadable_by_hand and not can_read:
-            return Ranking(np.asarray([c.order for c in table], dtype=np.float64), np.full(len(table), np.nan))
         n = len(table) if self.card.first is None else min(self.card.first, len(table))
         head = table[:n]
         hand = np.asarray([c.order for c in head], dtype=np.float64)
+        if not can_read and self.card.unreadable is not None:
+            ordered = self.card.unreadable.score(hand_rows(np.asarray([c.features for c in head]), hand))
+            return Ranking(_above_the_rest(ordered, len(table) - n), np.full(len(table), np.nan))
+        if self.card.unreadable_by_hand and not can_read:
+            return Ranking(np.asarray([c.order for c in table], dtype=np.float64), np.full(len(table), np.nan))
         units = [read_text(c.passage, params) for c in head]  # each read with its path once, for both models
         texts = units if self.card.reads == "unit" else [model_text(c, self.card.reads, params) for c in head]
         learned = self._scores(query, texts).astype(np.float64)
@@ -216,10 +253,16 @@ class LearnedScorer:
             ordered = self.card.stack.score(rows)
         else:
             ordered = fused(hand, learned, fusion_weight(self.card.weight, share, params.scorer_min_share))
-        rest = len(table) - n  # below every reordered candidate, in the hand order (the table comes sorted by it)
-        return Ranking(np.concatenate([ordered, float(ordered.min()) - 1.0 - np.arange(rest, dtype=np.float64)]),
+        rest = len(table) - n
+        return Ranking(_above_the_rest(ordered, rest),
                        # its scores of a question it cannot read tell nothing
                        np.concatenate([learned if can_read else np.full(n, np.nan), np.full(rest, np.nan)]))
+
+
+def _above_the_rest(ordered: np.ndarray, rest: int) -> np.ndarray:
+    """The order of the first candidates, then ``rest`` more below every one of them, in the hand order (the table
+    comes sorted by it)."""
+    return np.concatenate([ordered, float(ordered.min()) - 1.0 - np.arange(rest, dtype=np.float64)])
 
 
 @dataclass(frozen=True)
