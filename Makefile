@@ -88,7 +88,8 @@ halves: $(STAMP)
 	    [ $$card -nt $$model/model.safetensors ] || fresh=no; done; \
 	  if [ $$fresh = yes ]; then echo "$$card is newer than the four models: kept"; continue; fi; \
 	  $(PY) scripts/cross_encoder.py export --leave-out $$half --with-bi $(FIRST) $(HAND_WRITTEN) \
-	    --to $(SCORER_WORK)/export-$$half || exit 1; done
+	    --to $(SCORER_WORK)/export-$$half || exit 1; \
+	  $(PY) scripts/russian_order.py --write --scorer $(SCORER_WORK)/export-$$half --leave-out $$half || exit 1; done
 
 # Which refusal rules the confidence makes redundant (issue 21, item 4; scripts/ablate_refusal.py): the training
 # questions' rows decided with no rule in force, each half by the half folder that left it out (about 30 minutes a

@@ -24,8 +24,9 @@ Printed per corpus and set, fact in the top unit (answerable questions with cand
   vocabulary share is at least AnswerParams.scorer_min_share and at least --min-latin of its letters are Latin
   (rag.answer.scorer.question_share; 0 counts Russian questions read by their vocabulary share alone).
 
---write fits (b+) on every Russian corpus's training and tuning pools (never a held-out set) and names it in the
-shipped scorer's card as the ranker of questions its models cannot read (rag.answer.scorer.set_unreadable_ranker).
+--write fits (b+) on every Russian corpus's training and tuning pools (never a held-out set; --leave-out drops some)
+and names it in the card of --scorer (default: the shipped one) as the ranker of questions its models cannot read
+(rag.answer.scorer.set_unreadable_ranker).
 
 No pool is decided here; only --write writes.
 """
@@ -85,6 +86,8 @@ def main() -> int:
                         help="(p'): the share of Latin letters below which a question is not read (repeatable; "
                              "default: AnswerParams.scorer_min_latin)")
     parser.add_argument("--write", action="store_true", help="name (b+) fitted on every corpus in the scorer's card")
+    parser.add_argument("--leave-out", default="", help="--write: corpora left out of the fit, joined by '+' (a half "
+                                                        "folder's ranker leaves its half's Russian corpora out)")
     args = parser.parse_args()
     args.corpus = args.corpus or list(RUSSIAN)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -129,8 +132,9 @@ def main() -> int:
     for label, counts in totals.items():
         print(f"| **all** | {label} | " + " | ".join(f"**{c}**" for c in counts) + " |")
     if args.write:
-        ranker = dataclasses.replace(fitted(pools, set(pools)), names=STACKED_UNREADABLE, fitted_on=(
-            f"hand-written training and tuning pools of {', '.join(pools)}"))
+        kept = [name for name in pools if name not in args.leave_out.split("+")]
+        ranker = dataclasses.replace(fitted(pools, set(kept)), names=STACKED_UNREADABLE, fitted_on=(
+            f"hand-written training and tuning pools of {', '.join(kept)}"))
         set_unreadable_ranker(args.scorer, ranker)
         log.warning("wrote the ranker of questions its models cannot read into %s", args.scorer / "scorer.json")
     return 0

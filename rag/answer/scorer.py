@@ -10,7 +10,9 @@ rag.answer.pairs, scripts/cross_encoder.py), which reorders only the hand order'
 ranker reads as one more column. Candidates are ordered by the hand order and the model's
 score together (rag.answer.rank.fused, with the weight the card names, less for a question the model cannot read),
 or, when the card holds a stacked ranker, by that ranker over the candidate features and both orders' z-scores
-(rag.answer.rank.stacked_rows). The index keeps its own embeddings, and the model is loaded on first use.
+(rag.answer.rank.stacked_rows). A question the models cannot read (Russian: they spell it letter by letter) is
+ordered by the card's "unreadable" ranker over the features and the hand order alone, fitted on Russian questions
+(scripts/russian_order.py). The index keeps its own embeddings, and the model is loaded on first use.
 """
 
 from __future__ import annotations
@@ -230,8 +232,10 @@ class LearnedScorer:
         """Each candidate's order: the hand order (``Candidate.order``) fused with the learned score, or, when the
         card has a stacked ranker, that ranker's score of the features and the z-scores of the hand order and of
         each model (the cross-encoder's, then the bi-encoder's beside it when the card names one). Candidates past the
-        card's ``first`` keep the hand order, below the others; so do all of a question the model cannot read
-        when the card says so. With each order, the model's own score of the candidate (NaN where it scored none):
+        card's ``first`` keep the hand order, below the others. A question the models cannot read
+        (:func:`question_share`) is ordered by the card's ranker for such questions (its first ``first`` candidates,
+        by the features and the hand order's z-scores), or keeps the hand order whole when the card says "hand". With
+        each order, the model's own score of the candidate (NaN where it scored none):
         what the confidence reads of it (NaN too for a question it cannot read)."""
         share = question_share(self.folder, query, params)
         can_read = readable(share, params.scorer_min_share)
