@@ -70,7 +70,7 @@ def shipped_rows(pool: Pool, width: int) -> np.ndarray:
 
 
 def fitted(pools: dict[str, list[Pool]], names: set[str], own: tuple[str, list[Pool]] | None = None):
-    groups = [(rows(p), labels(p), None) for n in names for p in pools[n] if p.set in FIT_SETS]
+    groups = [(rows(p), labels(p), None) for n in pools if n in names for p in pools[n] if p.set in FIT_SETS]
     if own is not None:
         groups += [(rows(p), labels(p), None) for p in own[1] if p.set == "training"]
     return fit_pairwise(groups)
