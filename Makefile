@@ -64,8 +64,8 @@ ranker: $(STAMP)
 # corpus, the models in it that left the corpus out. A run stopped midway resumes from that folder (pools, finished
 # models, a checkpoint every 50 steps), kept in the project's ignored .cache/.
 SCORER_WORK := .cache/work/scorer-make
-HALF1 := pydocs+wiki+aptitude_ru+man_pages+pdf_manuals+valgrind+rust_book+git_doc+apache_httpd+django_doc+tcl_man+go_spec+developers_reference_ru
-HALF2 := seeds+handbook+debian_reference+npm_docs+sqlite_doc+node_api+postgresql_doc+perl_faq+sphinx_doc+pallets_docs+r_manuals+latex_manuals+debian_faq_ru+doublecmd_help_ru
+HALF1 := pydocs+wiki+aptitude_ru+man_pages+pdf_manuals+valgrind+rust_book+git_doc+apache_httpd+django_doc+tcl_man+go_spec+developers_reference_ru+gimp_help_ru
+HALF2 := seeds+handbook+debian_reference+npm_docs+sqlite_doc+node_api+postgresql_doc+perl_faq+sphinx_doc+pallets_docs+r_manuals+latex_manuals+debian_faq_ru+doublecmd_help_ru+kicad_doc_ru
 HAND_WRITTEN := --without structure --without generated --work $(SCORER_WORK)
 FIRST := --first 16 --sets training,tuning,held-out
 # The pools of the hand-written sets only (a third of the time; the structure and Gemma questions are left out of

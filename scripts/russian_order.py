@@ -1,11 +1,12 @@
 """How the candidates of questions the learned models cannot read (the Russian corpora) are best ordered.
 
     PYTHONHASHSEED=0 .venv/bin/python scripts/pools.py --skip structure --skip generated --corpus aptitude_ru \
-        --corpus debian_faq_ru --corpus developers_reference_ru --corpus doublecmd_help_ru
+        --corpus debian_faq_ru --corpus developers_reference_ru --corpus doublecmd_help_ru --corpus gimp_help_ru \
+        --corpus kicad_doc_ru
     .venv/bin/python scripts/russian_order.py [--min-latin 0.5 --min-latin 0.8] [--write]
 
 The learned scorer's models read a Russian word letter by letter, so its card keeps the hand order for a question
-its vocabulary does not hold ("unreadable": "hand"). With four Russian corpora of hand-written questions, a ranker
+its vocabulary does not hold ("unreadable": "hand"). With six Russian corpora of hand-written questions, a ranker
 over the candidate features alone can be fitted on Russian questions and scored on a Russian corpus it left out.
 Printed per corpus and set, fact in the top unit (answerable questions with candidates) by:
 
@@ -54,7 +55,8 @@ from train_scorer import feature_table, hand, labels, scored, top1
 
 log = logging.getLogger("russian_order")
 FIT_SETS = ("training", "tuning")  # never "held-out"
-RUSSIAN = ("aptitude_ru", "debian_faq_ru", "developers_reference_ru", "doublecmd_help_ru")
+RUSSIAN = ("aptitude_ru", "debian_faq_ru", "developers_reference_ru", "doublecmd_help_ru", "gimp_help_ru",
+           "kicad_doc_ru")
 SETS = ("training", "tuning", "held-out")
 
 

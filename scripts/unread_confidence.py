@@ -4,7 +4,7 @@
 
 The shipped confidence (models/confidence.json) was fitted on rows of 24 corpora, a few hundred of them Russian and
 decided in the hand order; at its operating point it shows no Russian answer (docs/quality.md). Here each Russian
-pool (scripts/pools.py; the four corpora of scripts/russian_order.py) is ordered as answering orders it, by the
+pool (scripts/pools.py; the Russian corpora of scripts/russian_order.py) is ordered as answering orders it, by the
 ranker for questions the models cannot read fitted without its corpus, and gives one row as scripts/fit_confidence.py
 makes them: the confidence features (rag.answer.confidence.features) of a question the refusal rules let through,
 labelled 1 when the top unit holds every fact of an answerable question. A logistic regression (the same fit as
