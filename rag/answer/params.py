@@ -64,7 +64,7 @@ class AnswerParams:
     # the Russian pools their top units at every weight (docs/quality.md)
     scorer_min_share: float = 0.5
     # ... and one whose letters are less than this share Latin, whatever its words: MiniLM's vocabulary holds short
-    # Cyrillic words whole ("как", "для"), so 116 of 1,025 Russian training and tuning questions passed the share
+    # Cyrillic words whole ("как", "для"), so 116 of the first four Russian corpora's 1,025 questions passed the share
     # above, while every English one (10,297) is at least 0.79 Latin (one quotes a Russian word; the next is 0.96).
     # Those are ordered as the other Russian ones are (the card's "unreadable" ranker: scripts/russian_order.py)
     scorer_min_latin: float = 0.5
