@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import sys
 from pathlib import Path
@@ -43,9 +44,10 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.params import DEFAULTS
-from rag.answer.rank import FEATURES, STACKED_UNREADABLE, hand_rows
-from rag.answer.scorer import LearnedScorer, question_share, readable, set_unreadable_ranker
+from rag.answer.rank import FEATURES, STACKED_UNREADABLE, hand_rows, stacked_rows
+from rag.answer.scorer import LearnedScorer, latin_share, question_share, readable, set_unreadable_ranker
 from rag.config import PROJECT_ROOT
+from rag.index.embedding import vocabulary_share
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import DOCS
@@ -65,10 +67,30 @@ def rows(pool: Pool) -> np.ndarray:
     return hand_rows(feature_table(pool), hand(pool))
 
 
-def shipped_rows(pool: Pool, width: int) -> np.ndarray:
+def shipped_rows(pool: Pool, learned_columns: int) -> np.ndarray:
     """The shipped stack's rows for a question its models cannot read: every learned column at zero."""
-    x = rows(pool)
-    return np.column_stack([x, np.zeros((len(x), width - x.shape[1]))])
+    nothing = np.zeros(len(pool.candidates))
+    return stacked_rows(feature_table(pool), hand(pool), nothing, 0.0, *[nothing] * (learned_columns - 1))
+
+
+def latin_shares(args: argparse.Namespace) -> None:
+    """What AnswerParams.scorer_min_latin rests on: the least Latin share of an English training or tuning question,
+    and how many Russian questions the vocabulary share alone reads, and with the Latin gate."""
+    from corpora import CORPORA, TRAINING
+
+    def questions(name: str) -> list[str]:
+        files = [TRAINING / "questions" / f"{name}.jsonl", *([CORPORA[name][1]] if name in CORPORA else [])]
+        return [json.loads(line)["question"] for f in files if f.is_file()
+                for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    english = [q for name in DOCS if name not in RUSSIAN for q in questions(name)]
+    russian = [q for name in args.corpus for q in questions(name)]
+    least = min(english, key=latin_share)
+    words = [q for q in russian if readable(vocabulary_share(args.scorer, q), DEFAULTS.scorer_min_share)]
+    gated = [q for q in words if readable(question_share(args.scorer, q, DEFAULTS), DEFAULTS.scorer_min_share)]
+    print(f"English training and tuning questions: {len(english)}, the least Latin {latin_share(least):.2f} "
+          f"({least!r}); Russian ones: {len(russian)}, read by the vocabulary share alone {len(words)}, with "
+          f"scorer_min_latin = {DEFAULTS.scorer_min_latin} too {len(gated)}\n")
 
 
 def fitted(pools: dict[str, list[Pool]], names: set[str], own: tuple[str, list[Pool]] | None = None):
@@ -98,8 +120,9 @@ def main() -> int:
     scorer = LearnedScorer.load(args.scorer)
     stack = scorer.card.stack
     assert stack is not None, f"{args.scorer} has no stacked ranker"
-    width = len(stack.names)
-    print(f"(s): {args.scorer}, {width} columns; (b) over {len(FEATURES) + 1}\n")
+    learned_columns = len(stack.names) - len(FEATURES) - 1  # past the features and the hand order's z-score
+    latin_shares(args)
+    print(f"(s): {args.scorer}, {len(stack.names)} columns; (b) over {len(FEATURES) + 1}\n")
     print("| corpus | set | questions | fact in a candidate | (a) hand order | (s) shipped stack, learned at zero "
           "| (b) fitted on the other Russian corpora | (b+) and its own training questions | (p) the card "
           + "".join(f"| read at {m} | (p') at {m} " for m in latins) + "|")
@@ -125,7 +148,7 @@ def main() -> int:
             counts = np.asarray([
                 len(chosen), sum(int(labels(p).any()) for p in chosen),
                 top1(chosen, [hand(p) for p in chosen]),
-                top1(chosen, [stack.score(shipped_rows(p, width)) for p in chosen]),
+                top1(chosen, [stack.score(shipped_rows(p, learned_columns)) for p in chosen]),
                 top1(chosen, [loco.score(rows(p)) for p in chosen]),
                 top1(chosen, [plus.score(rows(p)) for p in chosen]),
                 top1(chosen, today), *read_at])

@@ -33,30 +33,23 @@ import numpy as np
 from rag.answer.candidates import _reordered
 from rag.answer.confidence import FEATURES, ConfidenceModel, features
 from rag.answer.params import DEFAULTS
-from rag.config import load_settings
+from rag.answer.scorer import LearnedScorer, unread_order
+from rag.config import PROJECT_ROOT, load_settings
+from rag.evaluation import risk_coverage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_confidence import MODEL, fit
 from pools import INDEX_ROOT, Pool, load_pools
-from russian_order import RUSSIAN, fitted, rows
+from russian_order import RUSSIAN, fitted
 from train_scorer import labels
 
-FIRST = 16  # the candidates a scorer's ranker reorders (the shipped card's "first")
 FIT_SETS = ("training", "tuning")
 
 
-def ordered(pool: Pool, ranker) -> list:
-    """The pool's candidates as answering orders a question its models cannot read: the first FIRST by the
-    ranker, the rest below them in the hand order."""
-    table = list(pool.candidates)
-    head = ranker.score(rows(dataclasses.replace(pool, candidates=tuple(table[:FIRST]))))
-    rest = np.arange(len(table) - len(head), dtype=np.float64)
-    return _reordered(table, np.concatenate([head, float(head.min()) - 1.0 - rest]))
-
-
-def pool_rows(pools: dict[str, list[Pool]], evidence_k: int) -> dict[str, list[dict]]:
-    """Per corpus, one row per training and tuning pool the refusal rules let through, ordered by the ranker that
-    left the corpus out."""
+def pool_rows(pools: dict[str, list[Pool]], evidence_k: int, first: int | None) -> dict[str, list[dict]]:
+    """Per corpus, one row per training and tuning pool the refusal rules let through, its candidates ordered as
+    answering orders them (rag.answer.scorer.unread_order, the card's ``first``) by the ranker that left the corpus
+    out; in the fields of `rag eval`'s rows that risk_coverage reads."""
     out: dict[str, list[dict]] = {}
     for name, ps in pools.items():
         ranker = fitted(pools, set(pools) - {name})
@@ -64,22 +57,23 @@ def pool_rows(pools: dict[str, list[Pool]], evidence_k: int) -> dict[str, list[d
         for p in ps:
             if p.set not in FIT_SETS or p.refusal is not None or not p.candidates:
                 continue
-            table = ordered(p, ranker)
-            y = int(p.answerable and bool(labels(dataclasses.replace(p, candidates=tuple(table[:1]))).all()))
-            out[name].append({"x": features(p.question, table, list(p.passages), evidence_k, DEFAULTS), "y": y,
-                              "answerable": p.answerable})
+            table = _reordered(list(p.candidates), unread_order(ranker, p.candidates, first))
+            right = p.answerable and bool(labels(dataclasses.replace(p, candidates=tuple(table[:1]))).all())
+            out[name].append({"confidence_features": features(p.question, table, list(p.passages), evidence_k,
+                                                              DEFAULTS),
+                              "facts_ok": right, "answerable": p.answerable, "refused": False})
     return out
 
 
-def xy(rows_: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    return (np.asarray([r["x"] for r in rows_], dtype=np.float64).reshape(-1, len(FEATURES)),
-            np.asarray([r["y"] for r in rows_], dtype=int))
+def xy(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.asarray([r["confidence_features"] for r in rows], dtype=np.float64).reshape(-1, len(FEATURES)),
+            np.asarray([int(r["facts_ok"]) for r in rows], dtype=int))
 
 
-def shown(p: np.ndarray, y: np.ndarray, answerable: np.ndarray, point: float) -> tuple[int, int, int]:
-    """At the point: answers shown right, answerable ones shown wrong, unanswerable ones shown."""
-    on = p >= point
-    return int((on & (y == 1)).sum()), int((on & (y == 0) & answerable).sum()), int((on & ~answerable).sum())
+def at(rows: list[dict], point: float, confidence) -> str:
+    """risk_coverage at the point: answerable answered / right of those / wrong shown / unanswerable answered."""
+    t = risk_coverage(rows, point, confidence)
+    return " / ".join(f"{t[k]:.0%}" for k in ("answered", "right_of_answered", "wrong_shown", "unanswerable_answered"))
 
 
 def main() -> int:
@@ -90,51 +84,32 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     shipped = ConfidenceModel.load(MODEL)
     point = shipped.point
+    first = LearnedScorer.load(PROJECT_ROOT / "models" / "scorer").card.first
     pools = {n: ps for n, ps in load_pools(args.index_root).items() if n in RUSSIAN}
-    data = pool_rows(pools, load_settings(env={}).evidence_k)
+    data = pool_rows(pools, load_settings(env={}).evidence_k, first)
+    columns = "answerable answered / right of those / wrong shown / unanswerable answered"
     print(f"operating point {point}\n")
-    print("| corpus left out | rows | right | Brier (base rate) | Brier (fit) | shown right / wrong / unanswerable "
-          "| shipped confidence: shown right / wrong / unanswerable |")
+    print(f"| corpus left out | rows | right | Brier (base rate) | Brier (fit) | fit: {columns} | shipped: {columns} |")
     print("|---|---|---|---|---|---|---|")
-    for name, rs in data.items():
+    for name, rows in data.items():
         x_train, y_train = xy([r for n, rr in data.items() if n != name for r in rr])
         model = fit(x_train, y_train, point)
-        x, y = xy(rs)
-        answerable = np.asarray([r["answerable"] for r in rs], dtype=bool)
+        x, y = xy(rows)
         p = np.asarray([model.probability(list(row)) for row in x])
         base = float(y_train.mean())
-        old = np.asarray([shipped.probability(list(row)) for row in x])
-        print(f"| {name} | {len(rs)} | {int(y.sum())} | {np.mean((base - y) ** 2):.3f} | {np.mean((p - y) ** 2):.3f} "
-              f"| {' / '.join(map(str, shown(p, y, answerable, point)))} "
-              f"| {' / '.join(map(str, shown(old, y, answerable, point)))} |")
+        print(f"| {name} | {len(rows)} | {int(y.sum())} | {np.mean((base - y) ** 2):.3f} | {np.mean((p - y) ** 2):.3f} "
+              f"| {at(rows, point, lambda r, m=model: m.probability(r['confidence_features']))} "
+              f"| {at(rows, point, lambda r: shipped.probability(r['confidence_features']))} |")
     if args.eval_dir:
-        left_out = fit(*xy([r for n, rr in data.items() if n != "aptitude_ru" for r in rr]), point)
-        print("\n| aptitude_ru set | answerable | shipped: right / wrong shown / unanswerable shown | fit left out: "
-              "right / wrong shown / unanswerable shown |")
+        # after the model's draft as the shipped confidence has it (ConfidenceModel.of_row)
+        left_out = dataclasses.replace(fit(*xy([r for n, rr in data.items() if n != "aptitude_ru" for r in rr]),
+                                           point), draft=shipped.draft)
+        print(f"\n| aptitude_ru set | answerable | shipped: {columns} | fit left out: {columns} |")
         print("|---|---|---|---|")
         for label in ("tuning", "heldout"):
-            qs = json.loads((args.eval_dir / f"aptitude_ru-{label}.json").read_text(encoding="utf-8"))["questions"]
-            qs = [q for q in qs if not q["refused"] and q["confidence_features"]]
-            cells = []
-            for model in (shipped, left_out):
-                right = wrong = unanswerable = 0
-                for q in qs:
-                    # the draft stage as the answer had it: whichever of held up / not gives the shipped figure
-                    held = shipped.draft is not None and abs(
-                        shipped.after_draft(q["confidence_before_draft"], True) - q["confidence"]) < 1e-3
-                    c = shipped.after_draft(model.probability(q["confidence_features"]), held)
-                    if c < point:
-                        continue
-                    if not q["answerable"]:
-                        unanswerable += 1
-                    elif q["facts_ok"]:
-                        right += 1
-                    else:
-                        wrong += 1
-                cells.append(f"{right} / {wrong} / {unanswerable}")
-            answerable = sum(1 for q in json.loads((args.eval_dir / f"aptitude_ru-{label}.json").read_text(
-                encoding="utf-8"))["questions"] if q["answerable"])
-            print(f"| {label} | {answerable} | {cells[0]} | {cells[1]} |")
+            rows = json.loads((args.eval_dir / f"aptitude_ru-{label}.json").read_text(encoding="utf-8"))["questions"]
+            print(f"| {label} | {sum(r['answerable'] for r in rows)} | {at(rows, point, shipped.of_row)} "
+                  f"| {at(rows, point, left_out.of_row)} |")
     return 0
 
 

@@ -51,13 +51,12 @@ def features(q: Question, candidates: list[Candidate], passages: list[Passage], 
     top = candidates[0]
     second = candidates[1] if len(candidates) > 1 else None
     quote = top  # the unit an answer quotes (rag.answer.compose.builder_for, before a who-question's name)
-    margin = top.order - second.order if second else 1.0
-    top_order = top.order
-    if all(c.learned is None for c in candidates):
-        # No model scored them: the fit read the hand order of such questions (Russian ones), so it reads the hand
-        # order here too, also when a ranker for them chose another unit (then its lead is below zero).
-        top_order = top.by_hand
-        margin = top.by_hand - max(c.by_hand for c in candidates[1:]) if second else 1.0
+    # No model scored them: the fit read the hand order of such questions (Russian ones), so it reads the hand order
+    # here too, also when a ranker for them chose another unit (then its lead is below zero).
+    unread = all(c.learned is None for c in candidates)
+    orders = [c.by_hand if unread else c.order for c in candidates]
+    top_order = orders[0]
+    margin = top_order - max(orders[1:]) if second else 1.0
     mine = _values(q, quote)
     peers = candidates[1:evidence_k]
     agree = sum(1 for c in peers if mine & _values(q, c)) / len(peers) if peers and mine else 0.0

@@ -239,14 +239,13 @@ class LearnedScorer:
         what the confidence reads of it (NaN too for a question it cannot read)."""
         share = question_share(self.folder, query, params)
         can_read = readable(share, params.scorer_min_share)
-        n = len(table) if self.card.first is None else min(self.card.first, len(table))
-        head = table[:n]
-        hand = np.asarray([c.order for c in head], dtype=np.float64)
         if not can_read and self.card.unreadable is not None:
-            ordered = self.card.unreadable.score(hand_rows(np.asarray([c.features for c in head]), hand))
-            return Ranking(_above_the_rest(ordered, len(table) - n), np.full(len(table), np.nan))
+            return Ranking(unread_order(self.card.unreadable, table, self.card.first), np.full(len(table), np.nan))
         if self.card.unreadable_by_hand and not can_read:
             return Ranking(np.asarray([c.order for c in table], dtype=np.float64), np.full(len(table), np.nan))
+        n = _head(table, self.card.first)
+        head = table[:n]
+        hand = np.asarray([c.order for c in head], dtype=np.float64)
         units = [read_text(c.passage, params) for c in head]  # each read with its path once, for both models
         texts = units if self.card.reads == "unit" else [model_text(c, self.card.reads, params) for c in head]
         learned = self._scores(query, texts).astype(np.float64)
@@ -261,6 +260,20 @@ class LearnedScorer:
         return Ranking(_above_the_rest(ordered, rest),
                        # its scores of a question it cannot read tell nothing
                        np.concatenate([learned if can_read else np.full(n, np.nan), np.full(rest, np.nan)]))
+
+
+def unread_order(ranker: Ranker, table: Sequence[Candidate], first: int | None) -> np.ndarray:
+    """The order of a question the models cannot read: its first ``first`` candidates (None: all) by ``ranker``
+    over their features and the hand order's z-scores (STACKED_UNREADABLE), the rest below them in the hand order."""
+    n = _head(table, first)
+    head = table[:n]
+    rows = hand_rows(np.asarray([c.features for c in head], dtype=np.float64), np.asarray([c.order for c in head]))
+    return _above_the_rest(ranker.score(rows), len(table) - n)
+
+
+def _head(table: Sequence[Candidate], first: int | None) -> int:
+    """How many of the table's candidates a card reorders."""
+    return len(table) if first is None else min(first, len(table))
 
 
 def _above_the_rest(ordered: np.ndarray, rest: int) -> np.ndarray:
